@@ -1,0 +1,156 @@
+//! Scanning one range on several threads, with the result of a single scan.
+//!
+//! Threads take fixed-size chunks from a shared cursor, in order. When a
+//! thread finds a solution it lowers the limit to that nonce, so no chunk
+//! after it is started; chunks before it are already taken, so they finish.
+//! Folding the chunk outcomes in order (`ScanOutcome::then`) then gives
+//! exactly what one thread scanning the whole range would have returned:
+//! the lowest solution, and the best hash among the nonces up to it.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use protocol::NonceRange;
+use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
+
+/// Nonces per chunk: small enough to balance threads and stop quickly,
+/// large enough that taking a chunk costs nothing next to scanning it.
+pub const DEFAULT_CHUNK: u64 = 1 << 16;
+
+/// What a parallel scan returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParallelOutcome {
+    /// Exactly what a single scan of the range would return, unless it was
+    /// cancelled (then: the contiguous prefix scanned before the cancel).
+    pub outcome: ScanOutcome,
+    /// Every hash computed, including chunks after a solution that were
+    /// already running. This is the figure for hash rates.
+    pub hashes_done: u64,
+    /// Whether `cancel` stopped the scan before the range was covered.
+    pub cancelled: bool,
+}
+
+/// Scans `range` on `threads` threads. `cancel`, when set by another thread,
+/// stops the scan after the chunks in progress.
+pub fn scan_parallel(
+    kernel: Kernel,
+    job: &ScanJob,
+    range: NonceRange,
+    zero_bits: u8,
+    threads: usize,
+    chunk: u64,
+    cancel: Option<&AtomicBool>,
+) -> ParallelOutcome {
+    let threads = threads.max(1);
+    let chunk = chunk.max(1);
+    let end = u64::from(range.last()) + 1;
+    let cursor = AtomicU64::new(u64::from(range.first()));
+    let limit = AtomicU64::new(end);
+    let done: Mutex<Vec<(u64, ScanOutcome)>> = Mutex::new(Vec::new());
+
+    let worker = || {
+        let mut mine = Vec::new();
+        loop {
+            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                break;
+            }
+            let start = cursor.fetch_add(chunk, Ordering::Relaxed);
+            if start >= limit.load(Ordering::Relaxed) {
+                break;
+            }
+            let last = (start + chunk).min(end) - 1;
+            // Both bounds are below 2^32: `start < end <= 2^32`.
+            let (Ok(first), Ok(last)) = (u32::try_from(start), u32::try_from(last)) else {
+                break;
+            };
+            let Ok(part) = NonceRange::new(first, last) else {
+                break;
+            };
+            let out = kernel.scan(job, part, zero_bits);
+            if let Some(n) = out.found {
+                limit.fetch_min(u64::from(n) + 1, Ordering::Relaxed);
+            }
+            mine.push((start, out));
+        }
+        if let Ok(mut all) = done.lock() {
+            all.extend(mine);
+        }
+    };
+    if threads == 1 {
+        worker();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(worker);
+            }
+        });
+    }
+
+    let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(start, _)| *start);
+    let hashes_done = parts.iter().map(|(_, o)| o.hashes).sum();
+    let mut expected = u64::from(range.first());
+    let mut folded: Option<ScanOutcome> = None;
+    for (start, out) in parts {
+        if start != expected || folded.is_some_and(|f| f.found.is_some()) {
+            // A gap (cancelled) or past the solution: stop folding.
+            break;
+        }
+        expected = start + out.hashes;
+        folded = Some(folded.map_or(out, |f| f.then(out)));
+    }
+    let outcome = folded.unwrap_or(ScanOutcome {
+        found: None,
+        best: protocol::kernel::Best {
+            nonce: range.first(),
+            zero_bits: 0,
+        },
+        hashes: 0,
+    });
+    let cancelled = outcome.found.is_none() && outcome.hashes < range.len();
+    ParallelOutcome {
+        outcome,
+        hashes_done,
+        cancelled,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::vectors::GENESIS;
+
+    #[test]
+    fn many_threads_return_what_one_scan_returns() {
+        let job = ScanJob::new(&GENESIS.template());
+        let kernel = Kernel::portable();
+        let cases = [
+            (
+                NonceRange::new(GENESIS.nonce - 30_000, GENESIS.nonce + 30_000).unwrap(),
+                32,
+            ),
+            (NonceRange::new(5, 40_000).unwrap(), 12),
+            (NonceRange::new(5, 40_000).unwrap(), 60),
+            (NonceRange::new(u32::MAX - 9_999, u32::MAX).unwrap(), 60),
+        ];
+        for (range, d) in cases {
+            let single = kernel.scan(&job, range, d);
+            for threads in [1, 2, 3] {
+                let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None);
+                assert_eq!(par.outcome, single, "{range} d={d} threads={threads}");
+                assert!(par.hashes_done >= single.hashes);
+                assert!(!par.cancelled);
+            }
+        }
+    }
+
+    #[test]
+    fn a_cancelled_scan_reports_only_its_scanned_prefix() {
+        let job = ScanJob::new(&GENESIS.template());
+        let stop = AtomicBool::new(true);
+        let range = NonceRange::new(0, 1_000_000).unwrap();
+        let par = scan_parallel(Kernel::portable(), &job, range, 60, 2, 1_000, Some(&stop));
+        assert!(par.cancelled);
+        assert_eq!(par.outcome.hashes, 0);
+    }
+}

@@ -1,0 +1,143 @@
+//! `coordinator scan`: mine or verify one header over a nonce range.
+//!
+//! Exit status: 0 when a nonce is found, 1 when the range holds none, 2 on
+//! bad input.
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use protocol::kernel::ScanJob;
+use protocol::{BlockHeader, HEADER_LEN, NonceRange};
+use serde::Serialize;
+
+use crate::UsageError;
+use crate::mining::{DEFAULT_CHUNK, choose_kernel, scan_parallel};
+
+/// Arguments of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The 80-byte header as 160 hex characters (wire order); its nonce
+    /// field is ignored.
+    #[arg(long)]
+    pub header: String,
+    /// Required leading zero bits of the displayed hash (0-255).
+    #[arg(long)]
+    pub zero_bits: u8,
+    /// First nonce to try.
+    #[arg(long, default_value_t = 0)]
+    pub from: u32,
+    /// Last nonce to try (inclusive).
+    #[arg(long, default_value_t = u32::MAX)]
+    pub to: u32,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Kernel backend (default: the fastest this CPU supports).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The `--json` output.
+#[derive(Debug, Serialize)]
+struct ScanReport {
+    nonce: Option<u32>,
+    hash: Option<String>,
+    best_zero_bits: u8,
+    hashes: u64,
+    seconds: f64,
+}
+
+/// Checked inputs of a scan.
+#[derive(Debug)]
+pub struct ScanInput {
+    /// The header bytes.
+    pub header: [u8; HEADER_LEN],
+    /// The range.
+    pub range: NonceRange,
+    /// Threads to use.
+    pub threads: usize,
+}
+
+/// Validates the arguments, with a message that says what to fix.
+pub fn validate(args: &ScanArgs) -> Result<ScanInput, UsageError> {
+    let header = protocol::hex::decode::<HEADER_LEN>(args.header.trim())
+        .map_err(|e| UsageError(format!("--header: {e}")))?;
+    let range = NonceRange::new(args.from, args.to).map_err(|_| {
+        UsageError(format!(
+            "empty range: --from {} is after --to {}",
+            args.from, args.to
+        ))
+    })?;
+    let threads = match args.threads {
+        Some(0) => return Err(UsageError("--threads must be at least 1".into())),
+        Some(t) => t,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    Ok(ScanInput {
+        header,
+        range,
+        threads,
+    })
+}
+
+/// Runs `scan`.
+pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
+    let input = validate(args)?;
+    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let job = ScanJob::new(&input.header);
+    let started = Instant::now();
+    let result = scan_parallel(
+        choice.kernel,
+        &job,
+        input.range,
+        args.zero_bits,
+        input.threads,
+        DEFAULT_CHUNK,
+        None,
+    );
+    let seconds = started.elapsed().as_secs_f64();
+    let out = result.outcome;
+    let hash = out
+        .found
+        .map(|n| BlockHeader::from_bytes(&input.header).with_nonce(n).hash());
+    if args.json {
+        let report = ScanReport {
+            nonce: out.found,
+            hash: hash.map(|h| h.to_string()),
+            best_zero_bits: out.best.zero_bits,
+            hashes: out.hashes,
+            seconds,
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| UsageError(e.to_string()))?
+        );
+    } else {
+        match (out.found, hash) {
+            (Some(nonce), Some(hash)) => {
+                println!("found nonce {nonce}");
+                println!("hash {hash} ({} zero bits)", hash.zero_bits());
+            }
+            _ => println!(
+                "no nonce in {} meets {} zero bits; best: nonce {} with {} zero bits",
+                input.range, args.zero_bits, out.best.nonce, out.best.zero_bits
+            ),
+        }
+        let rate = result.hashes_done as f64 / seconds.max(1e-9) / 1e6;
+        println!(
+            "scanned {} nonces in {seconds:.3} s ({rate:.2} MH/s, backend {}, {} threads)",
+            out.hashes,
+            choice.kernel.backend(),
+            input.threads
+        );
+    }
+    Ok(if out.found.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

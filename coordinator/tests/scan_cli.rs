@@ -1,0 +1,197 @@
+//! `scan` and `bench` through the real binary: arguments, output, exit
+//! status.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use protocol::hex::Hex;
+use protocol::vectors::{BLOCK_125552, GENESIS};
+
+fn coordinator(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn genesis_hex() -> String {
+    Hex(&GENESIS.template()).to_string()
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn finds_the_genesis_nonce_exactly() {
+    let from = (GENESIS.nonce - 100_000).to_string();
+    let to = (GENESIS.nonce + 100_000).to_string();
+    let header = genesis_hex();
+    for threads in ["1", "2"] {
+        let out = coordinator(&[
+            "scan",
+            "--header",
+            &header,
+            "--zero-bits",
+            "32",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--threads",
+            threads,
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let v = json(&out);
+        assert_eq!(v["nonce"], GENESIS.nonce);
+        assert_eq!(v["hash"], GENESIS.hash_hex);
+        assert_eq!(v["best_zero_bits"], 43);
+        assert_eq!(v["hashes"], 100_001);
+        assert!(v["seconds"].as_f64().unwrap() >= 0.0);
+    }
+}
+
+#[test]
+fn text_output_names_the_nonce_and_hash() {
+    let header = Hex(&BLOCK_125552.template()).to_string();
+    let from = (BLOCK_125552.nonce - 10).to_string();
+    let out = coordinator(&[
+        "scan",
+        "--header",
+        &header,
+        "--zero-bits",
+        "40",
+        "--from",
+        &from,
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!("found nonce {}", BLOCK_125552.nonce)),
+        "{text}"
+    );
+    assert!(text.contains(BLOCK_125552.hash_hex));
+}
+
+#[test]
+fn a_range_without_a_solution_exits_1() {
+    let out = coordinator(&[
+        "scan",
+        "--header",
+        &genesis_hex(),
+        "--zero-bits",
+        "32",
+        "--from",
+        "0",
+        "--to",
+        "5000",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert!(v["nonce"].is_null());
+    assert!(v["hash"].is_null());
+    assert_eq!(v["hashes"], 5001);
+    let text = coordinator(&[
+        "scan",
+        "--header",
+        &genesis_hex(),
+        "--zero-bits",
+        "32",
+        "--to",
+        "99",
+    ]);
+    assert_eq!(text.status.code(), Some(1));
+    assert!(
+        String::from_utf8(text.stdout)
+            .unwrap()
+            .contains("no nonce in 0..=99")
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_clear_message() {
+    let header = genesis_hex();
+    let cases: [(Vec<&str>, &str); 6] = [
+        (
+            vec!["scan", "--header", "abcd", "--zero-bits", "8"],
+            "expected 160 hex characters, got 4",
+        ),
+        (
+            vec!["scan", "--header", &header[..158], "--zero-bits", "8"],
+            "expected 160 hex characters",
+        ),
+        (
+            vec!["scan", "--header", "", "--zero-bits", "8"],
+            "expected 160 hex characters, got 0",
+        ),
+        (
+            vec![
+                "scan",
+                "--header",
+                &header,
+                "--zero-bits",
+                "8",
+                "--from",
+                "9",
+                "--to",
+                "3",
+            ],
+            "empty range",
+        ),
+        (
+            vec!["scan", "--header", &header, "--zero-bits", "300"],
+            "300",
+        ),
+        (
+            vec![
+                "scan",
+                "--header",
+                &header,
+                "--zero-bits",
+                "8",
+                "--threads",
+                "0",
+            ],
+            "--threads",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = coordinator(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let mut not_hex = header.clone();
+    not_hex.replace_range(10..11, "x");
+    let out = coordinator(&["scan", "--header", &not_hex, "--zero-bits", "8"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("character 10 is not a hex digit")
+    );
+}
+
+#[test]
+fn bench_reports_every_method_with_its_ratio() {
+    let out = coordinator(&["bench", "--seconds", "0.05", "--ghz", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    let results = v["results"].as_array().unwrap();
+    let names: Vec<_> = results
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(&names[..3], ["sha2-plain", "sha2-midstate", "portable"]);
+    assert_eq!(results[0]["ratio"], 1.0);
+    for r in results {
+        assert!(r["mhs"].as_f64().unwrap() > 0.0);
+        assert!(r["ratio"].as_f64().unwrap() > 0.0);
+        assert!(r["cycles_per_nonce"].as_f64().unwrap() > 0.0);
+    }
+    assert!(names.contains(&v["selected"].as_str().unwrap()));
+    let bad = coordinator(&["bench", "--seconds", "-1"]);
+    assert_eq!(bad.status.code(), Some(2));
+}

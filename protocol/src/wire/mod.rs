@@ -1,0 +1,269 @@
+//! The messages, serialized with postcard inside a frame (see `frame`).
+//!
+//! Byte-level layout, field meanings and the compatibility rules are in
+//! `docs/wire-format.md`. The variant order of [`Message`] and the field
+//! order of every struct are the wire format: append, never reorder.
+
+mod addr;
+mod header_bytes;
+
+use serde::{Deserialize, Serialize};
+
+pub use addr::WireAddr;
+pub use header_bytes::HeaderBytes;
+
+use crate::ids::{CoordinatorId, Epoch, JobId, JobRef};
+use crate::kernel::Best;
+use crate::range::NonceRange;
+
+/// The hash recipe a job uses, as a tag. Only [`Recipe::SHA256D`] exists;
+/// the tag is a plain byte so that a miner can receive a job with a recipe it
+/// does not know, refuse it, and say so, instead of failing to decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Recipe(pub u8);
+
+impl Recipe {
+    /// SHA-256(SHA-256(80-byte header)), zero bits counted on the displayed
+    /// (byte-reversed) hash.
+    pub const SHA256D: Recipe = Recipe(0);
+}
+
+/// A node's view of leadership.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LeaderView {
+    /// The highest epoch the node has seen.
+    pub epoch: Epoch,
+    /// Who the node believes leads in that epoch, if anyone.
+    pub leader: Option<CoordinatorId>,
+}
+
+/// Coordinator to peer coordinators and to its miners, every heartbeat
+/// interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct HeartbeatRequest {
+    /// The sender's view of leadership.
+    pub view: LeaderView,
+    /// The leader's current job. A miner still working on an older job of
+    /// this leader drops it: a lost `ProcessInterrupt` costs at most one
+    /// interval.
+    pub job: Option<JobRef>,
+}
+
+/// What a miner is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum MinerState {
+    /// No assignment.
+    Idle,
+    /// Scanning an assignment of this job.
+    Mining(JobRef),
+    /// Not mining because of a fault; it will not ask for work.
+    Faulty(Fault),
+}
+
+/// Why a miner does not mine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Fault {
+    /// Its kernel failed the known-answer test at boot.
+    SelfTestFailed,
+}
+
+/// A miner's request for work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ProcessRequest {
+    /// How many more assignments the miner can take now (1 or 2: a miner
+    /// holds its current assignment and one queued, so it never idles while
+    /// an answer and the next `Process` cross the network).
+    pub slots: u8,
+}
+
+/// The answer to a `HeartbeatRequest`; miners also send it unprompted to
+/// register with a leader and to ask for work as soon as they need it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct HeartbeatReply {
+    /// The sender's view of leadership (a miner reports the leader it
+    /// follows).
+    pub view: LeaderView,
+    /// Hashes per second the sender measured (0 for a coordinator without
+    /// miners of its own). The leader sizes leases from it.
+    pub hashrate: u32,
+    /// Present when the sender is a miner.
+    pub miner: Option<MinerState>,
+    /// Present when the miner wants work.
+    pub request: Option<ProcessRequest>,
+}
+
+/// Leader to miner: scan `range` of the header for `zero_bits`. A lease:
+/// unanswered, it expires and the range goes to another miner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Process {
+    /// The leader's epoch. Miners ignore work from an older epoch.
+    pub epoch: Epoch,
+    /// The job within the epoch.
+    pub job: JobId,
+    /// The hash recipe.
+    pub recipe: Recipe,
+    /// The 80-byte header with the leader's timestamp; its nonce field is
+    /// ignored.
+    pub header: HeaderBytes,
+    /// Required leading zero bits of the displayed hash.
+    pub zero_bits: u8,
+    /// The nonces to scan.
+    pub range: NonceRange,
+}
+
+impl Process {
+    /// The job this assignment belongs to.
+    pub fn job_ref(&self) -> JobRef {
+        JobRef {
+            epoch: self.epoch,
+            job: self.job,
+        }
+    }
+}
+
+/// Miner to leader: the whole range was scanned without a solution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ProcessAnswerNo {
+    /// Epoch of the assignment.
+    pub epoch: Epoch,
+    /// Job of the assignment.
+    pub job: JobId,
+    /// The range, exactly as assigned.
+    pub range: NonceRange,
+    /// The best hash in the range, as evidence the range was scanned: the
+    /// leader re-hashes it and checks its zero bits.
+    pub best: Best,
+}
+
+/// Miner to leader: `nonce` meets the difficulty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ProcessAnswerYes {
+    /// Epoch of the assignment.
+    pub epoch: Epoch,
+    /// Job of the assignment.
+    pub job: JobId,
+    /// The range, exactly as assigned.
+    pub range: NonceRange,
+    /// The solution.
+    pub nonce: u32,
+}
+
+/// Leader to miners: stop work on `job` and every older job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ProcessInterrupt {
+    /// Epoch of the job.
+    pub epoch: Epoch,
+    /// The job to stop.
+    pub job: JobId,
+}
+
+/// Miner to any coordinator (or the LAN broadcast address): who is there,
+/// who leads?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Discover {
+    /// What the miner currently believes, so coordinators can log strays.
+    pub view: LeaderView,
+}
+
+/// Coordinator to miner, in answer to `Discover` and to work requests sent to
+/// a coordinator that does not lead: who leads and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Announce {
+    /// The sender's view of leadership.
+    pub view: LeaderView,
+    /// The leader's address, when the sender knows it and it is not the
+    /// sender itself (a miner replies to the sender's source address).
+    pub leader_addr: Option<WireAddr>,
+}
+
+/// Every message. Variant indices are part of the wire format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Message {
+    /// Index 0.
+    HeartbeatRequest(HeartbeatRequest),
+    /// Index 1.
+    HeartbeatReply(HeartbeatReply),
+    /// Index 2.
+    Process(Process),
+    /// Index 3.
+    ProcessAnswerNo(ProcessAnswerNo),
+    /// Index 4.
+    ProcessAnswerYes(ProcessAnswerYes),
+    /// Index 5.
+    ProcessInterrupt(ProcessInterrupt),
+    /// Index 6.
+    Discover(Discover),
+    /// Index 7.
+    Announce(Announce),
+}
+
+/// A body that is not a valid message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BodyError {
+    /// postcard could not decode it.
+    Malformed,
+    /// A message decoded but bytes were left over.
+    TrailingBytes,
+    /// The output buffer is too small (encoding).
+    TooLarge,
+}
+
+impl core::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            BodyError::Malformed => "message body does not decode",
+            BodyError::TrailingBytes => "message body has trailing bytes",
+            BodyError::TooLarge => "message does not fit the frame",
+        })
+    }
+}
+
+impl core::error::Error for BodyError {}
+
+impl Message {
+    /// A short name for logs and counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::HeartbeatRequest(_) => "heartbeat_request",
+            Message::HeartbeatReply(_) => "heartbeat_reply",
+            Message::Process(_) => "process",
+            Message::ProcessAnswerNo(_) => "answer_no",
+            Message::ProcessAnswerYes(_) => "answer_yes",
+            Message::ProcessInterrupt(_) => "interrupt",
+            Message::Discover(_) => "discover",
+            Message::Announce(_) => "announce",
+        }
+    }
+
+    /// Serializes into `buf`, returning the used prefix.
+    pub fn encode<'a>(&self, buf: &'a mut [u8]) -> Result<&'a mut [u8], BodyError> {
+        postcard::to_slice(self, buf).map_err(|_| BodyError::TooLarge)
+    }
+
+    /// Deserializes exactly one message from `bytes`.
+    pub fn decode(bytes: &[u8]) -> Result<Message, BodyError> {
+        match postcard::take_from_bytes::<Message>(bytes) {
+            Ok((msg, [])) => Ok(msg),
+            Ok(_) => Err(BodyError::TrailingBytes),
+            Err(_) => Err(BodyError::Malformed),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

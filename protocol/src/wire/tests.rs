@@ -1,0 +1,141 @@
+extern crate std;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::frame::MAX_BODY;
+use crate::vectors::GENESIS;
+
+/// One of each message, with fields at their widest encodings.
+pub(crate) fn samples() -> [Message; 8] {
+    let view = LeaderView {
+        epoch: Epoch(u32::MAX),
+        leader: Some(CoordinatorId(u16::MAX)),
+    };
+    let job = JobRef {
+        epoch: Epoch(u32::MAX),
+        job: JobId(u32::MAX),
+    };
+    let range = NonceRange::new(u32::MAX - 1, u32::MAX).unwrap();
+    [
+        Message::HeartbeatRequest(HeartbeatRequest {
+            view,
+            job: Some(job),
+        }),
+        Message::HeartbeatReply(HeartbeatReply {
+            view,
+            hashrate: u32::MAX,
+            miner: Some(MinerState::Mining(job)),
+            request: Some(ProcessRequest { slots: 2 }),
+        }),
+        Message::Process(Process {
+            epoch: job.epoch,
+            job: job.job,
+            recipe: Recipe(u8::MAX),
+            header: HeaderBytes([0xff; 80]),
+            zero_bits: u8::MAX,
+            range,
+        }),
+        Message::ProcessAnswerNo(ProcessAnswerNo {
+            epoch: job.epoch,
+            job: job.job,
+            range,
+            best: Best {
+                nonce: u32::MAX,
+                zero_bits: u8::MAX,
+            },
+        }),
+        Message::ProcessAnswerYes(ProcessAnswerYes {
+            epoch: job.epoch,
+            job: job.job,
+            range,
+            nonce: u32::MAX,
+        }),
+        Message::ProcessInterrupt(ProcessInterrupt {
+            epoch: job.epoch,
+            job: job.job,
+        }),
+        Message::Discover(Discover { view }),
+        Message::Announce(Announce {
+            view,
+            leader_addr: Some(WireAddr::V6([0xff; 16], u16::MAX)),
+        }),
+    ]
+}
+
+#[test]
+fn every_message_round_trips_and_fits_a_frame() {
+    for msg in samples() {
+        let mut buf = [0u8; 256];
+        let used = msg.encode(&mut buf).unwrap().len();
+        assert!(used <= MAX_BODY, "{} takes {used} bytes", msg.kind());
+        assert_eq!(Message::decode(&buf[..used]), Ok(msg));
+    }
+}
+
+#[test]
+fn golden_bytes_pin_the_layout() {
+    // docs/wire-format.md walks through these bytes.
+    let msg = Message::ProcessInterrupt(ProcessInterrupt {
+        epoch: Epoch(3),
+        job: JobId(300),
+    });
+    let mut buf = [0u8; 16];
+    assert_eq!(msg.encode(&mut buf).unwrap(), &[5, 3, 0xac, 0x02]);
+
+    let process = Message::Process(Process {
+        epoch: Epoch(1),
+        job: JobId(2),
+        recipe: Recipe::SHA256D,
+        header: HeaderBytes(GENESIS.template()),
+        zero_bits: 20,
+        range: NonceRange::new(1, 100_000).unwrap(),
+    });
+    let mut buf = [0u8; 128];
+    let bytes = process.encode(&mut buf).unwrap();
+    assert_eq!(&bytes[..4], &[2, 1, 2, 0]);
+    assert_eq!(&bytes[4..84], &GENESIS.template());
+    assert_eq!(&bytes[84..], &[20, 1, 0xa0, 0x8d, 0x06]);
+}
+
+#[test]
+fn empty_ranges_and_trailing_bytes_are_refused() {
+    let msg = samples()[5];
+    let mut buf = [0u8; 64];
+    let n = msg.encode(&mut buf).unwrap().len();
+    assert_eq!(
+        Message::decode(&buf[..n + 1]),
+        Err(BodyError::TrailingBytes)
+    );
+    // ProcessInterrupt's fields reinterpreted as a ProcessAnswerYes with an
+    // inverted range: index 4, epoch 0, job 0, first 9, last 8, nonce 0.
+    assert_eq!(
+        Message::decode(&[4, 0, 0, 9, 8, 0]),
+        Err(BodyError::Malformed)
+    );
+    assert_eq!(Message::decode(&[]), Err(BodyError::Malformed));
+    assert_eq!(Message::decode(&[8]), Err(BodyError::Malformed));
+}
+
+#[test]
+fn a_small_buffer_is_an_error_not_a_panic() {
+    let mut tiny = [0u8; 10];
+    assert_eq!(samples()[2].encode(&mut tiny), Err(BodyError::TooLarge));
+}
+
+proptest! {
+    #[test]
+    fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let _ = Message::decode(&bytes);
+    }
+
+    #[test]
+    fn truncations_of_valid_messages_are_refused(cut in 0usize..120, which in 0usize..8) {
+        let msg = samples()[which];
+        let mut buf = [0u8; 256];
+        let n = msg.encode(&mut buf).unwrap().len();
+        if cut < n {
+            prop_assert!(Message::decode(&buf[..cut]).is_err());
+        }
+    }
+}
