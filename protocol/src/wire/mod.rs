@@ -16,6 +16,10 @@ use crate::ids::{CoordinatorId, Epoch, JobId, JobRef};
 use crate::kernel::Best;
 use crate::range::NonceRange;
 
+/// The UDP port coordinators listen on unless configured otherwise; boards
+/// send their broadcast `Discover` to it.
+pub const DEFAULT_PORT: u16 = 7411;
+
 /// The hash recipe a job uses, as a tag. Only [`Recipe::SHA256D`] exists;
 /// the tag is a plain byte so that a miner can receive a job with a recipe it
 /// does not know, refuse it, and say so, instead of failing to decode.
