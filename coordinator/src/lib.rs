@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod cli;
 pub mod mining;
+pub mod node;
 pub mod scan_cmd;
 
 /// Bad input from the command line or a config file: printed as

@@ -1,0 +1,232 @@
+//! The node's inputs: messages from peers and miners, and timeouts.
+
+use std::net::SocketAddr;
+
+use protocol::wire::{
+    Announce, HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerNo, ProcessAnswerYes,
+    ProcessInterrupt, WireAddr,
+};
+use protocol::{CoordinatorId, JobRef, MinerId, NodeId};
+
+use super::job::NoVerdict;
+use super::{Node, NodeEvent, Now, Work, YesVerdict};
+
+impl Node {
+    /// Handles a message from an authenticated `sender` whose datagram came
+    /// from `from`.
+    pub fn handle_message(&mut self, now: Now, from: SocketAddr, sender: NodeId, message: Message) {
+        self.stats.received += 1;
+        match sender {
+            NodeId::Coordinator(id) => self.on_peer_message(now, from, id, message),
+            NodeId::Miner(id) => self.on_miner_message(now, from, id, message),
+        }
+        self.refresh_role(now);
+        self.drive(now);
+    }
+
+    /// Runs the timers: heartbeats, leadership, lease expiry, chain calls.
+    pub fn handle_timeout(&mut self, now: Now) {
+        self.refresh_role(now);
+        if now.mono >= self.next_heartbeat {
+            self.next_heartbeat = now.mono + self.cfg.heartbeat;
+            self.heartbeat_all(now.mono);
+            let gone = self
+                .miners
+                .forget_silent(now.mono, self.cfg.miner_timeout());
+            if let Work::Mining { job, .. } = &mut self.work {
+                for miner in gone {
+                    job.revoke(miner);
+                }
+            }
+        }
+        if self.leading.is_some() {
+            self.leader_timers(now);
+        }
+    }
+
+    fn on_peer_message(&mut self, now: Now, from: SocketAddr, id: CoordinatorId, message: Message) {
+        let view = match message {
+            Message::HeartbeatRequest(hb) => Some(hb.view),
+            Message::HeartbeatReply(r) => Some(r.view),
+            _ => None,
+        };
+        self.members.heard(id, from, now.mono, view);
+        // Leadership may have changed with this peer's news; answer with the
+        // view as it is after taking it in.
+        self.refresh_role(now);
+        if let Message::HeartbeatRequest(_) = message {
+            let reply = Message::HeartbeatReply(HeartbeatReply {
+                view: self.view(now.mono),
+                hashrate: 0,
+                miner: None,
+                request: None,
+            });
+            self.send(from, reply);
+        }
+    }
+
+    fn on_miner_message(&mut self, now: Now, from: SocketAddr, id: MinerId, message: Message) {
+        let entry = self.miners.heard(id, from, now.mono);
+        if entry.banned {
+            self.stats.ignored_banned += 1;
+            return;
+        }
+        match message {
+            Message::HeartbeatReply(r) => {
+                entry.hashrate = r.hashrate;
+                if let Some(state) = r.miner {
+                    entry.state = state;
+                }
+                self.members.saw_epoch(r.view.epoch);
+                self.refresh_role(now);
+                if self.leading.is_none() {
+                    if r.request.is_some() {
+                        self.announce(now, from);
+                    }
+                    return;
+                }
+                if let Some(req) = r.request {
+                    if let Some(e) = self.miners.get_mut(id) {
+                        e.wanted = req.slots.min(protocol::miner::MAX_ASSIGNMENTS as u8);
+                    }
+                    self.serve(now.mono, id);
+                }
+                if let (Some(MinerState::Mining(j)), Some(closed)) = (r.miner, self.last_closed) {
+                    // The miner missed the interrupt of a job that is over.
+                    if j <= closed && self.current_job().is_none_or(|c| j < c.job_ref) {
+                        self.interrupt_one(from, j);
+                    }
+                }
+            }
+            Message::Discover(d) => {
+                self.members.saw_epoch(d.view.epoch);
+                self.refresh_role(now);
+                self.announce(now, from);
+            }
+            Message::ProcessAnswerNo(a) if self.leading.is_some() => self.on_no(now, id, a),
+            Message::ProcessAnswerYes(a) if self.leading.is_some() => self.on_yes(now, from, id, a),
+            Message::ProcessAnswerNo(_) | Message::ProcessAnswerYes(_) => {
+                self.stats.stale_answers += 1
+            }
+            Message::HeartbeatRequest(_)
+            | Message::Process(_)
+            | Message::ProcessInterrupt(_)
+            | Message::Announce(_) => self.stats.unexpected += 1,
+        }
+    }
+
+    /// Tells a miner who leads and where.
+    fn announce(&mut self, now: Now, to: SocketAddr) {
+        let view: LeaderView = self.view(now.mono);
+        let leader_addr = view
+            .leader
+            .filter(|&l| l != self.cfg.id)
+            .and_then(|l| self.members.addr_of(l))
+            .map(WireAddr::from);
+        self.send(to, Message::Announce(Announce { view, leader_addr }));
+    }
+
+    fn interrupt_one(&mut self, to: SocketAddr, job: JobRef) {
+        self.stats.interrupts += 1;
+        self.send(
+            to,
+            Message::ProcessInterrupt(ProcessInterrupt {
+                epoch: job.epoch,
+                job: job.job,
+            }),
+        );
+    }
+
+    /// Whether `job` is one this node has closed (answers to it are late).
+    fn is_closed(&self, job: JobRef) -> bool {
+        self.last_closed.is_some_and(|c| job <= c)
+    }
+
+    fn on_no(&mut self, now: Now, id: MinerId, a: ProcessAnswerNo) {
+        let job_ref = JobRef {
+            epoch: a.epoch,
+            job: a.job,
+        };
+        let slack = self.cfg.evidence_slack;
+        let Work::Mining { job, .. } = &mut self.work else {
+            self.stats.stale_answers += 1;
+            return;
+        };
+        if job.job_ref != job_ref {
+            self.stats.stale_answers += 1;
+            return;
+        }
+        match job.answer_no(id, a.range, a.best, slack) {
+            NoVerdict::Accepted | NoVerdict::AcceptedLate => {
+                self.stats.ranges_scanned += 1;
+                if let Some(e) = self.miners.get_mut(id) {
+                    e.ranges_done += 1;
+                }
+                if job.coverage().is_complete() {
+                    self.event(NodeEvent::JobExhausted { job: job_ref });
+                    self.close_job(now, job_ref);
+                }
+            }
+            NoVerdict::Unmatched => self.stats.stale_answers += 1,
+            NoVerdict::BadEvidence => {
+                if job.holds(id, a.range) {
+                    job.revoke_range(a.range);
+                }
+                self.failed_claim(id);
+            }
+            NoVerdict::Solution(hash) => self.on_solution(now, id, a.best.nonce, hash),
+        }
+        self.check_invariants();
+    }
+
+    fn on_yes(&mut self, now: Now, from: SocketAddr, id: MinerId, a: ProcessAnswerYes) {
+        let job_ref = JobRef {
+            epoch: a.epoch,
+            job: a.job,
+        };
+        let verdict = match &self.work {
+            Work::Mining { job, .. } if job.job_ref == job_ref => job.answer_yes(a.range, a.nonce),
+            _ => {
+                if self.is_closed(job_ref) {
+                    // A late or repeated solution: acknowledge it so the
+                    // miner stops re-sending.
+                    self.interrupt_one(from, job_ref);
+                }
+                self.stats.stale_answers += 1;
+                return;
+            }
+        };
+        match verdict {
+            YesVerdict::Solution(hash) => self.on_solution(now, id, a.nonce, hash),
+            YesVerdict::Invalid => {
+                if let Work::Mining { job, .. } = &mut self.work {
+                    if job.holds(id, a.range) {
+                        job.revoke_range(a.range);
+                    }
+                }
+                self.failed_claim(id);
+            }
+        }
+        self.check_invariants();
+    }
+
+    fn failed_claim(&mut self, id: MinerId) {
+        self.stats.failed_claims += 1;
+        if self.miners.failed_claim(id, self.cfg.ban_after) {
+            if let Work::Mining { job, .. } = &mut self.work {
+                job.revoke(id);
+            }
+            self.event(NodeEvent::MinerBanned { miner: id });
+        }
+    }
+
+    /// Counts any breach of the accounting invariants (tests assert none).
+    pub(super) fn check_invariants(&mut self) {
+        if let Work::Mining { job, .. } = &self.work {
+            if let Err(e) = job.check() {
+                self.stats.invariant_violations += 1;
+                self.stats.last_violation = Some(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! Leadership transitions and the leader's work: templates, jobs, leases,
+//! solutions and submissions, and the replies of the chain service.
+
+use std::time::Duration;
+
+use protocol::miner::MAX_ASSIGNMENTS;
+use protocol::wire::{HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe};
+use protocol::{BlockHeader, Instant, JobRef, MinerId};
+
+use super::{
+    ChainCall, ChainError, ChainReply, Job, Node, NodeEvent, Now, Submitted, Template, Work,
+};
+
+impl Node {
+    /// Recomputes who leads and acts on a change. Called after every input.
+    pub(super) fn refresh_role(&mut self, now: Now) {
+        let leader = self.members.leader(now.mono);
+        let me = leader == Some(self.cfg.id);
+        match (self.leading, me) {
+            (None, true) => {
+                let epoch = self.members.max_epoch().next();
+                self.take_epoch(now, epoch);
+                self.event(NodeEvent::BecameLeader { epoch });
+            }
+            (Some(_), false) => {
+                self.leading = None;
+                self.work = Work::Idle;
+                self.event(NodeEvent::SteppedDown { leader });
+            }
+            (Some(epoch), true) if self.members.max_epoch() > epoch => {
+                // Someone works in a newer epoch (a leader elected while this
+                // node was unreachable, or a miner that followed one): move
+                // above it so every miner follows this node again.
+                let epoch = self.members.max_epoch().next();
+                self.take_epoch(now, epoch);
+                self.event(NodeEvent::BecameLeader { epoch });
+            }
+            _ => {}
+        }
+        self.membership_change = self.members.next_change(now.mono);
+    }
+
+    /// Leads in `epoch`: any job of an older epoch is void; fetch a template
+    /// and tell peers and miners at once.
+    fn take_epoch(&mut self, now: Now, epoch: protocol::Epoch) {
+        self.leading = Some(epoch);
+        self.members.saw_epoch(epoch);
+        self.next_job = protocol::JobId(1);
+        self.last_closed = None;
+        self.work = Work::NeedTemplate {
+            next_try: now.mono,
+            in_flight: None,
+        };
+        self.heartbeat_all(now.mono);
+        self.drive(now);
+    }
+
+    /// Sends `HeartbeatRequest` to every peer and, when leading, to every
+    /// active miner.
+    pub(super) fn heartbeat_all(&mut self, now: Instant) {
+        let hb = Message::HeartbeatRequest(HeartbeatRequest {
+            view: self.view(now),
+            job: self.current_job().map(|j| j.job_ref),
+        });
+        let peers: Vec<_> = self.members.peers().map(|(_, p)| p.addr).collect();
+        for addr in peers {
+            self.send(addr, hb);
+        }
+        if self.leading.is_some() {
+            let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
+            for addr in miners {
+                self.send(addr, hb);
+            }
+        }
+    }
+
+    /// Issues whatever chain call the leader's work needs now.
+    pub(super) fn drive(&mut self, now: Now) {
+        let seq = self.seq + 1;
+        match &mut self.work {
+            Work::NeedTemplate {
+                next_try,
+                in_flight,
+            } if in_flight.is_none() && now.mono >= *next_try => {
+                *in_flight = Some(seq);
+                self.seq = seq;
+                self.calls.push_back(ChainCall::Template { seq });
+            }
+            Work::Submitting {
+                job,
+                nonce,
+                miner,
+                next_try,
+                in_flight,
+            } if in_flight.is_none() && now.mono >= *next_try => {
+                *in_flight = Some(seq);
+                self.seq = seq;
+                self.calls.push_back(ChainCall::Submit {
+                    seq,
+                    header: job.solved_header(*nonce),
+                    height: job.height,
+                    miner: miner.to_string(),
+                });
+            }
+            Work::Mining { tip_in_flight, .. }
+                if tip_in_flight.is_none() && now.mono >= self.next_tip =>
+            {
+                *tip_in_flight = Some(seq);
+                self.seq = seq;
+                self.next_tip = now.mono + self.cfg.tip_poll;
+                self.calls.push_back(ChainCall::Tip { seq });
+            }
+            _ => {}
+        }
+    }
+
+    /// Handles the reply to a chain call.
+    pub fn handle_chain(&mut self, now: Now, reply: ChainReply) {
+        match reply {
+            ChainReply::Template { seq, result } => {
+                let Work::NeedTemplate {
+                    in_flight,
+                    next_try,
+                } = &mut self.work
+                else {
+                    return;
+                };
+                if *in_flight != Some(seq) {
+                    return;
+                }
+                *in_flight = None;
+                match result {
+                    Ok(t) => {
+                        self.chain_up(now.mono);
+                        self.start_job(now, t);
+                    }
+                    Err(e) => {
+                        *next_try = now.mono + self.backoff.next_delay();
+                        self.chain_down(now.mono, e);
+                    }
+                }
+            }
+            ChainReply::Submit { seq, result } => self.on_submitted(now, seq, result),
+            ChainReply::Tip { seq, result } => {
+                let Work::Mining { job, tip_in_flight } = &mut self.work else {
+                    return;
+                };
+                if *tip_in_flight != Some(seq) {
+                    return;
+                }
+                *tip_in_flight = None;
+                let prev = job.solved_header(0).prev_hash;
+                let job_ref = job.job_ref;
+                match result {
+                    Ok(tip) => {
+                        self.chain_up(now.mono);
+                        if tip.hash != prev {
+                            self.event(NodeEvent::JobStale { job: job_ref });
+                            self.close_job(now, job_ref);
+                        }
+                    }
+                    // Keep mining through an outage: a solution found
+                    // meanwhile is held and submitted when it returns.
+                    Err(e) => self.chain_down(now.mono, e),
+                }
+            }
+        }
+        self.drive(now);
+    }
+
+    fn on_submitted(&mut self, now: Now, seq: u64, result: Result<Submitted, ChainError>) {
+        let Work::Submitting {
+            in_flight,
+            next_try,
+            miner,
+            ..
+        } = &mut self.work
+        else {
+            return;
+        };
+        if *in_flight != Some(seq) {
+            return;
+        }
+        *in_flight = None;
+        let miner = *miner;
+        match result {
+            Ok(Submitted::Accepted { height, hash }) => {
+                self.chain_up(now.mono);
+                self.stats.blocks += 1;
+                self.event(NodeEvent::BlockAccepted {
+                    height,
+                    hash,
+                    miner,
+                });
+                self.need_template(now.mono);
+            }
+            Ok(Submitted::Stale(reason)) => {
+                self.chain_up(now.mono);
+                self.stats.blocks_stale += 1;
+                self.event(NodeEvent::BlockStale { reason });
+                self.need_template(now.mono);
+            }
+            Err(ChainError::Rejected(reason)) => {
+                self.chain_up(now.mono);
+                self.stats.blocks_rejected += 1;
+                self.event(NodeEvent::BlockRejected { reason });
+                self.need_template(now.mono);
+            }
+            Err(e @ ChainError::Unavailable(_)) => {
+                *next_try = now.mono + self.backoff.next_delay();
+                self.chain_down(now.mono, e);
+            }
+        }
+    }
+
+    fn need_template(&mut self, now: Instant) {
+        self.work = Work::NeedTemplate {
+            next_try: now,
+            in_flight: None,
+        };
+    }
+
+    fn chain_up(&mut self, now: Instant) {
+        self.backoff.reset();
+        self.chain_error = None;
+        if let Some(since) = self.chain_down_since.take() {
+            self.event(NodeEvent::ChainUp {
+                after: now.saturating_since(since),
+            });
+        }
+    }
+
+    fn chain_down(&mut self, now: Instant, e: ChainError) {
+        let text = match e {
+            ChainError::Unavailable(t) | ChainError::Rejected(t) => t,
+        };
+        self.stats.chain_failures += 1;
+        if self.chain_down_since.is_none() {
+            self.chain_down_since = Some(now);
+            self.event(NodeEvent::ChainDown {
+                error: text.clone(),
+            });
+        }
+        self.chain_error = Some(text);
+    }
+
+    /// Starts a job from `t` with a fresh timestamp.
+    fn start_job(&mut self, now: Now, t: Template) {
+        let Some(epoch) = self.leading else {
+            return;
+        };
+        let clock = u32::try_from(now.unix).unwrap_or(u32::MAX);
+        let mut time = clock.max(t.min_time);
+        if let Some((prev, last)) = self.last_time {
+            if prev == t.prev_hash && time <= last {
+                // Same parent, same second: the header must still change.
+                time = last.saturating_add(1);
+            }
+        }
+        self.last_time = Some((t.prev_hash, time));
+        let header = BlockHeader {
+            version: t.version,
+            prev_hash: t.prev_hash,
+            merkle_root: t.merkle_root,
+            time,
+            bits: t.bits,
+            nonce: 0,
+        };
+        let job_ref = JobRef {
+            epoch,
+            job: self.next_job,
+        };
+        self.next_job = self.next_job.next();
+        let job = Job::new(
+            job_ref,
+            t.height,
+            header,
+            t.zero_bits,
+            self.cfg.nonce_range,
+            now.mono,
+        );
+        self.stats.jobs += 1;
+        self.event(NodeEvent::JobStarted {
+            job: job_ref,
+            height: t.height,
+            time,
+            zero_bits: t.zero_bits,
+        });
+        self.next_tip = now.mono + self.cfg.tip_poll;
+        self.work = Work::Mining {
+            job: Box::new(job),
+            tip_in_flight: None,
+        };
+        for miner in self.miners.wanting() {
+            self.serve(now.mono, miner);
+        }
+    }
+
+    /// Ends the current job (solved elsewhere, stale, or exhausted): tells
+    /// every miner to stop and fetches a new template.
+    pub(super) fn close_job(&mut self, now: Now, job: JobRef) {
+        self.last_closed = Some(job);
+        self.interrupt_all(job);
+        self.need_template(now.mono);
+        self.drive(now);
+    }
+
+    pub(super) fn interrupt_all(&mut self, job: JobRef) {
+        let msg = Message::ProcessInterrupt(ProcessInterrupt {
+            epoch: job.epoch,
+            job: job.job,
+        });
+        let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
+        for addr in miners {
+            self.stats.interrupts += 1;
+            self.send(addr, msg);
+        }
+    }
+
+    /// A verified solution: hold it, stop everyone, submit it.
+    pub(super) fn on_solution(
+        &mut self,
+        now: Now,
+        miner: MinerId,
+        nonce: u32,
+        hash: protocol::Hash256,
+    ) {
+        let Work::Mining { job, .. } = std::mem::replace(&mut self.work, Work::Idle) else {
+            return;
+        };
+        let job_ref = job.job_ref;
+        self.stats.solutions += 1;
+        self.stats.last_solution_at = Some(now.mono);
+        if let Some(e) = self.miners.get_mut(miner) {
+            e.solutions += 1;
+        }
+        self.event(NodeEvent::SolutionFound {
+            job: job_ref,
+            miner,
+            nonce,
+            hash,
+        });
+        self.last_closed = Some(job_ref);
+        self.work = Work::Submitting {
+            job,
+            nonce,
+            miner,
+            next_try: now.mono,
+            in_flight: None,
+        };
+        self.interrupt_all(job_ref);
+        self.drive(now);
+    }
+
+    /// Leases ranges to `miner` for as many slots as it asked for.
+    pub(super) fn serve(&mut self, now: Instant, miner: MinerId) {
+        let Some(entry) = self.miners.get(miner) else {
+            return;
+        };
+        let (addr, rate, mut wanted) = (entry.addr, entry.hashrate, entry.wanted);
+        let Work::Mining { job, .. } = &mut self.work else {
+            return;
+        };
+        let mut issued = Vec::new();
+        while wanted > 0 {
+            let held = job.leases_of(miner);
+            if held >= MAX_ASSIGNMENTS {
+                break;
+            }
+            let len = chunk_len(&self.cfg, rate);
+            let timeout = lease_timeout(&self.cfg, len, rate, held);
+            let Some(range) = job.lease(miner, len, now, timeout) else {
+                break;
+            };
+            wanted -= 1;
+            issued.push(Message::Process(Process {
+                epoch: job.job_ref.epoch,
+                job: job.job_ref.job,
+                recipe: Recipe::SHA256D,
+                header: protocol::wire::HeaderBytes(job.header),
+                zero_bits: job.zero_bits,
+                range,
+            }));
+        }
+        if let Some(e) = self.miners.get_mut(miner) {
+            e.wanted = wanted;
+        }
+        self.stats.leases += issued.len() as u64;
+        for m in issued {
+            self.send(addr, m);
+        }
+        self.check_invariants();
+    }
+
+    /// Timers of the leader's work: lease expiry, re-serving, chain calls.
+    pub(super) fn leader_timers(&mut self, now: Now) {
+        if let Work::Mining { job, .. } = &mut self.work {
+            let expired = job.expire(now.mono);
+            self.stats.leases_expired += expired.len() as u64;
+            for l in &expired {
+                self.events.push_back(NodeEvent::LeaseExpired {
+                    miner: l.miner,
+                    range: l.range,
+                });
+            }
+            if !expired.is_empty() {
+                for miner in self.miners.wanting() {
+                    self.serve(now.mono, miner);
+                }
+            }
+            self.check_invariants();
+        }
+        self.drive(now);
+    }
+}
+
+/// Lease length for a miner reporting `rate` hashes per second.
+pub(super) fn chunk_len(cfg: &super::NodeConfig, rate: u32) -> u64 {
+    if rate == 0 {
+        return cfg.chunk_default.max(1);
+    }
+    let len = (f64::from(rate) * cfg.chunk_target.as_secs_f64()) as u64;
+    len.clamp(256, cfg.nonce_range.len())
+}
+
+/// How long a lease may stay unanswered: three times its expected duration,
+/// behind the `held` leases queued before it, plus one heartbeat of slack.
+pub(super) fn lease_timeout(cfg: &super::NodeConfig, len: u64, rate: u32, held: usize) -> Duration {
+    let expected = if rate == 0 {
+        cfg.chunk_target
+    } else {
+        Duration::from_secs_f64(len as f64 / f64::from(rate))
+    };
+    expected * 3 * (held as u32 + 1) + cfg.heartbeat
+}

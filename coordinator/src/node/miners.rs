@@ -1,0 +1,168 @@
+//! The miners a coordinator knows: where they are, how fast they are, what
+//! they want, and whether their claims can be trusted.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use protocol::wire::MinerState;
+use protocol::{Instant, MinerId};
+use serde::Serialize;
+
+/// One miner.
+#[derive(Clone, Debug)]
+pub struct MinerEntry {
+    /// Its last source address.
+    pub addr: SocketAddr,
+    /// When it was last heard from.
+    pub last_heard: Instant,
+    /// Hashes per second it reports.
+    pub hashrate: u32,
+    /// What it reports doing.
+    pub state: MinerState,
+    /// Assignments it asked for and has not been given.
+    pub wanted: u8,
+    /// Answers whose checks failed.
+    pub failed_claims: u32,
+    /// Ignored because of failed claims.
+    pub banned: bool,
+    /// Ranges answered and verified.
+    pub ranges_done: u64,
+    /// Verified solutions.
+    pub solutions: u64,
+}
+
+/// A miner as shown in the status.
+#[derive(Clone, Debug, Serialize)]
+pub struct MinerSummary {
+    /// Its id.
+    pub id: u32,
+    /// Its address.
+    pub addr: String,
+    /// Reported hashes per second.
+    pub hashrate: u32,
+    /// Reported state.
+    pub state: String,
+    /// Leases it holds in the current job.
+    pub leases: usize,
+    /// Ranges answered and verified.
+    pub ranges_done: u64,
+    /// Verified solutions.
+    pub solutions: u64,
+    /// Answers whose checks failed.
+    pub failed_claims: u32,
+    /// Whether it is ignored.
+    pub banned: bool,
+}
+
+/// All known miners.
+#[derive(Clone, Debug, Default)]
+pub struct MinerBook {
+    miners: BTreeMap<MinerId, MinerEntry>,
+}
+
+impl MinerBook {
+    /// Records that `id` spoke from `addr`, creating its entry if new.
+    pub fn heard(&mut self, id: MinerId, addr: SocketAddr, now: Instant) -> &mut MinerEntry {
+        let e = self.miners.entry(id).or_insert(MinerEntry {
+            addr,
+            last_heard: now,
+            hashrate: 0,
+            state: MinerState::Idle,
+            wanted: 0,
+            failed_claims: 0,
+            banned: false,
+            ranges_done: 0,
+            solutions: 0,
+        });
+        e.addr = addr;
+        e.last_heard = now;
+        e
+    }
+
+    /// The entry of `id`.
+    pub fn get(&self, id: MinerId) -> Option<&MinerEntry> {
+        self.miners.get(&id)
+    }
+
+    /// The entry of `id`, mutable.
+    pub fn get_mut(&mut self, id: MinerId) -> Option<&mut MinerEntry> {
+        self.miners.get_mut(&id)
+    }
+
+    /// Counts a failed claim; returns true if this bans the miner.
+    pub fn failed_claim(&mut self, id: MinerId, ban_after: u32) -> bool {
+        let Some(e) = self.miners.get_mut(&id) else {
+            return false;
+        };
+        e.failed_claims += 1;
+        if !e.banned && e.failed_claims >= ban_after {
+            e.banned = true;
+            return true;
+        }
+        false
+    }
+
+    /// Forgets miners silent for longer than `timeout`; returns their ids.
+    pub fn forget_silent(&mut self, now: Instant, timeout: Duration) -> Vec<MinerId> {
+        let gone: Vec<MinerId> = self
+            .miners
+            .iter()
+            .filter(|(_, e)| now.saturating_since(e.last_heard) > timeout && !e.banned)
+            .map(|(&id, _)| id)
+            .collect();
+        for id in &gone {
+            self.miners.remove(id);
+        }
+        gone
+    }
+
+    /// Miners not banned.
+    pub fn active(&self) -> impl Iterator<Item = (MinerId, &MinerEntry)> {
+        self.miners
+            .iter()
+            .filter(|(_, e)| !e.banned)
+            .map(|(&id, e)| (id, e))
+    }
+
+    /// Every miner.
+    pub fn all(&self) -> impl Iterator<Item = (MinerId, &MinerEntry)> {
+        self.miners.iter().map(|(&id, e)| (id, e))
+    }
+
+    /// Miners that want work, lowest id first.
+    pub fn wanting(&self) -> Vec<MinerId> {
+        self.active()
+            .filter(|(_, e)| e.wanted > 0)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Sum of reported hash rates of active miners.
+    pub fn total_hashrate(&self) -> u64 {
+        self.active().map(|(_, e)| u64::from(e.hashrate)).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bans_after_the_threshold_and_forgets_the_silent() {
+        let mut book = MinerBook::default();
+        let a: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        book.heard(MinerId(1), a, Instant::ZERO);
+        book.heard(MinerId(2), a, Instant::from_millis(500));
+        assert!(!book.failed_claim(MinerId(1), 2));
+        assert!(book.failed_claim(MinerId(1), 2));
+        assert!(!book.failed_claim(MinerId(1), 2), "banned once");
+        assert_eq!(book.active().count(), 1);
+        // Banned miners are remembered, so they stay banned.
+        let gone = book.forget_silent(Instant::from_millis(1000), Duration::from_millis(600));
+        assert!(gone.is_empty());
+        let gone = book.forget_silent(Instant::from_millis(1200), Duration::from_millis(600));
+        assert_eq!(gone, vec![MinerId(2)]);
+        assert!(book.get(MinerId(1)).unwrap().banned);
+    }
+}

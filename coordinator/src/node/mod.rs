@@ -1,0 +1,385 @@
+//! The coordinator node as a sans-IO state machine: heartbeats, lowest-id
+//! leadership with epochs, and, while leading, jobs, leases, answers,
+//! interrupts and block submission.
+//!
+//! # Driving it
+//!
+//! The driver (`crate::driver`) owns the UDP socket, the clocks, the frame
+//! sealer/opener and an HTTP client for the chain service. It calls:
+//!
+//! 1. [`Node::handle_message`] for every frame the opener accepted;
+//! 2. [`Node::handle_timeout`] whenever the clock reaches
+//!    [`Node::poll_timeout`];
+//! 3. [`Node::handle_chain`] with the reply to each [`ChainCall`] it
+//!    performed (calls run concurrently; replies may come in any order);
+//! 4. after each `handle_*`: [`Node::poll_transmit`], [`Node::poll_chain`]
+//!    and [`Node::poll_event`] until each returns `None`.
+//!
+//! Every `handle_*` takes [`Now`]: the monotonic instant and the wall-clock
+//! seconds (header timestamps need the latter). Nothing here blocks or does
+//! IO, so tests drive it with a hand-advanced clock.
+
+mod chain_io;
+mod coverage;
+mod handle;
+mod job;
+mod leading;
+mod membership;
+mod miners;
+mod status;
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use protocol::wire::{LeaderView, Message};
+use protocol::{CoordinatorId, Epoch, Hash256, Instant, JobId, JobRef, MinerId, NonceRange};
+
+pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Submitted, Template, Tip};
+pub use coverage::{Coverage, CoverageCounts};
+pub use job::{Job, Lease, NoVerdict, YesVerdict, min_best_bits};
+pub use membership::Membership;
+pub use miners::{MinerBook, MinerSummary};
+pub use status::{NodeStats, NodeStatus};
+
+/// A moment, on both clocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic time, for every timer.
+    pub mono: Instant,
+    /// Seconds since the Unix epoch, for header timestamps.
+    pub unix: u64,
+}
+
+/// Tunables of a node.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// This node's id.
+    pub id: CoordinatorId,
+    /// Heartbeat interval.
+    pub heartbeat: Duration,
+    /// A peer is down after this many missed intervals.
+    pub down_after: u32,
+    /// The nonces of every job.
+    pub nonce_range: NonceRange,
+    /// Lease size for a miner whose rate is not known yet.
+    pub chunk_default: u64,
+    /// A lease should take a miner about this long.
+    pub chunk_target: Duration,
+    /// Failed claims after which a miner is ignored.
+    pub ban_after: u32,
+    /// Slack, in bits, of the evidence check on `ProcessAnswerNo`.
+    pub evidence_slack: u32,
+    /// How often the leader polls the chain tip.
+    pub tip_poll: Duration,
+    /// Retry delays while the chain service is down.
+    pub chain_retry_min: Duration,
+    /// Longest retry delay.
+    pub chain_retry_max: Duration,
+}
+
+impl NodeConfig {
+    /// The defaults of the original design: 5 s heartbeats, the nonce range
+    /// 1..=2,000,000,000 in chunks of 100,000 until rates are known.
+    pub fn new(id: CoordinatorId) -> NodeConfig {
+        NodeConfig {
+            id,
+            heartbeat: Duration::from_secs(5),
+            down_after: 2,
+            nonce_range: NonceRange::new(1, 2_000_000_000).unwrap_or(NonceRange::FULL),
+            chunk_default: 100_000,
+            chunk_target: Duration::from_secs(2),
+            ban_after: 3,
+            evidence_slack: 5,
+            tip_poll: Duration::from_secs(1),
+            chain_retry_min: Duration::from_millis(250),
+            chain_retry_max: Duration::from_secs(5),
+        }
+    }
+
+    /// How long a peer may be silent before it is down.
+    pub fn peer_timeout(&self) -> Duration {
+        self.heartbeat * self.down_after.max(1)
+    }
+
+    /// How long a miner may be silent before it is forgotten.
+    pub fn miner_timeout(&self) -> Duration {
+        self.heartbeat * (self.down_after.max(1) + 2)
+    }
+}
+
+/// A message to seal and send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Destination.
+    pub to: SocketAddr,
+    /// The message.
+    pub message: Message,
+}
+
+/// Something worth a log line or a progress update.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// This node now leads.
+    BecameLeader {
+        /// Its epoch.
+        epoch: Epoch,
+    },
+    /// This node stopped leading.
+    SteppedDown {
+        /// Who leads now, as far as it knows.
+        leader: Option<CoordinatorId>,
+    },
+    /// A job started.
+    JobStarted {
+        /// The job.
+        job: JobRef,
+        /// Height mined.
+        height: u64,
+        /// Header time.
+        time: u32,
+        /// Required zero bits.
+        zero_bits: u8,
+    },
+    /// A job's whole range was scanned without a solution.
+    JobExhausted {
+        /// The job.
+        job: JobRef,
+    },
+    /// The chain tip moved under a job.
+    JobStale {
+        /// The job.
+        job: JobRef,
+    },
+    /// A verified solution.
+    SolutionFound {
+        /// Its job.
+        job: JobRef,
+        /// Who found it.
+        miner: MinerId,
+        /// The nonce.
+        nonce: u32,
+        /// The block hash.
+        hash: Hash256,
+    },
+    /// The chain service accepted a block.
+    BlockAccepted {
+        /// Height.
+        height: u64,
+        /// Hash.
+        hash: Hash256,
+        /// Who found it.
+        miner: MinerId,
+    },
+    /// The chain service already had a block at that height.
+    BlockStale {
+        /// What it said.
+        reason: String,
+    },
+    /// The chain service refused a block.
+    BlockRejected {
+        /// What it said.
+        reason: String,
+    },
+    /// The chain service stopped answering.
+    ChainDown {
+        /// The error.
+        error: String,
+    },
+    /// The chain service answers again.
+    ChainUp {
+        /// How long it was down.
+        after: Duration,
+    },
+    /// A miner was banned for failed claims.
+    MinerBanned {
+        /// The miner.
+        miner: MinerId,
+    },
+    /// A lease expired unanswered.
+    LeaseExpired {
+        /// Its holder.
+        miner: MinerId,
+        /// The range.
+        range: NonceRange,
+    },
+}
+
+/// What the leader is doing.
+#[derive(Clone, Debug)]
+enum Work {
+    /// Not leading.
+    Idle,
+    /// Waiting for a template.
+    NeedTemplate {
+        next_try: Instant,
+        in_flight: Option<u64>,
+    },
+    /// Handing out leases.
+    Mining {
+        job: Box<Job>,
+        tip_in_flight: Option<u64>,
+    },
+    /// Holding a solution until the chain service takes it.
+    Submitting {
+        job: Box<Job>,
+        nonce: u32,
+        miner: MinerId,
+        next_try: Instant,
+        in_flight: Option<u64>,
+    },
+}
+
+/// The coordinator node. See the module docs for how to drive it.
+#[derive(Debug)]
+pub struct Node {
+    cfg: NodeConfig,
+    members: Membership,
+    miners: MinerBook,
+    /// `Some(epoch)` while leading.
+    leading: Option<Epoch>,
+    work: Work,
+    next_job: JobId,
+    /// The newest job this node closed (solved, stale, exhausted).
+    last_closed: Option<JobRef>,
+    /// Time of the last job's header, so a new job gets a new timestamp.
+    last_time: Option<(Hash256, u32)>,
+    next_heartbeat: Instant,
+    next_tip: Instant,
+    /// When leadership could next change with no message (grace end, a
+    /// peer timing out), as of the last input.
+    membership_change: Option<Instant>,
+    seq: u64,
+    backoff: Backoff,
+    chain_down_since: Option<Instant>,
+    chain_error: Option<String>,
+    outbox: VecDeque<Transmit>,
+    calls: VecDeque<ChainCall>,
+    events: VecDeque<NodeEvent>,
+    stats: NodeStats,
+}
+
+impl Node {
+    /// A node started at `now`. It waits one heartbeat interval before it
+    /// may claim leadership, to learn its peers and their epoch first.
+    pub fn new(cfg: NodeConfig, now: Now) -> Node {
+        let members = Membership::new(cfg.id, cfg.peer_timeout(), now.mono, cfg.heartbeat);
+        Node {
+            members,
+            miners: MinerBook::default(),
+            leading: None,
+            work: Work::Idle,
+            next_job: JobId(1),
+            last_closed: None,
+            last_time: None,
+            next_heartbeat: now.mono,
+            next_tip: now.mono,
+            membership_change: None,
+            seq: 0,
+            backoff: Backoff::new(cfg.chain_retry_min, cfg.chain_retry_max),
+            chain_down_since: None,
+            chain_error: None,
+            outbox: VecDeque::new(),
+            calls: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: NodeStats::default(),
+            cfg,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NodeConfig {
+        &self.cfg
+    }
+
+    /// Adds a peer coordinator (from the command line or the registry).
+    pub fn add_peer(&mut self, id: CoordinatorId, addr: SocketAddr) {
+        self.members.add_peer(id, addr);
+    }
+
+    /// Whether this node leads.
+    pub fn is_leader(&self) -> bool {
+        self.leading.is_some()
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.outbox.pop_front()
+    }
+
+    /// The next chain-service call to perform.
+    pub fn poll_chain(&mut self) -> Option<ChainCall> {
+        self.calls.pop_front()
+    }
+
+    /// The next event to log.
+    pub fn poll_event(&mut self) -> Option<NodeEvent> {
+        self.events.pop_front()
+    }
+
+    /// When [`Node::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Instant {
+        let mut t = self.next_heartbeat;
+        let mut at = |x: Instant| t = t.min(x);
+        if let Some(c) = self.membership_change {
+            at(c);
+        }
+        match &self.work {
+            Work::Idle => {}
+            Work::NeedTemplate {
+                next_try,
+                in_flight,
+            }
+            | Work::Submitting {
+                next_try,
+                in_flight,
+                ..
+            } => {
+                if in_flight.is_none() {
+                    at(*next_try);
+                }
+            }
+            Work::Mining { job, tip_in_flight } => {
+                if tip_in_flight.is_none() {
+                    at(self.next_tip);
+                }
+                if let Some(e) = job.next_expiry() {
+                    at(e);
+                }
+            }
+        }
+        t
+    }
+
+    /// The leadership view this node reports.
+    fn view(&self, now: Instant) -> LeaderView {
+        LeaderView {
+            epoch: self.leading.unwrap_or(self.members.max_epoch()),
+            leader: if self.leading.is_some() {
+                Some(self.cfg.id)
+            } else {
+                self.members.leader(now)
+            },
+        }
+    }
+
+    /// The current job, while mining.
+    fn current_job(&self) -> Option<&Job> {
+        match &self.work {
+            Work::Mining { job, .. } => Some(job),
+            _ => None,
+        }
+    }
+
+    fn send(&mut self, to: SocketAddr, message: Message) {
+        self.stats.sent += 1;
+        self.outbox.push_back(Transmit { to, message });
+    }
+
+    fn event(&mut self, e: NodeEvent) {
+        self.events.push_back(e);
+    }
+}
+
+#[cfg(test)]
+mod tests;
