@@ -48,6 +48,14 @@ impl Miner {
                 if self.wants_work() {
                     self.next_request = now + self.cfg.retry;
                 }
+                // The other coordinators hear the status too, so whichever
+                // takes over knows this miner and can hand it work at once.
+                let status = self.reply(false);
+                for addr in self.link.addresses() {
+                    if addr != leader.addr {
+                        self.send(Dest::Addr(addr), status);
+                    }
+                }
             } else {
                 // Leaderless: look for one at the faster retry pace.
                 self.next_heartbeat = now + self.cfg.retry;

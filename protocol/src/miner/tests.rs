@@ -403,13 +403,26 @@ fn a_faulty_miner_reports_its_fault_and_takes_no_work() {
 #[test]
 fn heartbeats_are_answered_and_sent_on_schedule() {
     let mut m = following();
-    let before = m.poll_timeout();
-    m.handle_timeout(before);
+    // following() adopted C1 at t=1: the next heartbeat is due at t=101.
+    m.handle_timeout(t(100));
+    assert!(drain(&mut m).iter().all(|t| !matches!(
+        t.message,
+        Message::HeartbeatReply(HeartbeatReply { request: None, .. })
+    )));
+    m.handle_timeout(t(101));
     let tx = drain(&mut m);
     assert!(
         tx.iter()
-            .all(|t| t.dest == Dest::Addr(A1) && matches!(t.message, Message::HeartbeatReply(_)))
+            .all(|t| matches!(t.message, Message::HeartbeatReply(_)))
     );
-    assert!(!tx.is_empty());
-    assert!(m.poll_timeout() > before);
+    // The leader gets the status with a request; the others the status.
+    assert!(!requests(&tx).is_empty());
+    assert!(tx.iter().any(|t| t.dest == Dest::Addr(A1)));
+    let to_other: Vec<_> = tx.iter().filter(|t| t.dest == Dest::Addr(A2)).collect();
+    assert_eq!(to_other.len(), 1);
+    assert!(matches!(
+        to_other[0].message,
+        Message::HeartbeatReply(HeartbeatReply { request: None, .. })
+    ));
+    assert!(m.poll_timeout() > t(101));
 }
