@@ -1,0 +1,196 @@
+//! Scan workers, one per core, fed by the miner task.
+//!
+//! The miner state machine hands out one step at a time, sized to take about
+//! [`MinerConfig::step`](protocol::miner::MinerConfig::step) at the measured
+//! rate of the whole board. [`ScanPool::dispatch`] splits it into one slice
+//! per worker (ascending nonces), each [`ScanPool::work`] loop scans its slice
+//! in short chunks, yielding between them so that a worker sharing a core
+//! with the network lets it run, and [`Batch::complete`] puts the outcomes
+//! back together with [`ScanOutcome::then`], so the miner sees exactly what
+//! one scan of the step would have returned.
+//!
+//! Steps are short (milliseconds), so an interrupted job stops being scanned
+//! when the step in flight ends: nothing is cancelled mid-slice.
+
+use embassy_futures::yield_now;
+use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
+use embassy_sync::channel::Channel;
+use embassy_sync::signal::Signal;
+use embassy_time::Instant;
+use protocol::NonceRange;
+use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
+use protocol::miner::{Step, StepId};
+
+/// One worker's share of a step.
+#[derive(Clone, Copy, Debug)]
+struct Slice {
+    seq: u32,
+    part: u8,
+    job: ScanJob,
+    range: NonceRange,
+    zero_bits: u8,
+}
+
+/// A finished slice.
+#[derive(Clone, Copy, Debug)]
+struct Done {
+    seq: u32,
+    part: u8,
+    outcome: ScanOutcome,
+}
+
+/// Work queues for `W` workers. Lives in a `static` (or a `StaticCell`):
+/// workers on another core or thread borrow it for ever.
+pub struct ScanPool<const W: usize> {
+    slices: [Signal<CriticalSectionRawMutex, Slice>; W],
+    done: Channel<CriticalSectionRawMutex, Done, W>,
+    /// Nonces a worker scans between two yields.
+    chunk: u64,
+}
+
+impl<const W: usize> core::fmt::Debug for ScanPool<W> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ScanPool")
+            .field("workers", &W)
+            .field("chunk", &self.chunk)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A step being scanned by the pool.
+#[derive(Debug)]
+pub struct Batch<const W: usize> {
+    id: StepId,
+    seq: u32,
+    parts: u8,
+    outcomes: [Option<ScanOutcome>; W],
+    started: Instant,
+}
+
+impl<const W: usize> ScanPool<W> {
+    /// A pool whose workers scan `chunk` nonces between yields (at least 1).
+    pub const fn new(chunk: u32) -> Self {
+        assert!(W > 0 && W <= u8::MAX as usize, "1 to 255 workers");
+        ScanPool {
+            slices: [const { Signal::new() }; W],
+            done: Channel::new(),
+            chunk: if chunk == 0 { 1 } else { chunk as u64 },
+        }
+    }
+
+    /// Worker `index`'s loop: scans the slices it is given with `kernel`.
+    /// Run one per core (or thread); never returns.
+    pub async fn work(&self, index: usize, kernel: Kernel) -> ! {
+        let Some(inbox) = self.slices.get(index) else {
+            panic!("worker index {} out of range", index);
+        };
+        loop {
+            let slice = inbox.wait().await;
+            let outcome = self.scan(&kernel, &slice).await;
+            self.done
+                .send(Done {
+                    seq: slice.seq,
+                    part: slice.part,
+                    outcome,
+                })
+                .await;
+        }
+    }
+
+    async fn scan(&self, kernel: &Kernel, slice: &Slice) -> ScanOutcome {
+        let mut total: Option<ScanOutcome> = None;
+        let mut rest = Some(slice.range);
+        while let Some(range) = rest {
+            let (head, tail) = range.split_first(self.chunk);
+            let Some(head) = head else { break };
+            let outcome = kernel.scan(&slice.job, head, slice.zero_bits);
+            total = Some(total.map_or(outcome, |t| t.then(outcome)));
+            if outcome.found.is_some() {
+                break;
+            }
+            rest = tail;
+            yield_now().await;
+        }
+        // `range` is never empty, so at least one chunk was scanned.
+        total.unwrap_or(ScanOutcome {
+            found: None,
+            best: protocol::kernel::Best {
+                nonce: slice.range.first(),
+                zero_bits: 0,
+            },
+            hashes: 0,
+        })
+    }
+
+    /// Splits `step` into one slice per worker and hands them out. `seq`
+    /// tells this step's results from any other's.
+    pub fn dispatch(&self, step: &Step, seq: u32, now: Instant) -> Batch<W> {
+        let per_worker = step.range.len().div_ceil(W as u64);
+        let mut rest = Some(step.range);
+        let mut parts = 0u8;
+        for inbox in &self.slices {
+            let Some(range) = rest else { break };
+            let (head, tail) = range.split_first(per_worker);
+            let Some(head) = head else { break };
+            inbox.signal(Slice {
+                seq,
+                part: parts,
+                job: step.job,
+                range: head,
+                zero_bits: step.zero_bits,
+            });
+            parts += 1;
+            rest = tail;
+        }
+        Batch {
+            id: step.id,
+            seq,
+            parts,
+            outcomes: [None; W],
+            started: now,
+        }
+    }
+
+    /// Waits for the next finished slice and records it in `batch`.
+    /// Returns the step's combined outcome once every slice is in.
+    pub async fn next_done(&self, batch: &mut Batch<W>) -> Option<ScanOutcome> {
+        let done = self.done.receive().await;
+        batch.record(done);
+        batch.complete()
+    }
+}
+
+impl<const W: usize> Batch<W> {
+    /// The step this batch scans.
+    pub fn id(&self) -> StepId {
+        self.id
+    }
+
+    /// When it was handed out.
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn record(&mut self, done: Done) {
+        if done.seq != self.seq {
+            return; // a slice of another step: cannot happen, one batch at a time
+        }
+        if let Some(slot) = self.outcomes.get_mut(usize::from(done.part)) {
+            *slot = Some(done.outcome);
+        }
+    }
+
+    /// The whole step's outcome once every slice is in, as one scan of it
+    /// would report: slices are combined in nonce order.
+    pub fn complete(&self) -> Option<ScanOutcome> {
+        let mut total: Option<ScanOutcome> = None;
+        for slot in self.outcomes.iter().take(usize::from(self.parts)) {
+            let outcome = (*slot)?;
+            total = Some(total.map_or(outcome, |t| t.then(outcome)));
+        }
+        total
+    }
+}
+
+#[cfg(test)]
+mod tests;

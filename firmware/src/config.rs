@@ -1,0 +1,59 @@
+//! Build-time settings (from the environment, checked by build.rs) and the
+//! firmware's tuning constants.
+
+use core::time::Duration;
+
+use protocol::miner::MinerConfig;
+use protocol::wire::WireAddr;
+use protocol::{ClusterKey, MinerId};
+
+include!(concat!(env!("OUT_DIR"), "/config.rs"));
+
+/// Target length of one scan step: an interrupt from the leader is obeyed
+/// when the step in flight ends, so within about this long.
+pub const STEP: Duration = Duration::from_millis(5);
+
+/// Nonces a worker scans between two yields. On core 0 the scan worker
+/// shares the executor with the network: this bounds how long it holds it
+/// (about a millisecond with the portable kernel).
+#[cfg(chip = "rp2040")]
+pub const CHUNK: u32 = 8;
+#[cfg(chip = "rp2350")]
+pub const CHUNK: u32 = 16;
+
+/// Hash rate of the whole board assumed before the first step is measured
+/// (both cores, portable kernel; see the README's emulated-core figures).
+#[cfg(chip = "rp2040")]
+const INITIAL_HASHRATE: u32 = 16_000;
+#[cfg(chip = "rp2350")]
+const INITIAL_HASHRATE: u32 = 40_000;
+
+/// The coordinators named by `COORDINATORS`, as the protocol writes them.
+static COORDINATOR_ADDRS: [WireAddr; COORDINATORS.len()] = {
+    let mut out = [WireAddr::V4([0; 4], 0); COORDINATORS.len()];
+    let mut i = 0;
+    while i < COORDINATORS.len() {
+        out[i] = WireAddr::V4(COORDINATORS[i].0, COORDINATORS[i].1);
+        i += 1;
+    }
+    out
+};
+
+/// The coordinators to contact; empty means LAN broadcast discovery.
+pub fn coordinators() -> &'static [WireAddr] {
+    &COORDINATOR_ADDRS
+}
+
+/// The cluster key from `CLUSTER_KEY`.
+pub fn cluster_key() -> ClusterKey {
+    ClusterKey::from_bytes(CLUSTER_KEY)
+}
+
+/// The state machine's settings for this board.
+pub fn miner_config(id: MinerId) -> MinerConfig {
+    MinerConfig {
+        step: STEP,
+        initial_hashrate: INITIAL_HASHRATE,
+        ..MinerConfig::new(id)
+    }
+}

@@ -1,0 +1,68 @@
+//! Mining on both cores: the boot self-test, the scan workers (core 0 and
+//! core 1), and the miner task that drives them.
+
+use embassy_executor::{Executor, Spawner};
+use embassy_net::Stack;
+use embassy_rp::Peri;
+use embassy_rp::multicore::{Stack as CoreStack, spawn_core1};
+use embassy_rp::peripherals::CORE1;
+use embassy_time::Instant;
+use miner_driver::{NodeConfig, ScanPool, StatusSignal};
+use protocol::kernel::{self, Kernel, SelfTestFailed};
+use static_cell::StaticCell;
+
+use crate::config::CHUNK;
+
+/// One worker per core.
+const WORKERS: usize = 2;
+/// Core 1's stack: the scan loop and its executor need little.
+const CORE1_STACK_BYTES: usize = 8 * 1024;
+
+static POOL: ScanPool<WORKERS> = ScanPool::new(CHUNK);
+static CORE1_STACK: StaticCell<CoreStack<CORE1_STACK_BYTES>> = StaticCell::new();
+static CORE1_EXECUTOR: StaticCell<Executor> = StaticCell::new();
+
+/// The known-answer test of the kernel: scans around the winning nonces of
+/// two public blocks. A board whose kernel fails it must not mine.
+pub fn self_test() -> Result<Kernel, SelfTestFailed> {
+    let kernel = Kernel::detect();
+    let started = Instant::now();
+    let result = kernel::self_test(&kernel);
+    let ms = started.elapsed().as_millis();
+    match result {
+        Ok(()) => {
+            defmt::info!(
+                "kernel {} passed its self-test in {} ms",
+                kernel.backend(),
+                ms
+            );
+            Ok(kernel)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Starts the scan workers: one on core 1 (its own executor, nothing else
+/// to run), one on core 0 beside the network tasks.
+pub fn start_workers(spawner: Spawner, core1: Peri<'static, CORE1>, kernel: Kernel) {
+    spawn_core1(core1, CORE1_STACK.init(CoreStack::new()), move || {
+        let executor = CORE1_EXECUTOR.init(Executor::new());
+        executor.run(|spawner| spawner.spawn(worker(1, kernel).expect("core 1 worker spawns once")))
+    });
+    spawner.spawn(worker(0, kernel).expect("core 0 worker spawns once"));
+}
+
+#[embassy_executor::task(pool_size = 2)]
+async fn worker(index: usize, kernel: Kernel) -> ! {
+    POOL.work(index, kernel).await
+}
+
+/// The network side of mining: `miner_driver::run` on the board's stack.
+#[embassy_executor::task]
+pub async fn miner_task(
+    stack: Stack<'static>,
+    node: &'static NodeConfig<'static>,
+    status: &'static StatusSignal,
+) -> ! {
+    miner_driver::run(stack, node, &POOL, status).await
+}
