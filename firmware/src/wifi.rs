@@ -13,7 +13,7 @@ use embassy_rp::gpio::{Level, Output};
 use embassy_rp::peripherals::PIO0;
 use embassy_rp::pio::Pio;
 use embassy_time::{Duration, Timer, with_timeout};
-use miner_driver::{Backoff, Status, StatusSignal};
+use miner_driver::{Status, StatusSignal};
 use static_cell::StaticCell;
 
 use crate::board::{Irqs, WifiPins};
@@ -29,6 +29,10 @@ static NVRAM: &Aligned<A4, [u8]> =
 
 /// Sockets: DHCP and the miner's UDP socket.
 const SOCKETS: usize = 2;
+/// Delay before the first retry of a failed join; it doubles after each
+/// failure, up to `MAX_RETRY`, and starts over after a success.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const MAX_RETRY: Duration = Duration::from_secs(60);
 /// How long a fresh association may take to report the link up.
 const LINK_UP_TIMEOUT: Duration = Duration::from_secs(10);
 /// The LED's GPIO on the Wi-Fi chip.
@@ -99,7 +103,7 @@ pub async fn link_task(
     stack: Stack<'static>,
     status: &'static StatusSignal,
 ) -> ! {
-    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    let mut retry = FIRST_RETRY;
     let mut shown = Status::Joining;
     loop {
         // Steady on while joining: the chip is busy, no blinking.
@@ -120,12 +124,12 @@ pub async fn link_task(
             }
         };
         if !joined {
-            let delay = backoff.next_delay();
-            warn!("retrying in {} s", delay.as_secs());
-            Timer::after(delay).await;
+            warn!("retrying in {} s", retry.as_secs());
+            Timer::after(retry).await;
+            retry = (retry * 2).min(MAX_RETRY);
             continue;
         }
-        backoff.reset();
+        retry = FIRST_RETRY;
         info!("joined {}; waiting for an address (DHCP)", WIFI_SSID);
         show_until_link_down(&mut control, stack, status, &mut shown).await;
         warn!("Wi-Fi link lost; rejoining");

@@ -18,12 +18,10 @@ compile_error!("features `defmt` and `log` are exclusive: pick one");
 #[macro_use]
 mod fmt;
 
-pub mod backoff;
 pub mod node;
 pub mod pool;
 pub mod status;
 
-pub use backoff::Backoff;
 pub use node::{NodeConfig, run};
 pub use pool::ScanPool;
 pub use status::{Status, StatusSignal};

@@ -20,6 +20,8 @@ Runs the boards' miner task (miner-driver) on the host, on a TAP device.
   --id N                  miner id (default 1)
   --coordinator IP:PORT   a coordinator to contact (repeatable; none: broadcast Discover)
   --discovery-port PORT   port broadcast Discover goes to (default 7411)
+  --heartbeat-ms MS       heartbeat interval; the leader is taken for dead after
+                          3 silent intervals (default 5000, as on the boards)
   --step-ms MS            target scan step (default 5, as on the boards)
   --chunk N               nonces a worker scans between yields (default 4096)
   --report-secs S         summary log interval (default 30)
@@ -36,6 +38,7 @@ pub struct Args {
     pub id: u32,
     pub coordinators: Vec<SocketAddrV4>,
     pub discovery_port: u16,
+    pub heartbeat: Duration,
     pub step: Duration,
     pub chunk: u32,
     pub report: Duration,
@@ -69,6 +72,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgError> {
     let mut id = 1;
     let mut coordinators = Vec::new();
     let mut discovery_port = DEFAULT_PORT;
+    let mut heartbeat = Duration::from_secs(5);
     let mut step = Duration::from_millis(5);
     let mut chunk = 4096;
     let mut report = Duration::from_secs(30);
@@ -109,6 +113,13 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgError> {
             "--id" => id = number(&flag, &value, "a number below 2^32")?,
             "--coordinator" => coordinators.push(number(&flag, &value, "IPv4:PORT")?),
             "--discovery-port" => discovery_port = number(&flag, &value, "a port")?,
+            "--heartbeat-ms" => {
+                let ms: u64 = number(&flag, &value, "milliseconds, 10 or more")?;
+                if ms < 10 {
+                    return Err(bad(&flag, &value, "milliseconds, 10 or more"));
+                }
+                heartbeat = Duration::from_millis(ms);
+            }
             "--step-ms" => step = Duration::from_millis(number(&flag, &value, "milliseconds")?),
             "--chunk" => chunk = number(&flag, &value, "a count of nonces")?,
             "--report-secs" => report = Duration::from_secs(number(&flag, &value, "seconds")?),
@@ -132,6 +143,7 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgError> {
         id,
         coordinators,
         discovery_port,
+        heartbeat,
         step,
         chunk,
         report,

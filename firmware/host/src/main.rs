@@ -14,6 +14,8 @@
 
 mod args;
 
+use std::time::Duration;
+
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
@@ -86,6 +88,9 @@ fn main() {
             .collect(),
     );
     let miner = MinerConfig {
+        heartbeat: args.heartbeat,
+        leader_timeout: args.heartbeat * 3,
+        retry: args.heartbeat.min(Duration::from_secs(1)),
         step: args.step,
         ..MinerConfig::new(MinerId(args.id))
     };
