@@ -16,6 +16,14 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole system on this machine and mine a few blocks.
+    Demo(demo::DemoArgs),
+    /// Run one coordinator node.
+    Run(run::RunArgs),
+    /// Run simulated miners.
+    Sim(sim::SimArgs),
+    /// Print a new random cluster key (64 hex characters).
+    Keygen,
     /// Mine or verify one header over a nonce range.
     Scan(scan_cmd::ScanArgs),
     /// Measure every hashing method this build has, side by side.
@@ -26,6 +34,10 @@ enum Command {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<ExitCode, UsageError> = match &cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Sim(args) => sim::run(args),
+        Command::Keygen => keygen::run(),
         Command::Scan(args) => scan_cmd::run(args),
         Command::Bench(args) => bench::run(args),
     };
