@@ -3,6 +3,7 @@
 //! and calls [`cli::run`].
 
 pub mod bench;
+pub mod chain_cmd;
 pub mod cli;
 pub mod mining;
 pub mod scan_cmd;
