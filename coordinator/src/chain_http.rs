@@ -51,7 +51,12 @@ impl ChainApi for HttpChain {
         })
     }
 
-    async fn submit(&self, header: BlockHeader, _height: u64, miner: String) -> Result<Submitted, ChainError> {
+    async fn submit(
+        &self,
+        header: BlockHeader,
+        _height: u64,
+        miner: String,
+    ) -> Result<Submitted, ChainError> {
         match self.client.submit(&header, &miner).await {
             Ok(a) => Ok(Submitted::Accepted {
                 height: a.height,

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::{chain as chain_cmd, demo, keygen, run, sim};
 use crate::{UsageError, bench, scan_cmd};
 
 /// Distributed proof-of-work mining: coordinators, miners and tools.
@@ -28,6 +29,9 @@ enum Command {
     Scan(scan_cmd::ScanArgs),
     /// Measure every hashing method this build has, side by side.
     Bench(bench::BenchArgs),
+    /// Serve the chain service (the blocks every coordinator shares) on an
+    /// SQLite file, or export that file's chain as text.
+    Chain(chain_cmd::ChainArgs),
 }
 
 /// Parses the command line and runs it. Bad input exits with status 2.
@@ -40,6 +44,7 @@ pub fn run() -> ExitCode {
         Command::Keygen => keygen::run(),
         Command::Scan(args) => scan_cmd::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Chain(args) => chain_cmd::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -10,17 +10,16 @@ use std::time::Duration;
 
 use common::*;
 use coordinator::driver::transport::ChaosConfig;
-use protocol::frame::{Opener, Sealer, MAX_FRAME};
+use protocol::frame::{MAX_FRAME, Opener, Sealer};
 use protocol::kernel::Best;
-use protocol::wire::{HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerNo, ProcessAnswerYes, ProcessRequest};
+use protocol::wire::{
+    HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerNo, ProcessAnswerYes,
+    ProcessRequest,
+};
 use protocol::{BootId, ClusterKey, Epoch, MinerId, NodeId};
 use tokio::net::UdpSocket;
 
 const LONG: Duration = Duration::from_secs(60);
-
-fn leader(coords: &[Coord]) -> Option<&Coord> {
-    coords.iter().find(|c| c.status().is_some_and(|s| s.node.leading))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_coordinators_and_four_miners_mine_five_verified_blocks() {
@@ -36,8 +35,19 @@ async fn three_coordinators_and_four_miners_mine_five_verified_blocks() {
     // Coordinator 1 led throughout, and its accounting held.
     let s = coords[0].status().unwrap();
     assert!(s.node.leading);
-    assert_eq!(s.node.stats.invariant_violations, 0, "{:?}", s.node.stats.last_violation);
-    assert!(s.node.miners.iter().filter(|m| m.ranges_done + m.solutions > 0).count() >= 2);
+    assert_eq!(
+        s.node.stats.invariant_violations, 0,
+        "{:?}",
+        s.node.stats.last_violation
+    );
+    assert!(
+        s.node
+            .miners
+            .iter()
+            .filter(|m| m.ranges_done + m.solutions > 0)
+            .count()
+            >= 2
+    );
     for c in &coords[1..] {
         assert_eq!(c.status().unwrap().node.leader, Some(1));
     }
@@ -73,14 +83,21 @@ async fn blocks_are_mined_through_loss_duplication_and_reordering() {
         let s = c.status().unwrap();
         // No nonce leased twice at once, no hole in the accounting: the
         // leader checks both after every change and counts any breach.
-        assert_eq!(s.node.stats.invariant_violations, 0, "{:?}", s.node.stats.last_violation);
+        assert_eq!(
+            s.node.stats.invariant_violations, 0,
+            "{:?}",
+            s.node.stats.last_violation
+        );
         if let Some(j) = &s.node.job {
             let c = j.coverage;
             assert_eq!(c.scanned + c.leased + c.free, c.total);
         }
         dropped += s.wire.chaos.map_or(0, |c| c.dropped);
         // Duplicates and late copies were refused by the replay window.
-        assert!(s.wire.refused.get("replay_duplicate").copied().unwrap_or(0) > 0 || s.node.stats.received < 50);
+        assert!(
+            s.wire.refused.get("replay_duplicate").copied().unwrap_or(0) > 0
+                || s.node.stats.received < 50
+        );
     }
     assert!(dropped > 0, "the chaos layer dropped datagrams");
     fleet.stop().await;
@@ -118,7 +135,11 @@ impl Fake {
     }
 
     /// The next message accepted within `limit` that `pick` wants.
-    async fn expect<T>(&mut self, limit: Duration, mut pick: impl FnMut(Message) -> Option<T>) -> T {
+    async fn expect<T>(
+        &mut self,
+        limit: Duration,
+        mut pick: impl FnMut(Message) -> Option<T>,
+    ) -> T {
         let deadline = tokio::time::Instant::now() + limit;
         let mut buf = [0u8; 512];
         loop {
@@ -126,7 +147,12 @@ impl Fake {
                 .await
                 .expect("no such message in time")
                 .unwrap();
-            if let Some(v) = self.opener.open(&buf[..n]).ok().and_then(|o| pick(o.message)) {
+            if let Some(v) = self
+                .opener
+                .open(&buf[..n])
+                .ok()
+                .and_then(|o| pick(o.message))
+            {
                 return v;
             }
         }
@@ -173,16 +199,31 @@ async fn garbage_forged_and_replayed_datagrams_are_counted_and_change_nothing() 
     }
     // Counted at the coordinator, by cause.
     wait_for(LONG, "refusals counted", || {
-        coords[0].status().is_some_and(|s| s.wire.refused.get("replay_duplicate").copied().unwrap_or(0) >= 9)
+        coords[0]
+            .status()
+            .is_some_and(|s| s.wire.refused.get("replay_duplicate").copied().unwrap_or(0) >= 9)
     })
     .await;
     let s = coords[0].status().unwrap();
-    for cause in ["too_short", "too_long", "version", "bad_tag", "replay_duplicate"] {
-        assert!(s.wire.refused.get(cause).copied().unwrap_or(0) > 0, "{cause}: {:?}", s.wire.refused);
+    for cause in [
+        "too_short",
+        "too_long",
+        "version",
+        "bad_tag",
+        "replay_duplicate",
+    ] {
+        assert!(
+            s.wire.refused.get(cause).copied().unwrap_or(0) > 0,
+            "{cause}: {:?}",
+            s.wire.refused
+        );
     }
     // ... and at the miner.
     let probe = &fleet.probes[0];
-    wait_for(LONG, "miner refusals counted", || probe.snapshot().is_some_and(|p| p.refused >= 50)).await;
+    wait_for(LONG, "miner refusals counted", || {
+        probe.snapshot().is_some_and(|p| p.refused >= 50)
+    })
+    .await;
     // Nothing changed: the one accepted copy registered a miner that never
     // mined; mining goes on.
     let height = client.tip().await.unwrap().height;
@@ -202,7 +243,10 @@ async fn a_lying_miner_is_caught_and_banned() {
     let opts = ClusterOpts::default();
     let coords = start_coordinators(1, &chain.url, &opts).await;
     let leader_addr = coords[0].addr;
-    wait_for(LONG, "a job", || coords[0].status().is_some_and(|s| s.node.job.is_some())).await;
+    wait_for(LONG, "a job", || {
+        coords[0].status().is_some_and(|s| s.node.job.is_some())
+    })
+    .await;
     let mut liar = Fake::new(&KEY, NodeId::Miner(MinerId(666))).await;
     let lease = |m| match m {
         Message::Process(p) => Some(p),
@@ -217,13 +261,19 @@ async fn a_lying_miner_is_caught_and_banned() {
         range: p.range,
         nonce: p.range.first(),
     };
-    liar.send(leader_addr, &Message::ProcessAnswerYes(yes)).await;
+    liar.send(leader_addr, &Message::ProcessAnswerYes(yes))
+        .await;
     // 2: "no" without doing the work: the first nonce as the best.
     liar.send(leader_addr, &request()).await;
     let p = liar.expect(LONG, lease).await;
-    let mut header = p.header.header().with_nonce(p.range.first());
+    // Hash a few nonces and keep a weak one, as a miner skipping work would.
+    let mut header = p.header.header();
+    let weak = (p.range.first()..)
+        .find(|&n| header.with_nonce(n).hash().zero_bits() < 4)
+        .unwrap();
+    header = header.with_nonce(weak);
     let lazy = Best {
-        nonce: p.range.first(),
+        nonce: weak,
         zero_bits: header.hash().zero_bits() as u8,
     };
     let no = |best| ProcessAnswerNo {
@@ -232,16 +282,20 @@ async fn a_lying_miner_is_caught_and_banned() {
         range: p.range,
         best,
     };
-    liar.send(leader_addr, &Message::ProcessAnswerNo(no(lazy))).await;
+    liar.send(leader_addr, &Message::ProcessAnswerNo(no(lazy)))
+        .await;
     // 3: a made-up best hash.
     header = header.with_nonce(p.range.first() + 1);
     let forged = Best {
         nonce: header.nonce,
         zero_bits: 30,
     };
-    liar.send(leader_addr, &Message::ProcessAnswerNo(no(forged))).await;
+    liar.send(leader_addr, &Message::ProcessAnswerNo(no(forged)))
+        .await;
     wait_for(LONG, "the liar banned", || {
-        coords[0].status().is_some_and(|s| s.node.miners.iter().any(|m| m.id == 666 && m.banned))
+        coords[0]
+            .status()
+            .is_some_and(|s| s.node.miners.iter().any(|m| m.id == 666 && m.banned))
     })
     .await;
     let s = coords[0].status().unwrap();

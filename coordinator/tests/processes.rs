@@ -79,7 +79,10 @@ impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("cluster.key");
-        let out = Command::new(env!("CARGO_BIN_EXE_coordinator")).arg("keygen").output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+            .arg("keygen")
+            .output()
+            .unwrap();
         assert!(out.status.success());
         std::fs::write(&key, &out.stdout).unwrap();
         Env { dir, key }
@@ -92,7 +95,18 @@ impl Env {
     fn chain(&self, listen: &str) -> (Proc, String) {
         let db = self.path("chain.db");
         let log = self.dir.path().join(format!("chain-{}.log", rand_suffix()));
-        let p = Proc::spawn(&["chain", "--listen", listen, "--db", &db, "--zero-bits", "18"], &log);
+        let p = Proc::spawn(
+            &[
+                "chain",
+                "--listen",
+                listen,
+                "--db",
+                &db,
+                "--zero-bits",
+                "18",
+            ],
+            &log,
+        );
         let url = p.line("listening on ");
         (p, url)
     }
@@ -100,11 +114,31 @@ impl Env {
     /// A coordinator finding its peers in the registry; returns its status URL.
     fn coordinator(&self, id: u16, chain: &str) -> (Proc, String) {
         let log = self.dir.path().join(format!("c{id}-{}.log", rand_suffix()));
-        let (reg, key, id_s, hb) = (self.path("registry"), self.key.display().to_string(), id.to_string(), HB_MS.to_string());
+        let (reg, key, id_s, hb) = (
+            self.path("registry"),
+            self.key.display().to_string(),
+            id.to_string(),
+            HB_MS.to_string(),
+        );
         let p = Proc::spawn(
             &[
-                "run", "--id", &id_s, "--listen", "127.0.0.1:0", "--chain", chain, "--key-file", &key,
-                "--heartbeat-ms", &hb, "--registry", &reg, "--status", "127.0.0.1:0", "--chunk-secs", "0.5",
+                "run",
+                "--id",
+                &id_s,
+                "--listen",
+                "127.0.0.1:0",
+                "--chain",
+                chain,
+                "--key-file",
+                &key,
+                "--heartbeat-ms",
+                &hb,
+                "--registry",
+                &reg,
+                "--status",
+                "127.0.0.1:0",
+                "--chunk-secs",
+                "0.5",
             ],
             &log,
         );
@@ -115,22 +149,49 @@ impl Env {
 
     fn sim(&self, miners: u32) -> Proc {
         let log = self.dir.path().join("sim.log");
-        let (reg, key, hb, n) = (self.path("registry"), self.key.display().to_string(), HB_MS.to_string(), miners.to_string());
+        let (reg, key, hb, n) = (
+            self.path("registry"),
+            self.key.display().to_string(),
+            HB_MS.to_string(),
+            miners.to_string(),
+        );
         Proc::spawn(
-            &["sim", "--registry", &reg, "--miners", &n, "--key-file", &key, "--heartbeat-ms", &hb, "--backend", "portable"],
+            &[
+                "sim",
+                "--registry",
+                &reg,
+                "--miners",
+                &n,
+                "--key-file",
+                &key,
+                "--heartbeat-ms",
+                &hb,
+                "--backend",
+                "portable",
+            ],
             &log,
         )
     }
 }
 
 fn rand_suffix() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
 }
 
 fn http_json(url: &str) -> Option<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(2)).build().ok()?;
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .ok()?;
         client.get(url).send().await.ok()?.json().await.ok()
     })
 }
@@ -155,7 +216,8 @@ fn leading(status: &str) -> Option<bool> {
 }
 
 fn mining_with_leases(status: &str) -> bool {
-    http_json(status).is_some_and(|s| s["leading"] == true && s["job"]["leases"].as_u64().unwrap_or(0) > 0)
+    http_json(status)
+        .is_some_and(|s| s["leading"] == true && s["job"]["leases"].as_u64().unwrap_or(0) > 0)
 }
 
 #[test]
@@ -170,11 +232,19 @@ fn a_killed_leader_is_replaced_and_leads_again_when_it_returns() {
     wait("coordinator 1 leading", || leading(&s1).filter(|&l| l));
 
     c1.kill9();
-    let (_, took) = wait("coordinator 2 to lead and lease work", || mining_with_leases(&s2).then_some(()));
-    println!("failover: coordinator 2 leading with leases out {} ms after SIGKILL ({HB_MS} ms heartbeats)", took.as_millis());
+    let (_, took) = wait("coordinator 2 to lead and lease work", || {
+        mining_with_leases(&s2).then_some(())
+    });
+    println!(
+        "failover: coordinator 2 leading with leases out {} ms after SIGKILL ({HB_MS} ms heartbeats)",
+        took.as_millis()
+    );
     // Loaded CI machines are slow; the exact 3-interval bound is proven with
     // a controlled clock in the node's own tests.
-    assert!(took < Duration::from_millis(15 * HB_MS), "failover took {took:?}");
+    assert!(
+        took < Duration::from_millis(15 * HB_MS),
+        "failover took {took:?}"
+    );
     let h = height(&url).unwrap();
     wait("mining to resume", || height(&url).filter(|&x| x >= h + 2));
     assert_eq!(leading(&s3), Some(false));
@@ -184,13 +254,22 @@ fn a_killed_leader_is_replaced_and_leads_again_when_it_returns() {
         (leading(&s1) == Some(true) && leading(&s2) == Some(false)).then_some(())
     });
     let h = height(&url).unwrap();
-    wait("mining under coordinator 1 again", || height(&url).filter(|&x| x >= h + 2));
+    wait("mining under coordinator 1 again", || {
+        height(&url).filter(|&x| x >= h + 2)
+    });
 }
 
 fn export(db: &str) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_coordinator")).args(["chain", "export", "--db", db]).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(["chain", "export", "--db", db])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -207,15 +286,23 @@ fn a_killed_chain_service_loses_nothing_and_coordinators_carry_on() {
     let before = export(&env.path("chain.db"));
     assert!(before.len() >= 4, "genesis and three blocks at least");
     wait("the leader to report the outage", || {
-        http_json(&s1).filter(|s| s["chain_up"] == false).map(|_| ())
+        http_json(&s1)
+            .filter(|s| s["chain_up"] == false)
+            .map(|_| ())
     });
 
     let (_chain, url2) = env.chain(&listen);
     assert_eq!(url2, url);
     let h = before.len() as u64 - 1;
-    wait("mining to carry on", || height(&url).filter(|&x| x >= h + 2));
+    wait("mining to carry on", || {
+        height(&url).filter(|&x| x >= h + 2)
+    });
     let after = export(&env.path("chain.db"));
-    assert_eq!(&after[..before.len()], &before[..], "every acknowledged block survived");
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "every acknowledged block survived"
+    );
     assert_eq!(http_json(&s1).unwrap()["chain_up"], true);
 }
 
@@ -225,20 +312,38 @@ fn nodes_refuse_to_start_without_a_key() {
         vec!["run", "--id", "1", "--chain", "http://127.0.0.1:9"],
         vec!["sim", "--coordinator", "127.0.0.1:7411"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_coordinator")).args(&args).output().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains("no cluster key") && err.contains("--insecure"), "{err}");
+        assert!(
+            err.contains("no cluster key") && err.contains("--insecure"),
+            "{err}"
+        );
     }
     let env = Env::new();
     std::fs::write(env.path("bad.key"), "not hex").unwrap();
     let bad = env.path("bad.key");
     let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-        .args(["run", "--id", "1", "--chain", "http://127.0.0.1:9", "--key-file", &bad])
+        .args([
+            "run",
+            "--id",
+            "1",
+            "--chain",
+            "http://127.0.0.1:9",
+            "--key-file",
+            &bad,
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8(out.stderr).unwrap().contains("64 hex characters"));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("64 hex characters")
+    );
 }
 
 #[test]
@@ -247,7 +352,13 @@ fn the_registry_entry_is_removed_on_ctrl_c_and_left_by_a_kill() {
     let reg = env.dir.path().join("registry");
     let (mut a, _) = env.coordinator(7, "http://127.0.0.1:9");
     let (mut b, _) = env.coordinator(8, "http://127.0.0.1:9");
-    let entries = || std::fs::read_dir(&reg).unwrap().filter_map(Result::ok).map(|e| e.file_name().into_string().unwrap()).collect::<Vec<_>>();
+    let entries = || {
+        std::fs::read_dir(&reg)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().into_string().unwrap())
+            .collect::<Vec<_>>()
+    };
     wait("both registered", || (entries().len() == 2).then_some(()));
     assert!(a.signal("-INT").success());
     assert_eq!(entries(), vec!["8.addr".to_owned()]);

@@ -16,12 +16,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
 use super::{load_key_random, runtime, shutdown_signal};
+use crate::UsageError;
 use crate::chain_http::HttpChain;
-use crate::driver::{run_node, CoordinatorStatus, NodeDeps};
+use crate::driver::{CoordinatorStatus, NodeDeps, run_node};
 use crate::mining::{choose_kernel, select};
 use crate::node::NodeConfig;
 use crate::sim::{self, Fleet};
-use crate::UsageError;
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -90,10 +90,15 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
     let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    println!("measuring the {} kernel on one thread...", choice.kernel.backend());
+    println!(
+        "measuring the {} kernel on one thread...",
+        choice.kernel.backend()
+    );
     let rate_alone = select::measure(choice.kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
-    let zero_bits = args.zero_bits.unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
+    let zero_bits = args
+        .zero_bits
+        .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
     let key = load_key_random();
     println!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
@@ -107,7 +112,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
         let tcp = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| UsageError(e.to_string()))?;
-        let chain_url = format!("http://{}", tcp.local_addr().map_err(|e| UsageError(e.to_string()))?);
+        let chain_url = format!(
+            "http://{}",
+            tcp.local_addr().map_err(|e| UsageError(e.to_string()))?
+        );
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = move || {
             let mut rx = stop_rx.clone();
@@ -126,7 +134,11 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
         // Bind every coordinator first so each knows all peers.
         let mut sockets = Vec::new();
         for _ in 0..args.coordinators {
-            sockets.push(UdpSocket::bind("127.0.0.1:0").await.map_err(|e| UsageError(e.to_string()))?);
+            sockets.push(
+                UdpSocket::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| UsageError(e.to_string()))?,
+            );
         }
         let addrs: Vec<SocketAddr> = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
         let heartbeat = Duration::from_millis(args.heartbeat_ms);
@@ -184,11 +196,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
         let interrupted = observer.run(shutdown_signal()).await;
         let elapsed = started.elapsed();
         fleet.stop().await;
+        observer.refresh().await;
+        let chain_text = observer.chain_lines().await;
         let _ = stop_tx.send(true);
         for n in nodes {
             let _ = n.await;
         }
-        let chain_text = observer.chain_lines().await;
         let _ = chain_task.await;
         let report = Report {
             elapsed,
@@ -200,11 +213,18 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             interrupted,
         };
         println!();
-        println!("the chain ({} blocks, height TAB hash TAB header TAB miner):", chain_text.len());
+        println!(
+            "the chain ({} blocks, height TAB hash TAB header TAB miner):",
+            chain_text.len()
+        );
         for line in &chain_text {
             println!("{line}");
         }
         report.print();
-        Ok(if interrupted { ExitCode::from(130) } else { ExitCode::SUCCESS })
+        Ok(if interrupted {
+            ExitCode::from(130)
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }

@@ -18,6 +18,10 @@ use crate::sim::MinerProbe;
 
 /// How long after a solution the miners' stop times are read.
 const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How long to wait for the last block's stop times once the target is
+/// reached (miners stop within a step, 20 ms; more blocks may come meanwhile
+/// at low difficulty, and are counted).
+const FINAL_GRACE: Duration = Duration::from_millis(300);
 
 /// Watches a running demo.
 #[derive(Debug)]
@@ -97,7 +101,8 @@ impl Observer {
 
     /// Blocks mined since the start.
     pub fn blocks_mined(&self) -> u64 {
-        self.start_height.map_or(0, |s| self.height.saturating_sub(s))
+        self.start_height
+            .map_or(0, |s| self.height.saturating_sub(s))
     }
 
     /// Watches until the target is reached (false) or `stop` resolves (true).
@@ -113,7 +118,8 @@ impl Observer {
             self.draw();
             if self.blocks_mined() >= self.target {
                 // Let the last block's stop times arrive.
-                tokio::time::sleep(STOP_GRACE).await;
+                tokio::time::sleep(FINAL_GRACE).await;
+                self.poll().await;
                 self.measure_stops(true);
                 return false;
             }
@@ -131,7 +137,12 @@ impl Observer {
             self.height = tip.height;
             self.tip = tip.hash.to_string();
         }
-        let hashes: u64 = self.probes.iter().filter_map(|p| p.snapshot()).map(|s| s.hashes).sum();
+        let hashes: u64 = self
+            .probes
+            .iter()
+            .filter_map(|p| p.snapshot())
+            .map(|s| s.hashes)
+            .sum();
         if hashes > 0 && self.hashes_at.is_none() {
             self.hashes_at = Some((hashes, Instant::now()));
         }
@@ -158,6 +169,13 @@ impl Observer {
             if let Some(d) = last {
                 self.latencies.push(d);
             }
+        }
+    }
+
+    /// Reads the tip once more (after the miners stopped).
+    pub async fn refresh(&mut self) {
+        if let Ok(tip) = self.client.tip().await {
+            self.height = tip.height;
         }
     }
 
@@ -188,8 +206,11 @@ impl Observer {
     }
 
     fn lines(&self) -> Vec<String> {
-        let statuses: Vec<CoordinatorStatus> =
-            self.statuses.iter().filter_map(|s| s.borrow().clone()).collect();
+        let statuses: Vec<CoordinatorStatus> = self
+            .statuses
+            .iter()
+            .filter_map(|s| s.borrow().clone())
+            .collect();
         let leader = statuses.iter().find(|s| s.node.leading);
         let mut lines = vec![format!(
             "blocks {}/{}  height {}  tip {}  elapsed {:.1} s",
@@ -201,7 +222,10 @@ impl Observer {
         )];
         match leader {
             Some(l) => {
-                lines.push(format!("leader c{} (epoch {}): {}", l.node.id, l.node.epoch, l.node.work));
+                lines.push(format!(
+                    "leader c{} (epoch {}): {}",
+                    l.node.id, l.node.epoch, l.node.work
+                ));
                 if let Some(j) = &l.node.job {
                     let c = j.coverage;
                     let pct = |n: u64| 100.0 * n as f64 / c.total.max(1) as f64;
@@ -250,7 +274,16 @@ impl Observer {
             self.drawn = lines.len();
         } else if self.last_line.elapsed() >= Duration::from_secs(2) {
             self.last_line = Instant::now();
-            let _ = writeln!(out, "{}", lines.iter().take(3).cloned().collect::<Vec<_>>().join(" | "));
+            let _ = writeln!(
+                out,
+                "{}",
+                lines
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
         }
         let _ = out.flush();
     }

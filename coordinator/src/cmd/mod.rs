@@ -1,6 +1,7 @@
 //! Subcommands that run nodes: `run`, `sim`, `keygen` (and `demo`), and
 //! what they share: key loading, logging, shutdown signals.
 
+pub mod chain;
 pub mod demo;
 pub mod demo_view;
 pub mod keygen;

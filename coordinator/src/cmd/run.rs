@@ -13,15 +13,15 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
 use super::{init_logging, load_key, runtime, shutdown_signal};
+use crate::UsageError;
 use crate::chain_http::HttpChain;
 use crate::driver::registry::{self, Registry};
 use crate::driver::status_http::serve_status;
 use crate::driver::transport::ChaosConfig;
-use crate::driver::{run_node, NodeDeps};
+use crate::driver::{NodeDeps, run_node};
 use crate::mining::{choose_kernel, select};
 use crate::node::NodeConfig;
 use crate::sim::{self, Fleet};
-use crate::UsageError;
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -176,7 +176,9 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
             let listener = TcpListener::bind(addr)
                 .await
                 .map_err(|e| UsageError(format!("--status {addr}: {e}")))?;
-            let local = listener.local_addr().map_err(|e| UsageError(e.to_string()))?;
+            let local = listener
+                .local_addr()
+                .map_err(|e| UsageError(e.to_string()))?;
             println!("status on http://{local}/status");
             tokio::spawn(serve_status(listener, status_rx, stopped(stop_rx.clone())));
         }
@@ -195,12 +197,18 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
                     kernel,
                     kernel_rate: rate,
                     key: key.clone(),
-                    coordinators: std::iter::once(me).chain(args.peers.iter().map(|p| p.1)).collect(),
+                    coordinators: std::iter::once(me)
+                        .chain(args.peers.iter().map(|p| p.1))
+                        .collect(),
                     registry: registry.clone(),
                     heartbeat: cfg.heartbeat,
                     chaos,
                 };
-                Some(sim::start(fleet).await.map_err(|e| UsageError(e.to_string()))?)
+                Some(
+                    sim::start(fleet)
+                        .await
+                        .map_err(|e| UsageError(e.to_string()))?,
+                )
             }
             None => None,
         };

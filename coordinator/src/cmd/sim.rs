@@ -8,11 +8,11 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{init_logging, load_key, runtime, shutdown_signal};
+use crate::UsageError;
 use crate::driver::registry::{self, Registry};
 use crate::driver::transport::ChaosConfig;
 use crate::mining::{choose_kernel, select};
 use crate::sim::{self, Fleet};
-use crate::UsageError;
 
 /// Arguments of `sim`.
 #[derive(Debug, Args)]
@@ -54,7 +54,9 @@ pub struct SimArgs {
 pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
     init_logging("info");
     if args.miners == 0 || args.threads == 0 {
-        return Err(UsageError("--miners and --threads must be at least 1".into()));
+        return Err(UsageError(
+            "--miners and --threads must be at least 1".into(),
+        ));
     }
     if !(10..=600_000).contains(&args.heartbeat_ms) {
         return Err(UsageError(format!(
@@ -75,8 +77,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
         (None, false) => None,
     }
     .map(|dir| {
-        Registry::open(&dir)
-            .map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
+        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
     })
     .transpose()?;
     let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;

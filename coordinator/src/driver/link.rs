@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use protocol::frame::{Opened, Opener, Sealer, MAX_FRAME};
+use protocol::frame::{MAX_FRAME, Opened, Opener, Sealer};
 use protocol::wire::Message;
 use protocol::{BootId, ClusterKey, NodeId};
 use serde::Serialize;

@@ -9,4 +9,4 @@ pub mod status_http;
 pub mod transport;
 
 pub use chain::ChainApi;
-pub use node::{run_node, Clock, CoordinatorStatus, NodeDeps, TimedEvent};
+pub use node::{Clock, CoordinatorStatus, NodeDeps, TimedEvent, run_node};

@@ -232,7 +232,9 @@ fn log_event(id: CoordinatorId, e: &NodeEvent) {
             time,
             zero_bits,
         } => tracing::info!(%id, %job, height, time, zero_bits, "job started"),
-        NodeEvent::JobExhausted { job } => tracing::info!(%id, %job, "range exhausted, new timestamp"),
+        NodeEvent::JobExhausted { job } => {
+            tracing::info!(%id, %job, "range exhausted, new timestamp")
+        }
         NodeEvent::JobStale { job } => tracing::info!(%id, %job, "tip moved, job stale"),
         NodeEvent::SolutionFound {
             job,
@@ -240,7 +242,11 @@ fn log_event(id: CoordinatorId, e: &NodeEvent) {
             nonce,
             hash,
         } => tracing::info!(%id, %job, %miner, nonce, %hash, "solution verified"),
-        NodeEvent::BlockAccepted { height, hash, miner } => {
+        NodeEvent::BlockAccepted {
+            height,
+            hash,
+            miner,
+        } => {
             tracing::info!(%id, height, %hash, %miner, "block accepted")
         }
         NodeEvent::BlockStale { reason } => tracing::warn!(%id, %reason, "block stale"),

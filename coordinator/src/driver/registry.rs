@@ -45,7 +45,9 @@ impl Registry {
     /// Writes this node's entry atomically (write, then rename).
     pub fn register(&self, id: CoordinatorId, addr: SocketAddr) -> io::Result<Registration> {
         let path = self.dir.join(format!("{}.addr", id.0));
-        let tmp = self.dir.join(format!(".{}.addr.{}", id.0, std::process::id()));
+        let tmp = self
+            .dir
+            .join(format!(".{}.addr.{}", id.0, std::process::id()));
         std::fs::write(&tmp, format!("{addr}\n"))?;
         std::fs::rename(&tmp, &path)?;
         Ok(Registration { path })
@@ -85,7 +87,10 @@ mod tests {
         let gb = reg.register(CoordinatorId(2), b).unwrap();
         std::fs::write(dir.join("junk.addr"), "nope").unwrap();
         std::fs::write(dir.join("3.addr"), "not an address").unwrap();
-        assert_eq!(reg.scan(), vec![(CoordinatorId(1), a), (CoordinatorId(2), b)]);
+        assert_eq!(
+            reg.scan(),
+            vec![(CoordinatorId(1), a), (CoordinatorId(2), b)]
+        );
         drop(gb);
         assert_eq!(reg.scan(), vec![(CoordinatorId(1), a)]);
         drop(ga);

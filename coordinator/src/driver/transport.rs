@@ -31,12 +31,16 @@ impl ChaosConfig {
     pub fn parse(text: &str) -> Result<ChaosConfig, String> {
         let parts: Vec<&str> = text.split(':').collect();
         let [seed, drop, dup, delay] = parts.as_slice() else {
-            return Err(format!("chaos spec {text:?}: expected SEED:DROP:DUP:DELAY_MS"));
+            return Err(format!(
+                "chaos spec {text:?}: expected SEED:DROP:DUP:DELAY_MS"
+            ));
         };
         let prob = |name: &str, v: &str| -> Result<f64, String> {
             match v.parse::<f64>() {
                 Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
-                _ => Err(format!("chaos {name} {v:?}: expected a probability from 0 to 1")),
+                _ => Err(format!(
+                    "chaos {name} {v:?}: expected a probability from 0 to 1"
+                )),
             }
         };
         Ok(ChaosConfig {

@@ -3,10 +3,10 @@
 //! kernel. Steps run on the blocking pool while this task keeps receiving,
 //! so an interrupt cancels the step in progress within one chunk.
 
-use std::future::{pending, Future};
+use std::future::{Future, pending};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use protocol::frame::MAX_FRAME;
@@ -22,7 +22,7 @@ use crate::driver::link::Link;
 use crate::driver::node::Clock;
 use crate::driver::registry::Registry;
 use crate::driver::transport::{ChaosConfig, Transport};
-use crate::mining::{scan_parallel, ParallelOutcome};
+use crate::mining::{ParallelOutcome, scan_parallel};
 
 /// What a simulated miner needs from outside.
 #[derive(Debug)]
@@ -94,7 +94,15 @@ pub async fn run_miner(
                 let chunk = (step.range.len() / 8).max(4096);
                 let handle = tokio::task::spawn_blocking(move || {
                     let started = std::time::Instant::now();
-                    let out = scan_parallel(kernel, &step.job, step.range, step.zero_bits, threads, chunk, Some(&flag));
+                    let out = scan_parallel(
+                        kernel,
+                        &step.job,
+                        step.range,
+                        step.zero_bits,
+                        threads,
+                        chunk,
+                        Some(&flag),
+                    );
                     (out, started.elapsed())
                 });
                 running = Some(Running {

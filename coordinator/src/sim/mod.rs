@@ -15,7 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use miner::{run_miner, MinerDeps};
+pub use miner::{MinerDeps, run_miner};
 pub use probe::{MinerProbe, ProbeSnapshot};
 
 use crate::driver::registry::Registry;

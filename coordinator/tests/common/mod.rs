@@ -7,12 +7,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coordinator::driver::{run_node, CoordinatorStatus, NodeDeps, TimedEvent};
-use coordinator::driver::transport::ChaosConfig;
 use coordinator::chain_http::HttpChain;
-use coordinator::mining::{select, Kernel};
+use coordinator::driver::transport::ChaosConfig;
+use coordinator::driver::{CoordinatorStatus, NodeDeps, TimedEvent, run_node};
+use coordinator::mining::select;
 use coordinator::node::NodeConfig;
 use coordinator::sim::{self, Fleet, RunningFleet};
+use protocol::kernel::Kernel;
 use protocol::{ClusterKey, CoordinatorId};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, watch};
@@ -31,7 +32,8 @@ pub struct Chain {
 impl Chain {
     pub async fn start(zero_bits: u8) -> Chain {
         let dir = tempfile::tempdir().unwrap();
-        let store = chain::SqliteStore::open(&dir.path().join("chain.db"), Some(zero_bits)).unwrap();
+        let store =
+            chain::SqliteStore::open(&dir.path().join("chain.db"), Some(zero_bits)).unwrap();
         let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", tcp.local_addr().unwrap());
         let (stop, mut rx) = watch::channel(false);
@@ -43,7 +45,12 @@ impl Chain {
                 let _ = rx.wait_for(|s| *s).await;
             },
         ));
-        Chain { url, dir, stop, task }
+        Chain {
+            url,
+            dir,
+            stop,
+            task,
+        }
     }
 
     pub fn client(&self) -> chain::ChainClient {
@@ -62,9 +69,17 @@ pub async fn verify_chain(client: &chain::ChainClient, zero_bits: u8) -> u64 {
     for pair in blocks.windows(2) {
         let (prev, b) = (&pair[0], &pair[1]);
         assert_eq!(b.height, prev.height + 1);
-        assert_eq!(b.header.prev_hash, prev.hash, "block {} does not link", b.height);
+        assert_eq!(
+            b.header.prev_hash, prev.hash,
+            "block {} does not link",
+            b.height
+        );
         assert_eq!(b.header.hash(), b.hash, "block {} hash", b.height);
-        assert!(b.hash.zero_bits() >= u32::from(zero_bits), "block {} work", b.height);
+        assert!(
+            b.hash.zero_bits() >= u32::from(zero_bits),
+            "block {} work",
+            b.height
+        );
     }
     blocks.last().map_or(0, |b| b.height)
 }
@@ -129,9 +144,16 @@ pub async fn start_coordinators(n: u16, chain_url: &str, opts: &ClusterOpts) -> 
         let deps = NodeDeps {
             chain: Arc::clone(&chain),
             key: KEY,
-            peers: addrs.iter().enumerate().map(|(j, a)| (CoordinatorId(j as u16 + 1), *a)).collect(),
+            peers: addrs
+                .iter()
+                .enumerate()
+                .map(|(j, a)| (CoordinatorId(j as u16 + 1), *a))
+                .collect(),
             registry: None,
-            chaos: opts.chaos.map(|c| ChaosConfig { seed: c.seed + u64::from(id), ..c }),
+            chaos: opts.chaos.map(|c| ChaosConfig {
+                seed: c.seed + u64::from(id),
+                ..c
+            }),
             status: Some(tx),
             events: opts.events.clone(),
         };
@@ -139,7 +161,13 @@ pub async fn start_coordinators(n: u16, chain_url: &str, opts: &ClusterOpts) -> 
             let _ = stop_rx.wait_for(|s| *s).await;
         };
         let task = tokio::spawn(run_node(socket, cfg, deps, shutdown));
-        out.push(Coord { id, addr: addrs[i], status: rx, stop, task });
+        out.push(Coord {
+            id,
+            addr: addrs[i],
+            status: rx,
+            stop,
+            task,
+        });
     }
     out
 }
@@ -170,7 +198,10 @@ pub async fn wait_for<F: FnMut() -> bool>(limit: Duration, what: &str, mut cond:
         if cond() {
             return start.elapsed();
         }
-        assert!(start.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -184,7 +215,10 @@ pub async fn wait_for_height(client: &chain::ChainClient, height: u64, limit: Du
                 return;
             }
         }
-        assert!(start.elapsed() < limit, "chain did not reach height {height} within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "chain did not reach height {height} within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
