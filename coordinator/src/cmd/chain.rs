@@ -88,10 +88,7 @@ fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, Usa
         // port the system chose.
         println!("listening on http://{addr}");
         let _ = io::stdout().flush();
-        let _ = tracing_subscriber::fmt()
-            .with_writer(io::stderr)
-            .with_target(false)
-            .try_init();
+        super::init_logging("info");
         eprintln!(
             "chain service: {} ({} zero bits), tip at height {} ({})",
             db.display(),
