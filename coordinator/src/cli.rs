@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::cmd::{chain as chain_cmd, demo, keygen, run, sim};
 use crate::{UsageError, bench, scan_cmd};
 
 /// Distributed proof-of-work mining: coordinators, miners and tools.
@@ -16,18 +17,34 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the whole system on this machine and mine a few blocks.
+    Demo(demo::DemoArgs),
+    /// Run one coordinator node.
+    Run(run::RunArgs),
+    /// Run simulated miners.
+    Sim(sim::SimArgs),
+    /// Print a new random cluster key (64 hex characters).
+    Keygen,
     /// Mine or verify one header over a nonce range.
     Scan(scan_cmd::ScanArgs),
     /// Measure every hashing method this build has, side by side.
     Bench(bench::BenchArgs),
+    /// Serve the chain service (the blocks every coordinator shares) on an
+    /// SQLite file, or export that file's chain as text.
+    Chain(chain_cmd::ChainArgs),
 }
 
 /// Parses the command line and runs it. Bad input exits with status 2.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<ExitCode, UsageError> = match &cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Sim(args) => sim::run(args),
+        Command::Keygen => keygen::run(),
         Command::Scan(args) => scan_cmd::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Chain(args) => chain_cmd::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

@@ -72,6 +72,13 @@ impl LeaderLink {
         self.known.iter().map(|k| k.addr).collect()
     }
 
+    /// Adds an address whose coordinator id is not known yet.
+    pub(super) fn add(&mut self, addr: WireAddr) {
+        if !self.known.iter().any(|k| k.addr == addr) {
+            let _ = self.known.push(Known { addr, id: None });
+        }
+    }
+
     /// Records that coordinator `id` speaks from `addr` (first address wins;
     /// a full table keeps what it has).
     pub(super) fn learn(&mut self, addr: WireAddr, id: CoordinatorId) {

@@ -116,6 +116,18 @@ pub struct StepId {
     range: NonceRange,
 }
 
+impl StepId {
+    /// The job the step belongs to.
+    pub fn job(&self) -> JobRef {
+        self.job
+    }
+
+    /// The step's nonces.
+    pub fn range(&self) -> NonceRange {
+        self.range
+    }
+}
+
 /// A slice of an assignment for the driver to scan.
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -279,6 +291,12 @@ impl Miner {
         }
     }
 
+    /// Adds a coordinator address to look for a leader at (found after
+    /// start, e.g. in a registry). Known addresses are ignored.
+    pub fn add_coordinator(&mut self, addr: WireAddr) {
+        self.link.add(addr);
+    }
+
     /// Marks the miner faulty: it drops its work, reports the fault in its
     /// heartbeats and never asks for work again.
     pub fn set_fault(&mut self, fault: Fault) {
@@ -344,6 +362,15 @@ impl Miner {
             range,
             zero_bits: a.zero_bits,
         })
+    }
+
+    /// Whether step `id` still belongs to work the miner holds. A driver
+    /// may cancel a running step once this turns false (after an interrupt,
+    /// a newer job or a leader change) and report it anyway.
+    pub fn step_wanted(&self, id: StepId) -> bool {
+        self.assignments
+            .first()
+            .is_some_and(|a| a.job == id.job && a.range.covers(&id.range))
     }
 
     /// Reports a scanned step: its outcome and how long it took.

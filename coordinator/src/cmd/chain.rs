@@ -1,0 +1,132 @@
+//! `coordinator chain`: serves the chain service (the block web service
+//! every coordinator shares) on an SQLite file; `coordinator chain export`
+//! prints that file's chain as text.
+//!
+//! Exit status: 0 after a clean shutdown (Ctrl-C or SIGTERM) or export; 1
+//! if serving or exporting fails midway; 2 on bad input (flags, a file that
+//! is not a chain, a difficulty the chain was not created with, an address
+//! that cannot be bound).
+
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chain::export::ExportError;
+use chain::{ServiceConfig, SqliteStore, Store};
+use clap::{Args, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::UsageError;
+
+/// Arguments of `chain`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ChainArgs {
+    /// Another action on the chain instead of serving it.
+    #[command(subcommand)]
+    pub command: Option<ChainCommand>,
+    /// Address to serve HTTP on, e.g. 127.0.0.1:8080. With port 0 the
+    /// system picks one; the first line printed names it.
+    #[arg(long, required = true)]
+    pub listen: Option<String>,
+    /// The SQLite file holding the chain. Created, with the genesis block,
+    /// if it does not exist.
+    #[arg(long, required = true)]
+    pub db: Option<PathBuf>,
+    /// Difficulty of a new chain, in leading zero bits (1-255) [default:
+    /// 24]. A chain keeps the difficulty it was created with: giving
+    /// another value for an existing file is refused.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+    pub zero_bits: Option<u8>,
+}
+
+/// Subcommands of `chain`.
+#[derive(Debug, Subcommand)]
+pub enum ChainCommand {
+    /// Print the chain, one block per line: height, hash, header, miner,
+    /// separated by tabs, lowest height first.
+    Export(ExportArgs),
+}
+
+/// Arguments of `chain export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The SQLite file holding the chain (never created).
+    #[arg(long)]
+    pub db: PathBuf,
+}
+
+/// Runs `chain` or `chain export`.
+pub fn run(args: &ChainArgs) -> Result<ExitCode, UsageError> {
+    match (&args.command, &args.listen, &args.db) {
+        (Some(ChainCommand::Export(export_args)), _, _) => export(export_args),
+        (None, Some(listen), Some(db)) => serve(listen, db, args.zero_bits),
+        (None, _, _) => Err(UsageError("chain needs --listen ADDR and --db PATH".into())),
+    }
+}
+
+fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, UsageError> {
+    let store = SqliteStore::open(db, zero_bits)
+        .map_err(|e| UsageError(format!("--db {}: {e}", db.display())))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| UsageError(format!("--listen {listen}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| UsageError(format!("--listen {listen}: {e}")))?;
+        let tip = store
+            .tip_state()
+            .map_err(|e| UsageError(format!("--db {}: {e}", db.display())))?
+            .tip;
+        // The first line of output, so that scripts and tests can find a
+        // port the system chose.
+        println!("listening on http://{addr}");
+        let _ = io::stdout().flush();
+        super::init_logging("info");
+        eprintln!(
+            "chain service: {} ({} zero bits), tip at height {} ({})",
+            db.display(),
+            store.params().zero_bits,
+            tip.height,
+            tip.hash
+        );
+        let store: Arc<dyn Store> = Arc::new(store);
+        match chain::serve(
+            listener,
+            store,
+            ServiceConfig::default(),
+            super::shutdown_signal(),
+        )
+        .await
+        {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => {
+                eprintln!("error: serving stopped: {e}");
+                Ok(ExitCode::from(1))
+            }
+        }
+    })
+}
+
+fn export(args: &ExportArgs) -> Result<ExitCode, UsageError> {
+    let store = SqliteStore::open_existing(&args.db)
+        .map_err(|e| UsageError(format!("--db {}: {e}", args.db.display())))?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match chain::export::export(&store, &mut out) {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        // `export | head`: the reader has all it wanted.
+        Err(ExportError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

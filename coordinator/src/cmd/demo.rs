@@ -1,0 +1,230 @@
+//! `coordinator demo`: the whole system in one process, on loopback, with a
+//! fresh random cluster key: a chain service on an SQLite file, C
+//! coordinators, N simulated miners; it mines K blocks while showing
+//! progress, then prints the chain it built and what it measured.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use protocol::CoordinatorId;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, watch};
+
+use super::demo_view::{Observer, Report};
+use super::{load_key_random, runtime, shutdown_signal};
+use crate::UsageError;
+use crate::chain_http::HttpChain;
+use crate::driver::{CoordinatorStatus, NodeDeps, run_node};
+use crate::mining::{choose_kernel, select};
+use crate::node::NodeConfig;
+use crate::sim::{self, Fleet};
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Simulated miners (default: one per core).
+    #[arg(long)]
+    pub miners: Option<u32>,
+    /// Threads per miner.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// Coordinators.
+    #[arg(long, default_value_t = 2)]
+    pub coordinators: u16,
+    /// Blocks to mine.
+    #[arg(long, default_value_t = 10)]
+    pub blocks: u64,
+    /// Difficulty in zero bits (default: about one block every 3 s at the
+    /// hash rate measured on this machine).
+    #[arg(long)]
+    pub zero_bits: Option<u8>,
+    /// Directory for the chain database and the log (default: a new
+    /// directory under the system's temp dir).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+    /// Kernel backend.
+    #[arg(long)]
+    pub backend: Option<String>,
+}
+
+/// The zero bits that give a block about every `secs` at `rate` hashes/s.
+pub fn zero_bits_for(rate: f64, secs: f64) -> u8 {
+    (rate * secs).max(2.0).log2().round().clamp(8.0, 48.0) as u8
+}
+
+fn data_dir(args: &DemoArgs) -> Result<PathBuf, UsageError> {
+    let dir = match &args.data {
+        Some(d) => d.clone(),
+        None => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            std::env::temp_dir().join(format!("coordinator-demo-{stamp}-{}", std::process::id()))
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
+    Ok(dir)
+}
+
+/// Runs the demo.
+pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    let miners = args.miners.unwrap_or(cores);
+    if miners == 0 || args.threads == 0 || args.coordinators == 0 || args.blocks == 0 {
+        return Err(UsageError(
+            "--miners, --threads, --coordinators and --blocks must be at least 1".into(),
+        ));
+    }
+    if !(10..=60_000).contains(&args.heartbeat_ms) {
+        return Err(UsageError("--heartbeat-ms must be from 10 to 60000".into()));
+    }
+    let dir = data_dir(args)?;
+    let log = dir.join("demo.log");
+    super::init_file_logging(&log)?;
+    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    println!(
+        "measuring the {} kernel on one thread...",
+        choice.kernel.backend()
+    );
+    let rate_alone = select::measure(choice.kernel, Duration::from_millis(500));
+    let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
+    let zero_bits = args
+        .zero_bits
+        .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
+    let key = load_key_random();
+    println!(
+        "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
+        args.threads, args.coordinators, args.blocks
+    );
+    println!("data and log in {}", dir.display());
+
+    runtime()?.block_on(async move {
+        let store = chain::SqliteStore::open(&dir.join("chain.db"), Some(zero_bits))
+            .map_err(|e| UsageError(format!("chain database: {e}")))?;
+        let tcp = TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| UsageError(e.to_string()))?;
+        let chain_url = format!(
+            "http://{}",
+            tcp.local_addr().map_err(|e| UsageError(e.to_string()))?
+        );
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let stopped = move || {
+            let mut rx = stop_rx.clone();
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        };
+        let chain_task = tokio::spawn(chain::serve(
+            tcp,
+            Arc::new(store),
+            chain::ServiceConfig::default(),
+            stopped(),
+        ));
+        let chain = Arc::new(HttpChain::new(&chain_url).map_err(|e| UsageError(e.to_string()))?);
+
+        // Bind every coordinator first so each knows all peers.
+        let mut sockets = Vec::new();
+        for _ in 0..args.coordinators {
+            sockets.push(
+                UdpSocket::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| UsageError(e.to_string()))?,
+            );
+        }
+        let addrs: Vec<SocketAddr> = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
+        let heartbeat = Duration::from_millis(args.heartbeat_ms);
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let mut statuses = Vec::new();
+        let mut nodes = Vec::new();
+        for (i, socket) in sockets.into_iter().enumerate() {
+            let id = CoordinatorId(i as u16 + 1);
+            let (tx, rx) = watch::channel::<Option<CoordinatorStatus>>(None);
+            statuses.push(rx);
+            let cfg = NodeConfig {
+                heartbeat,
+                tip_poll: heartbeat.min(Duration::from_secs(1)),
+                ..NodeConfig::new(id)
+            };
+            let deps = NodeDeps {
+                chain: Arc::clone(&chain),
+                key: key.clone(),
+                peers: addrs
+                    .iter()
+                    .enumerate()
+                    .map(|(j, a)| (CoordinatorId(j as u16 + 1), *a))
+                    .collect(),
+                registry: None,
+                chaos: None,
+                status: Some(tx),
+                events: Some(events_tx.clone()),
+            };
+            nodes.push(tokio::spawn(run_node(socket, cfg, deps, stopped())));
+        }
+        let fleet = sim::start(Fleet {
+            miners,
+            threads: args.threads,
+            first_id: 1,
+            kernel: choice.kernel,
+            kernel_rate: rate_alone as u32,
+            key: key.clone(),
+            coordinators: addrs.clone(),
+            registry: None,
+            heartbeat,
+            chaos: None,
+        })
+        .await
+        .map_err(|e| UsageError(e.to_string()))?;
+
+        let started = Instant::now();
+        let mut observer = Observer::new(
+            chain.client().clone(),
+            statuses,
+            fleet.probes.clone(),
+            events_rx,
+            args.blocks,
+            zero_bits,
+        );
+        let interrupted = observer.run(shutdown_signal()).await;
+        let elapsed = started.elapsed();
+        fleet.stop().await;
+        observer.refresh().await;
+        let chain_text = observer.chain_lines().await;
+        let _ = stop_tx.send(true);
+        for n in nodes {
+            let _ = n.await;
+        }
+        let _ = chain_task.await;
+        let report = Report {
+            elapsed,
+            blocks: observer.blocks_mined(),
+            rate_alone,
+            sum_alone,
+            aggregate: observer.aggregate_rate(),
+            stop_latencies: observer.stop_latencies(),
+            interrupted,
+        };
+        println!();
+        println!(
+            "the chain ({} blocks, height TAB hash TAB header TAB miner):",
+            chain_text.len()
+        );
+        for line in &chain_text {
+            println!("{line}");
+        }
+        report.print();
+        Ok(if interrupted {
+            ExitCode::from(130)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}

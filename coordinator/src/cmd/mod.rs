@@ -1,0 +1,112 @@
+//! Subcommands that run nodes: `run`, `sim`, `keygen` (and `demo`), and
+//! what they share: key loading, logging, shutdown signals.
+
+pub mod chain;
+pub mod demo;
+pub mod demo_view;
+pub mod keygen;
+pub mod run;
+pub mod sim;
+
+use std::path::Path;
+
+use protocol::ClusterKey;
+
+use crate::UsageError;
+
+/// The cluster key from `--key-file`, or the insecure key with
+/// `--insecure`; neither is refused.
+pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, UsageError> {
+    match (key_file, insecure) {
+        (Some(_), true) => Err(UsageError(
+            "--key-file and --insecure exclude each other".into(),
+        )),
+        (Some(path), false) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                UsageError(format!("cannot read key file {}: {e}", path.display()))
+            })?;
+            ClusterKey::from_hex(&text).map_err(|e| {
+                UsageError(format!(
+                    "key file {}: {e} (a key is 64 hex characters; make one with `coordinator keygen > FILE`)",
+                    path.display()
+                ))
+            })
+        }
+        (None, true) => {
+            tracing::warn!("--insecure: datagrams are not authenticated; anyone can forge them");
+            Ok(ClusterKey::INSECURE)
+        }
+        (None, false) => Err(UsageError(
+            "no cluster key: pass --key-file FILE (make one with `coordinator keygen > FILE`), or --insecure to run unauthenticated".into(),
+        )),
+    }
+}
+
+/// A fresh random key, for the demo.
+pub fn load_key_random() -> ClusterKey {
+    let mut key = [0u8; 32];
+    if getrandom::fill(&mut key).is_err() {
+        // Without OS randomness the demo still runs; its key is then only
+        // as secret as the clock.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        key[..16].copy_from_slice(&nanos.to_le_bytes());
+    }
+    ClusterKey::from_bytes(key)
+}
+
+/// Logs to `path` (the demo keeps the terminal for its display).
+pub fn init_file_logging(path: &Path) -> Result<(), UsageError> {
+    let file = std::fs::File::create(path)
+        .map_err(|e| UsageError(format!("cannot create {}: {e}", path.display())))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+    Ok(())
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default: `default`).
+pub fn init_logging(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// A multi-threaded runtime for the node commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))
+}

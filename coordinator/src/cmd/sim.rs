@@ -1,0 +1,122 @@
+//! `coordinator sim`: N host-simulated miners in one process.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{init_logging, load_key, runtime, shutdown_signal};
+use crate::UsageError;
+use crate::driver::registry::{self, Registry};
+use crate::driver::transport::ChaosConfig;
+use crate::mining::{choose_kernel, select};
+use crate::sim::{self, Fleet};
+
+/// Arguments of `sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// A coordinator's UDP address (repeat for each). Without any, the
+    /// registry directory is read.
+    #[arg(long = "coordinator", value_name = "ADDR")]
+    pub coordinators: Vec<SocketAddr>,
+    /// How many miners.
+    #[arg(long, default_value_t = 1)]
+    pub miners: u32,
+    /// Threads per miner.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+    /// File holding the cluster key (64 hex characters).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Run without authentication (all-zero key).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub heartbeat_ms: u64,
+    /// Registry directory to find coordinators in.
+    #[arg(long)]
+    pub registry: Option<PathBuf>,
+    /// Id of the first miner (default: random); the others follow.
+    #[arg(long)]
+    pub first_id: Option<u32>,
+    /// Kernel backend (default: the fastest this CPU supports).
+    #[arg(long)]
+    pub backend: Option<String>,
+    /// Fault injection on sent datagrams, `SEED:DROP:DUP:DELAY_MS` (testing).
+    #[arg(long, hide = true)]
+    pub chaos: Option<String>,
+}
+
+/// Runs `sim` until Ctrl-C or SIGTERM.
+pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
+    init_logging("info");
+    if args.miners == 0 || args.threads == 0 {
+        return Err(UsageError(
+            "--miners and --threads must be at least 1".into(),
+        ));
+    }
+    if !(10..=600_000).contains(&args.heartbeat_ms) {
+        return Err(UsageError(format!(
+            "--heartbeat-ms must be from 10 to 600000, got {}",
+            args.heartbeat_ms
+        )));
+    }
+    let key = load_key(args.key_file.as_deref(), args.insecure)?;
+    let chaos = args
+        .chaos
+        .as_deref()
+        .map(ChaosConfig::parse)
+        .transpose()
+        .map_err(UsageError)?;
+    let registry = match (&args.registry, args.coordinators.is_empty()) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, true) => Some(registry::default_dir()),
+        (None, false) => None,
+    }
+    .map(|dir| {
+        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
+    })
+    .transpose()?;
+    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let rate = choice
+        .measured_rate
+        .unwrap_or_else(|| select::measure(choice.kernel, Duration::from_millis(50)));
+    let first_id = args.first_id.unwrap_or_else(random_first_id);
+    let fleet = Fleet {
+        miners: args.miners,
+        threads: args.threads,
+        first_id,
+        kernel: choice.kernel,
+        kernel_rate: rate as u32,
+        key,
+        coordinators: args.coordinators.clone(),
+        registry,
+        heartbeat: Duration::from_millis(args.heartbeat_ms),
+        chaos,
+    };
+    runtime()?.block_on(async move {
+        tracing::info!(
+            miners = fleet.miners,
+            threads = fleet.threads,
+            first_id,
+            backend = %fleet.kernel.backend(),
+            "starting simulated miners"
+        );
+        let running = sim::start(fleet)
+            .await
+            .map_err(|e| UsageError(format!("cannot bind miner sockets: {e}")))?;
+        shutdown_signal().await;
+        running.stop().await;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A random first id, so that two `sim` processes do not collide.
+fn random_first_id() -> u32 {
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    u32::from_le_bytes(b) & 0x7fff_0000
+}

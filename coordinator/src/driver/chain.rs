@@ -1,0 +1,28 @@
+//! The node's view of the chain service: three calls. The production
+//! implementation is the HTTP client in the `chain` crate; tests may use
+//! anything that answers the same way.
+
+use std::future::Future;
+
+use protocol::BlockHeader;
+
+use crate::node::{ChainError, Submitted, Template, Tip};
+
+/// The chain service, as a coordinator uses it.
+pub trait ChainApi: Send + Sync + 'static {
+    /// The template for the next block.
+    fn template(&self) -> impl Future<Output = Result<Template, ChainError>> + Send;
+
+    /// Submits a solved header for `height`. A conflict must be resolved
+    /// into `Accepted` when the block at that height is this very block (a
+    /// retry after a lost reply), `Stale` otherwise.
+    fn submit(
+        &self,
+        header: BlockHeader,
+        height: u64,
+        miner: String,
+    ) -> impl Future<Output = Result<Submitted, ChainError>> + Send;
+
+    /// The current tip.
+    fn tip(&self) -> impl Future<Output = Result<Tip, ChainError>> + Send;
+}

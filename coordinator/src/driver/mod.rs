@@ -1,0 +1,12 @@
+//! The tokio side: sockets, frames, timers and chain calls around the
+//! sans-IO node, and the local registry.
+
+pub mod chain;
+pub mod link;
+pub mod node;
+pub mod registry;
+pub mod status_http;
+pub mod transport;
+
+pub use chain::ChainApi;
+pub use node::{Clock, CoordinatorStatus, NodeDeps, TimedEvent, run_node};

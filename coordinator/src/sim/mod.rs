@@ -1,0 +1,127 @@
+//! Host-simulated miners: many independent `protocol` miners in one process,
+//! each with its own UDP socket.
+
+pub mod miner;
+pub mod probe;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocol::kernel::Kernel;
+use protocol::miner::MinerConfig;
+use protocol::{ClusterKey, MinerId};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use miner::{MinerDeps, run_miner};
+pub use probe::{MinerProbe, ProbeSnapshot};
+
+use crate::driver::registry::Registry;
+use crate::driver::transport::ChaosConfig;
+
+/// How to run a fleet of simulated miners.
+#[derive(Clone, Debug)]
+pub struct Fleet {
+    /// How many miners.
+    pub miners: u32,
+    /// Threads per miner.
+    pub threads: usize,
+    /// Id of the first miner; the others follow.
+    pub first_id: u32,
+    /// The kernel.
+    pub kernel: Kernel,
+    /// Its rate on one thread, for the miners' first lease sizes.
+    pub kernel_rate: u32,
+    /// The cluster key.
+    pub key: ClusterKey,
+    /// Coordinator addresses.
+    pub coordinators: Vec<SocketAddr>,
+    /// Registry to find coordinators in.
+    pub registry: Option<Registry>,
+    /// Heartbeat interval.
+    pub heartbeat: Duration,
+    /// Fault injection.
+    pub chaos: Option<ChaosConfig>,
+}
+
+/// The miner timing used with a coordinator heartbeat interval.
+pub fn miner_config(id: MinerId, heartbeat: Duration, initial_hashrate: u32) -> MinerConfig {
+    MinerConfig {
+        heartbeat,
+        leader_timeout: heartbeat * 3,
+        retry: (heartbeat / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)),
+        step: Duration::from_millis(20),
+        initial_hashrate: initial_hashrate.max(1),
+        ..MinerConfig::new(id)
+    }
+}
+
+/// A running fleet.
+#[derive(Debug)]
+pub struct RunningFleet {
+    /// One probe per miner.
+    pub probes: Vec<Arc<MinerProbe>>,
+    /// Each miner's UDP address.
+    pub addrs: Vec<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningFleet {
+    /// Stops every miner and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Starts the fleet; each miner binds its own socket on the loopback or
+/// unspecified address matching the first coordinator's family.
+pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
+    let (stop, stop_rx) = watch::channel(false);
+    let bind: SocketAddr = match fleet.coordinators.first() {
+        Some(a) if a.ip().is_loopback() => SocketAddr::new(a.ip(), 0),
+        Some(a) if a.is_ipv6() => "[::]:0".parse().unwrap_or(SocketAddr::from(([0u8; 16], 0))),
+        _ => SocketAddr::from(([0, 0, 0, 0], 0)),
+    };
+    let mut probes = Vec::new();
+    let mut addrs = Vec::new();
+    let mut tasks = Vec::new();
+    for i in 0..fleet.miners {
+        let id = MinerId(fleet.first_id.wrapping_add(i));
+        let socket = UdpSocket::bind(bind).await?;
+        addrs.push(socket.local_addr()?);
+        let probe = Arc::new(MinerProbe::new(id));
+        let rate = fleet.kernel_rate.saturating_mul(fleet.threads as u32);
+        let cfg = miner_config(id, fleet.heartbeat, rate);
+        let deps = MinerDeps {
+            kernel: fleet.kernel,
+            threads: fleet.threads,
+            key: fleet.key.clone(),
+            coordinators: fleet.coordinators.clone(),
+            registry: fleet.registry.clone(),
+            broadcast: None,
+            chaos: fleet.chaos.map(|c| ChaosConfig {
+                seed: c.seed.wrapping_add(1000 + u64::from(i)),
+                ..c
+            }),
+            probe: Arc::clone(&probe),
+        };
+        let mut rx = stop_rx.clone();
+        let shutdown = async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        tasks.push(tokio::spawn(run_miner(socket, cfg, deps, shutdown)));
+        probes.push(probe);
+    }
+    Ok(RunningFleet {
+        probes,
+        addrs,
+        stop,
+        tasks,
+    })
+}

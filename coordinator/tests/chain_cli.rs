@@ -1,0 +1,264 @@
+//! `coordinator chain` as a real process: blocks acknowledged with 201
+//! survive a SIGKILL mid-run, a chain keeps its difficulty, `chain export`
+//! prints the chain, and bad flags exit with status 2.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use chain::ChainClient;
+use chain::api::Template;
+use protocol::kernel::{Kernel, ScanJob};
+use protocol::{BlockHeader, Hash256, NonceRange};
+use tokio::sync::mpsc;
+
+/// A `coordinator chain` child process, killed when dropped.
+struct ChainProcess {
+    child: Child,
+    url: String,
+}
+
+impl ChainProcess {
+    fn start(db: &Path, zero_bits: Option<&str>) -> ChainProcess {
+        let mut args = vec![
+            "chain",
+            "--listen",
+            "127.0.0.1:0",
+            "--db",
+            db.to_str().unwrap(),
+        ];
+        if let Some(z) = zero_bits {
+            args.extend(["--zero-bits", z]);
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        if line.is_empty() {
+            let mut err = String::new();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut err)
+                .unwrap();
+            panic!("coordinator chain did not start: {err}");
+        }
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        ChainProcess { child, url }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill(&mut self) {
+        self.child.kill().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(!status.success());
+    }
+}
+
+impl Drop for ChainProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn coordinator(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A header meeting the template's difficulty at its minimum time.
+fn solve(template: &Template) -> BlockHeader {
+    let header = template.header(template.min_time);
+    let job = ScanJob::new(&header.to_bytes());
+    let found = Kernel::portable().scan(&job, NonceRange::FULL, template.zero_bits);
+    header.with_nonce(found.found.unwrap())
+}
+
+/// Mines and submits blocks until the service stops answering; sends
+/// every block acknowledged with 201.
+async fn mine_until_gone(client: ChainClient, acked: mpsc::UnboundedSender<(u64, Hash256)>) {
+    loop {
+        let Ok(template) = client.template().await else {
+            return;
+        };
+        match client.submit(&solve(&template), "durability").await {
+            Ok(a) => acked.send((a.height, a.hash)).unwrap(),
+            Err(e) if e.is_retryable() => return,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_blocks_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chain.db");
+    let mut service = ChainProcess::start(&db, Some("8"));
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let miner = tokio::spawn(mine_until_gone(
+        ChainClient::new(&service.url).unwrap(),
+        sender,
+    ));
+    let mut acked = Vec::new();
+    while acked.len() < 40 {
+        acked.push(receiver.recv().await.unwrap());
+    }
+    // Kill while the miner keeps submitting: a request is in flight.
+    service.kill();
+    miner.await.unwrap();
+    while let Some(ack) = receiver.recv().await {
+        acked.push(ack);
+    }
+
+    let service = ChainProcess::start(&db, None);
+    let client = ChainClient::new(&service.url).unwrap();
+    for &(height, hash) in &acked {
+        let block = client
+            .block(height)
+            .await
+            .unwrap()
+            .expect("acknowledged block lost");
+        assert_eq!(block.hash, hash);
+    }
+    let blocks = client.blocks(0, 1000).await.unwrap();
+    assert!(blocks.len() > acked.len());
+    assert!(
+        blocks
+            .windows(2)
+            .all(|p| p[1].header.prev_hash == p[0].hash)
+    );
+    // The restarted service extends the same chain.
+    let tip = client.tip().await.unwrap();
+    assert_eq!(tip.zero_bits, 8);
+    let accepted = client
+        .submit(&solve(&client.template().await.unwrap()), "after")
+        .await
+        .unwrap();
+    assert_eq!(accepted.height, tip.height + 1);
+}
+
+#[test]
+fn a_chain_keeps_its_difficulty() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chain.db");
+    drop(ChainProcess::start(&db, Some("8")));
+    let out = coordinator(&[
+        "chain",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        db.to_str().unwrap(),
+        "--zero-bits",
+        "9",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("8 zero bits") && err.contains("--zero-bits 9"),
+        "{err}"
+    );
+    // Without the flag, or with the same value, it serves.
+    drop(ChainProcess::start(&db, None));
+    drop(ChainProcess::start(&db, Some("8")));
+}
+
+#[tokio::test]
+async fn export_prints_one_line_per_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chain.db");
+    let service = ChainProcess::start(&db, Some("8"));
+    let client = ChainClient::new(&service.url).unwrap();
+    let mut hashes = vec![client.tip().await.unwrap().hash];
+    for _ in 0..3 {
+        let template = client.template().await.unwrap();
+        hashes.push(
+            client
+                .submit(&solve(&template), "rig 7")
+                .await
+                .unwrap()
+                .hash,
+        );
+    }
+    // Export reads the file while the service runs.
+    let out = coordinator(&["chain", "export", "--db", db.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 4);
+    for (height, (fields, hash)) in lines.iter().zip(&hashes).enumerate() {
+        assert_eq!(fields.len(), 4);
+        assert_eq!(fields[0], height.to_string());
+        assert_eq!(fields[1], hash.to_string());
+        let header = BlockHeader::from_hex(fields[2]).unwrap();
+        assert_eq!(header.hash(), *hash);
+        assert_eq!(fields[3], if height == 0 { "genesis" } else { "rig 7" });
+    }
+}
+
+#[test]
+fn bad_flags_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("chain.db");
+    let db = db.to_str().unwrap();
+    let missing = dir.path().join("missing.db");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let not_a_db = dir.path().join("notes.txt");
+    std::fs::write(&not_a_db, "x".repeat(4096)).unwrap();
+    for (args, needle) in [
+        (vec!["chain", "--db", db], "--listen"),
+        (vec!["chain", "--listen", "127.0.0.1:0"], "--db"),
+        (
+            vec!["chain", "--listen", "nowhere", "--db", db],
+            "--listen nowhere",
+        ),
+        (vec!["chain", "--listen", &taken, "--db", db], "--listen"),
+        (
+            vec![
+                "chain",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                db,
+                "--zero-bits",
+                "0",
+            ],
+            "zero-bits",
+        ),
+        (
+            vec![
+                "chain",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                not_a_db.to_str().unwrap(),
+            ],
+            "notes.txt",
+        ),
+        (
+            vec!["chain", "export", "--db", missing.to_str().unwrap()],
+            "no chain database",
+        ),
+    ] {
+        let out = coordinator(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(!missing.exists());
+}
