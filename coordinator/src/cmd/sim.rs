@@ -3,15 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 
-use super::{init_logging, load_key, runtime, shutdown_signal};
+use super::{
+    check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos, runtime,
+    shutdown_signal,
+};
 use crate::UsageError;
-use crate::driver::registry::{self, Registry};
-use crate::driver::transport::ChaosConfig;
-use crate::mining::{choose_kernel, select};
 use crate::sim::{self, Fleet};
 
 /// Arguments of `sim`.
@@ -58,43 +57,22 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
             "--miners and --threads must be at least 1".into(),
         ));
     }
-    if !(10..=600_000).contains(&args.heartbeat_ms) {
-        return Err(UsageError(format!(
-            "--heartbeat-ms must be from 10 to 600000, got {}",
-            args.heartbeat_ms
-        )));
-    }
+    let heartbeat = check_heartbeat(args.heartbeat_ms)?;
     let key = load_key(args.key_file.as_deref(), args.insecure)?;
-    let chaos = args
-        .chaos
-        .as_deref()
-        .map(ChaosConfig::parse)
-        .transpose()
-        .map_err(UsageError)?;
-    let registry = match (&args.registry, args.coordinators.is_empty()) {
-        (Some(dir), _) => Some(dir.clone()),
-        (None, true) => Some(registry::default_dir()),
-        (None, false) => None,
-    }
-    .map(|dir| {
-        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
-    })
-    .transpose()?;
-    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let rate = choice
-        .measured_rate
-        .unwrap_or_else(|| select::measure(choice.kernel, Duration::from_millis(50)));
+    let chaos = parse_chaos(args.chaos.as_deref())?;
+    let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
+    let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
     let first_id = args.first_id.unwrap_or_else(random_first_id);
     let fleet = Fleet {
         miners: args.miners,
         threads: args.threads,
         first_id,
-        kernel: choice.kernel,
+        kernel,
         kernel_rate: rate as u32,
         key,
         coordinators: args.coordinators.clone(),
         registry,
-        heartbeat: Duration::from_millis(args.heartbeat_ms),
+        heartbeat,
         chaos,
     };
     runtime()?.block_on(async move {
