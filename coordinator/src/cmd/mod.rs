@@ -19,6 +19,20 @@ use crate::driver::registry::{self, Registry};
 use crate::driver::transport::ChaosConfig;
 use crate::mining::{choose_kernel, select};
 
+/// Options every node command takes.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// File holding the cluster key (64 hex characters).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Run without authentication (all-zero key).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub heartbeat_ms: u64,
+}
+
 /// The `--chaos` option, parsed.
 pub fn parse_chaos(spec: Option<&str>) -> Result<Option<ChaosConfig>, UsageError> {
     spec.map(ChaosConfig::parse).transpose().map_err(UsageError)

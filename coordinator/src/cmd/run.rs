@@ -13,8 +13,8 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
 use super::{
-    check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos, runtime,
-    shutdown_signal,
+    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
+    runtime, shutdown_signal,
 };
 use crate::UsageError;
 use crate::chain_http::HttpChain;
@@ -39,15 +39,9 @@ pub struct RunArgs {
     /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     pub chain: String,
-    /// File holding the cluster key (64 hex characters).
-    #[arg(long)]
-    pub key_file: Option<PathBuf>,
-    /// Run without authentication (all-zero key).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 5000)]
-    pub heartbeat_ms: u64,
+    /// Cluster key and heartbeat.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// A peer is down after this many missed heartbeat intervals.
     #[arg(long, default_value_t = 2)]
     pub down_after: u32,
@@ -98,7 +92,7 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
     if args.id == 0 {
         return Err(UsageError("--id must be from 1 to 65535".into()));
     }
-    let heartbeat = check_heartbeat(args.heartbeat_ms)?;
+    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
     if args.down_after == 0 || args.ban_after == 0 || args.chunk == 0 {
         return Err(UsageError(
             "--down-after, --ban-after and --chunk must be at least 1".into(),
@@ -125,7 +119,7 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
 pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
     init_logging("info");
     let cfg = node_config(args)?;
-    let key = load_key(args.key_file.as_deref(), args.insecure)?;
+    let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
     let chain = HttpChain::new(&args.chain).map_err(|e| UsageError(format!("--chain: {e}")))?;
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.peers.is_empty())?;

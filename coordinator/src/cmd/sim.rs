@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{
-    check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos, runtime,
-    shutdown_signal,
+    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
+    runtime, shutdown_signal,
 };
 use crate::UsageError;
 use crate::sim::{self, Fleet};
@@ -26,15 +26,9 @@ pub struct SimArgs {
     /// Threads per miner.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// File holding the cluster key (64 hex characters).
-    #[arg(long)]
-    pub key_file: Option<PathBuf>,
-    /// Run without authentication (all-zero key).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 5000)]
-    pub heartbeat_ms: u64,
+    /// Cluster key and heartbeat.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// Registry directory to find coordinators in.
     #[arg(long)]
     pub registry: Option<PathBuf>,
@@ -57,8 +51,8 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
             "--miners and --threads must be at least 1".into(),
         ));
     }
-    let heartbeat = check_heartbeat(args.heartbeat_ms)?;
-    let key = load_key(args.key_file.as_deref(), args.insecure)?;
+    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
+    let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
     let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
