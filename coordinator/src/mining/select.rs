@@ -2,7 +2,7 @@
 //! are available, by a short self-measurement on this machine (the fastest
 //! backend differs between CPUs of the same feature set).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use protocol::NonceRange;
 use protocol::kernel::{self, Backend, Kernel, ScanJob};
@@ -40,21 +40,34 @@ pub fn backend_names() -> String {
         .join(", ")
 }
 
-/// Rate of `kernel` on one thread over about `budget`, hashes per second.
-pub fn measure(kernel: Kernel, budget: Duration) -> f64 {
+/// Nonces per timed batch: a fraction of a millisecond for the SIMD
+/// backends, a few for the portable one.
+const BATCH: u64 = 1 << 12;
+/// Batches each candidate runs, taking turns.
+const ROUNDS: usize = 12;
+
+/// The rate of each kernel on one thread, hashes per second, from its
+/// fastest batch. The kernels take turns, one batch each per round, so a
+/// burst of load from other processes slows them alike, and the fastest
+/// batch of each is one that ran undisturbed: on a busy machine a plain
+/// timed run per kernel picks the wrong one.
+pub fn measure(kernels: &[Kernel]) -> Vec<f64> {
     let job = ScanJob::new(&GENESIS.template());
-    let start = Instant::now();
-    let mut hashes = 0u64;
+    let mut fastest = vec![f64::INFINITY; kernels.len()];
     let mut first = 0u32;
-    while start.elapsed() < budget {
-        let Some(range) = NonceRange::starting_at(first, 1 << 14) else {
+    for _ in 0..ROUNDS {
+        let Some(range) = NonceRange::starting_at(first, BATCH) else {
             break;
         };
-        // 255 zero bits is never met: every nonce is scanned.
-        hashes += kernel.scan(&job, range, 255).hashes;
-        first = first.wrapping_add(1 << 14);
+        for (kernel, best) in kernels.iter().zip(&mut fastest) {
+            let start = Instant::now();
+            // 255 zero bits is never met: every nonce is scanned.
+            let hashes = kernel.scan(&job, range, 255).hashes;
+            *best = best.min(start.elapsed().as_secs_f64() / hashes as f64);
+        }
+        first = first.wrapping_add(1 << 20);
     }
-    hashes as f64 / start.elapsed().as_secs_f64()
+    fastest.into_iter().map(|s| 1.0 / s).collect()
 }
 
 /// The backend named `name`, or the fastest available one. Every candidate
@@ -79,9 +92,10 @@ pub fn choose_kernel(name: Option<&str>) -> Result<KernelChoice, ChooseError> {
             measured_rate: None,
         });
     }
+    let rates = measure(&candidates);
     let best = candidates
         .into_iter()
-        .map(|k| (k, measure(k, Duration::from_millis(40))))
+        .zip(rates)
         .max_by(|a, b| a.1.total_cmp(&b.1));
     Ok(match best {
         Some((kernel, rate)) => KernelChoice {

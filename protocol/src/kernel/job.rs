@@ -112,6 +112,18 @@ pub(crate) fn full_digest(job: &ScanJob, nonce: u32) -> [u32; 8] {
     super::sha256::hash_digest_words(&state)
 }
 
+/// Leading zero bits of the displayed hash of `job` with `nonce`, given its
+/// `H7` word: from `H7` alone when it is not zero, else from the full digest.
+pub(crate) fn zero_bits_at(job: &ScanJob, nonce: u32, h7: u32) -> u8 {
+    let lz = h7.swap_bytes().leading_zeros();
+    if lz < 32 {
+        // lz < 32 fits in a u8.
+        lz as u8
+    } else {
+        zero_bits_of(&full_digest(job, nonce))
+    }
+}
+
 /// Leading zero bits of the displayed hash, from the digest words. The
 /// display reverses the digest bytes, so it begins with the last word's bytes
 /// in little-endian order.
