@@ -33,7 +33,8 @@ const R0_T1: u32 = IV[7]
     .wrapping_add(K[0]);
 const R0_T2: u32 = big_sigma0(IV[0]).wrapping_add(maj(IV[0], IV[1], IV[2]));
 
-/// One round with `kw = K[i] + W[i]`.
+/// Round `i`: `w` is the message word, `None` where it is a constant the
+/// caller folded into `k` (`k = K[i] + W[i]`).
 ///
 /// Plain form: `T1 = (h + K + W) + Ch + Σ1`, with `h + K + W` pinned so the
 /// compiler cannot move the constant to the end of the sum, where it would
@@ -42,22 +43,29 @@ const R0_T2: u32 = big_sigma0(IV[0]).wrapping_add(maj(IV[0], IV[1], IV[2]));
 /// With [`Word::SHORT_CHAINS`] (cores where vector operations take two
 /// cycles, as on Zen 5, are bound by these chains, not by throughput): the
 /// new `e` is three operations deep from the old one instead of four:
-/// `d + h + K + W` is summed rounds ahead, then Ch, then Σ1 (a rotate and a
-/// XOR). `T1` is recovered as `e' - d`, and the new `a` adds Maj before
-/// Σ0(a), so its own chain is three deep too; it runs a round behind `e`,
-/// which needs it only as `d`, three rounds later. One more operation per
-/// round.
+/// `d + h + K` is summed rounds ahead, `W` is added as soon as it is ready,
+/// then Ch, then Σ1 (a rotate and a XOR). `T1` is recovered as `e' - d`,
+/// and the new `a` adds Maj before Σ0(a), so its own chain is three deep
+/// too; it runs a round behind `e`, which needs it only as `d`, three rounds
+/// later. One more operation per round.
 #[inline(always)]
-fn round<V: Word>(s: &mut [V; 8], kw: V) {
+fn round<V: Word>(s: &mut [V; 8], k: u32, w: Option<V>) {
     let [a, b, c, d, e, f, g, h] = *s;
     let (a_new, e_new) = if V::SHORT_CHAINS {
-        let dhkw = d.add(h.add(kw)).pin();
+        let mut dhkw = d.add(h).add_u32(k).pin();
+        if let Some(w) = w {
+            dhkw = dhkw.add(w).pin();
+        }
         let e_new = dhkw.add(V::ch(e, f, g)).pin().add(e.big_sigma1());
         let t1 = e_new.sub(d).pin();
         let a_new = t1.add(V::maj(a, b, c)).pin().add(a.big_sigma0());
         (a_new, e_new)
     } else {
-        let t1 = h.add(kw).pin().add(V::ch(e, f, g)).add(e.big_sigma1());
+        let mut hkw = h.add_u32(k).pin();
+        if let Some(w) = w {
+            hkw = hkw.add(w).pin();
+        }
+        let t1 = hkw.add(V::ch(e, f, g)).add(e.big_sigma1());
         let t2 = a.big_sigma0().add(V::maj(a, b, c));
         (t1.add(t2), d.add(t1))
     };
@@ -154,13 +162,13 @@ pub(crate) fn first_hash<V: Word>(job: &ScanJob, n: V) -> [V; 8] {
         _ => 0,
     };
     unroll!(I in [4 5 6 7 8 9 10 11 12 13 14 15] {
-        round(&mut s, V::splat(K[I].wrapping_add(pad(I))));
+        round(&mut s, K[I].wrapping_add(pad(I)), None);
     });
     let mut w = [V::splat(0); 64];
     unroll!(I in [16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
         40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63] {
         w[I] = first_schedule(job, &w, n, I);
-        round(&mut s, w[I].add_u32(K[I]));
+        round(&mut s, K[I], Some(w[I]));
     });
     let mut digest = s;
     for (d, m) in digest.iter_mut().zip(job.midstate) {
@@ -187,7 +195,7 @@ pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
     let mut w = [V::splat(0); 64];
     w[..8].copy_from_slice(&x);
     unroll!(I in [1 2 3 4 5 6 7] {
-        round(&mut s, w[I].add_u32(K[I]));
+        round(&mut s, K[I], Some(w[I]));
     });
     let pad = |i: usize| match i {
         8 => DIGEST_PAD,
@@ -195,13 +203,13 @@ pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
         _ => 0,
     };
     unroll!(I in [8 9 10 11 12 13 14 15] {
-        round(&mut s, V::splat(K[I].wrapping_add(pad(I))));
+        round(&mut s, K[I].wrapping_add(pad(I)), None);
     });
     // Rounds 16..=60 only: e after round 60 becomes h after round 63.
     unroll!(I in [16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
         40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60] {
         w[I] = second_schedule(&w, I);
-        round(&mut s, w[I].add_u32(K[I]));
+        round(&mut s, K[I], Some(w[I]));
     });
     s[4].add_u32(IV[7])
 }
