@@ -2,8 +2,12 @@
 //! the shortcut double hash of [`super::sha256d`]. Each rotate is one
 //! `vprord`; Ch, Maj and the three-way XOR of every sigma are one
 //! `vpternlogd` each; round constants and job words are broadcast from
-//! memory as operands. 32 vector registers hold the state and the schedule
-//! window, so the loop barely spills.
+//! memory. 32 vector registers hold the state and the schedule window: the
+//! loop does not spill.
+//!
+//! Where vector operations take two cycles (Zen 5), the rounds are bound by
+//! their dependency chains, so this backend uses the rounds' short-chain
+//! form ([`Word::SHORT_CHAINS`]).
 //!
 //! Needs AVX-512 F and BW (`vpshufb` on 512 bits, for the byte swaps).
 //!

@@ -16,6 +16,10 @@ use crate::header::HEADER_LEN;
 pub(crate) const PAD_W4: u32 = 0x8000_0000;
 /// `W15`: the message length in bits (80 * 8).
 pub(crate) const LEN_W15: u32 = 640;
+/// `W8` and `W15` of the second hash's block (the 32-byte digest): padding
+/// bit and bit length 256.
+pub(crate) const DIGEST_PAD: u32 = 0x8000_0000;
+pub(crate) const DIGEST_LEN: u32 = 256;
 
 /// A header prepared for scanning. Cheap to copy (under 200 bytes), so a
 /// driver can hand one to each thread or core.

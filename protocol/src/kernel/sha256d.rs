@@ -17,15 +17,12 @@
 //! Every round and schedule word is straight-line code with constant
 //! indices (see [`unroll`]): no loops, no arrays left in memory.
 
-use super::job::{LEN_W15, PAD_W4, ScanJob};
+use super::job::{DIGEST_LEN, DIGEST_PAD, LEN_W15, PAD_W4, ScanJob};
 use super::sha256::{IV, K, big_sigma0, big_sigma1, ch, maj, small_sigma0, small_sigma1};
 use super::word::Word;
 
 /// σ0(W15) of the header's second block.
 const SIGMA0_LEN: u32 = small_sigma0(LEN_W15);
-/// `W8` and `W15` of the digest block: padding bit and bit length 256.
-const DIGEST_PAD: u32 = 0x8000_0000;
-const DIGEST_LEN: u32 = 256;
 /// Round 0 of the second hash from IV, without the digest word `X0`.
 const R0_T1: u32 = IV[7]
     .wrapping_add(big_sigma1(IV[4]))
@@ -168,7 +165,11 @@ pub(crate) fn first_hash<V: Word>(job: &ScanJob, n: V) -> [V; 8] {
     unroll!(I in [16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
         40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63] {
         w[I] = first_schedule(job, &w, n, I);
-        round(&mut s, K[I], Some(w[I]));
+        match I {
+            16 => round(&mut s, K[16].wrapping_add(job.w16), None),
+            17 => round(&mut s, K[17].wrapping_add(job.w17), None),
+            _ => round(&mut s, K[I], Some(w[I])),
+        }
     });
     let mut digest = s;
     for (d, m) in digest.iter_mut().zip(job.midstate) {

@@ -17,6 +17,10 @@
 //!   8..=15, and stops after rounds 60 and 61: the `F` dword then holds `e`
 //!   after round 60, and `H7 = IV7 + e60`.
 //!
+//! The compiler would regroup the streams one after the other (it saves
+//! registers), so each stream's new state passes through an empty `asm!`
+//! that keeps its place in program order ([`in_order`]).
+//!
 //! `unsafe` here: calling the `#[target_feature]` functions from the
 //! featureless [`Lanes::step`]; [`Streams`] is private and only built inside
 //! [`scan`], which is reached only through a [`ShaNi`], which exists only
@@ -30,7 +34,7 @@ use core::arch::x86_64::{
 };
 
 use super::ScanOutcome;
-use super::job::{LEN_W15, PAD_W4, ScanJob};
+use super::job::{DIGEST_LEN, DIGEST_PAD, LEN_W15, PAD_W4, ScanJob};
 use super::lanes::{self, Lanes};
 use super::sha256::{IV, K};
 use crate::range::NonceRange;
@@ -113,7 +117,8 @@ impl Lanes for Streams<'_> {
     }
 }
 
-type Streams4 = [__m128i; STREAMS];
+/// One vector per stream.
+type PerStream = [__m128i; STREAMS];
 
 /// `K[i]` and `K[i + 1]` plus the message words, in dwords 0 and 1.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
@@ -153,7 +158,7 @@ fn in_order(mut x: __m128i) -> __m128i {
 /// Two rounds on every stream, `wk` holding `K + W` in dwords 0 and 1.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 #[inline]
-fn rounds2(abef: &mut Streams4, cdgh: &mut Streams4, wk: &Streams4) {
+fn rounds2(abef: &mut PerStream, cdgh: &mut PerStream, wk: &PerStream) {
     for s in 0..STREAMS {
         let next = in_order(_mm_sha256rnds2_epu32(cdgh[s], abef[s], wk[s]));
         cdgh[s] = abef[s];
@@ -164,7 +169,7 @@ fn rounds2(abef: &mut Streams4, cdgh: &mut Streams4, wk: &Streams4) {
 /// Two rounds on every stream with the same constant `K + W` pair.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 #[inline]
-fn rounds2_const(abef: &mut Streams4, cdgh: &mut Streams4, wk: __m128i) {
+fn rounds2_const(abef: &mut PerStream, cdgh: &mut PerStream, wk: __m128i) {
     rounds2(abef, cdgh, &[wk; STREAMS]);
 }
 
@@ -172,7 +177,7 @@ fn rounds2_const(abef: &mut Streams4, cdgh: &mut Streams4, wk: __m128i) {
 /// `K[i..i + 4]`; only the first two when `half`.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 #[inline]
-fn rounds4(abef: &mut Streams4, cdgh: &mut Streams4, w: &Streams4, i: usize, half: bool) {
+fn rounds4(abef: &mut PerStream, cdgh: &mut PerStream, w: &PerStream, i: usize, half: bool) {
     let k = k4(i);
     let mut wk = *w;
     for v in &mut wk {
@@ -241,8 +246,8 @@ fn final_words(job: &JobVectors, base: u32) -> [u32; STREAMS] {
     rounds_from_16!(abef, cdgh, win, 63);
 
     // Second hash: the digest words are the message.
-    let digest_pad = _mm_set_epi32(0, 0, 0, 0x8000_0000_u32.cast_signed());
-    let digest_len = _mm_set_epi32(256, 0, 0, 0);
+    let digest_pad = _mm_set_epi32(0, 0, 0, DIGEST_PAD.cast_signed());
+    let digest_len = _mm_set_epi32(DIGEST_LEN.cast_signed(), 0, 0, 0);
     for s in 0..STREAMS {
         let x_abef = _mm_add_epi32(abef[s], job.mid_abef);
         let x_cdgh = _mm_add_epi32(cdgh[s], job.mid_cdgh);
@@ -256,11 +261,11 @@ fn final_words(job: &JobVectors, base: u32) -> [u32; STREAMS] {
     cdgh = [_mm_set_epi32(iv[2], iv[3], iv[6], iv[7]); STREAMS];
     rounds4(&mut abef, &mut cdgh, &win.map(|w| w[0]), 0, false);
     rounds4(&mut abef, &mut cdgh, &win.map(|w| w[1]), 4, false);
-    rounds2_const(&mut abef, &mut cdgh, pair(8, 0x8000_0000, 0));
+    rounds2_const(&mut abef, &mut cdgh, pair(8, DIGEST_PAD, 0));
     unroll!(I in [10 12] {
         rounds2_const(&mut abef, &mut cdgh, pair(I, 0, 0));
     });
-    rounds2_const(&mut abef, &mut cdgh, pair(14, 0, 256));
+    rounds2_const(&mut abef, &mut cdgh, pair(14, 0, DIGEST_LEN));
     rounds_from_16!(abef, cdgh, win, 61);
     // After rounds 60 and 61, dword 0 (F) is e after round 60.
     abef.map(|v| IV[7].wrapping_add(_mm_cvtsi128_si32(v).cast_unsigned()))
