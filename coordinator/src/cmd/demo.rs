@@ -89,7 +89,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
     super::init_file_logging(&log)?;
     let (kernel, _) = super::kernel_and_rate(args.backend.as_deref())?;
     println!("measuring the {} kernel on one thread...", kernel.backend());
-    let rate_alone = select::measure(kernel, Duration::from_millis(500));
+    let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
     let zero_bits = args
         .zero_bits

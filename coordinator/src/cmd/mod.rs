@@ -61,7 +61,7 @@ pub fn kernel_and_rate(backend: Option<&str>) -> Result<(Kernel, f64), UsageErro
     let choice = choose_kernel(backend).map_err(|e| UsageError(e.to_string()))?;
     let rate = choice
         .measured_rate
-        .unwrap_or_else(|| select::measure(choice.kernel, Duration::from_millis(50)));
+        .unwrap_or_else(|| select::sustained_rate(choice.kernel, Duration::from_millis(50)));
     Ok((choice.kernel, rate))
 }
 

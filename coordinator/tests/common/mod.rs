@@ -131,7 +131,7 @@ pub async fn start_miners(n: u32, coordinators: &[SocketAddr], opts: &ClusterOpt
         threads: 1,
         first_id: 100,
         kernel,
-        kernel_rate: select::measure(kernel, Duration::from_millis(20)) as u32,
+        kernel_rate: select::sustained_rate(kernel, Duration::from_millis(20)) as u32,
         key: KEY,
         coordinators: coordinators.to_vec(),
         registry: None,
@@ -161,10 +161,10 @@ pub async fn wait_for<F: FnMut() -> bool>(limit: Duration, what: &str, mut cond:
 pub async fn wait_for_height(client: &chain::ChainClient, height: u64, limit: Duration) {
     let start = Instant::now();
     loop {
-        if let Ok(tip) = client.tip().await {
-            if tip.height >= height {
-                return;
-            }
+        if let Ok(tip) = client.tip().await
+            && tip.height >= height
+        {
+            return;
         }
         assert!(
             start.elapsed() < limit,
