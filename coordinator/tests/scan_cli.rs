@@ -185,7 +185,12 @@ fn bench_reports_every_method_with_its_ratio() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(&names[..3], ["sha2-plain", "sha2-midstate", "portable"]);
+    for kernel in protocol::kernel::Kernel::available() {
+        assert!(names.contains(&kernel.backend().name()), "{names:?}");
+    }
     assert_eq!(results[0]["ratio"], 1.0);
+    assert_eq!(v["clock_source"], "given");
+    assert_eq!(v["cpu_ghz"], 3.0);
     for r in results {
         assert!(r["mhs"].as_f64().unwrap() > 0.0);
         assert!(r["ratio"].as_f64().unwrap() > 0.0);
@@ -194,4 +199,19 @@ fn bench_reports_every_method_with_its_ratio() {
     assert!(names.contains(&v["selected"].as_str().unwrap()));
     let bad = coordinator(&["bench", "--seconds", "-1"]);
     assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn bench_measures_the_clock_it_reports() {
+    let out = coordinator(&["bench", "--seconds", "0.02", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["clock_source"], "add-chain");
+    assert!(v["cpu_ghz"].as_f64().unwrap() > 0.0);
+    for r in v["results"].as_array().unwrap() {
+        assert!(r["cycles_per_nonce"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    let table = coordinator(&["bench", "--seconds", "0.02"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("measured: dependent-add chain"), "{text}");
 }

@@ -10,16 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use protocol::CoordinatorId;
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
 use super::{load_key_random, runtime, shutdown_signal};
 use crate::UsageError;
 use crate::chain_http::HttpChain;
-use crate::driver::{CoordinatorStatus, NodeDeps, run_node};
-use crate::mining::{choose_kernel, select};
+use crate::driver::local::{LocalCluster, start_local};
+use crate::mining::select;
+
 use crate::node::NodeConfig;
 use crate::sim::{self, Fleet};
 
@@ -83,18 +83,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             "--miners, --threads, --coordinators and --blocks must be at least 1".into(),
         ));
     }
-    if !(10..=60_000).contains(&args.heartbeat_ms) {
-        return Err(UsageError("--heartbeat-ms must be from 10 to 60000".into()));
-    }
+    let heartbeat = super::check_heartbeat(args.heartbeat_ms)?;
     let dir = data_dir(args)?;
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
-    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    println!(
-        "measuring the {} kernel on one thread...",
-        choice.kernel.backend()
-    );
-    let rate_alone = select::measure(choice.kernel, Duration::from_millis(500));
+    let (kernel, _) = super::kernel_and_rate(args.backend.as_deref())?;
+    println!("measuring the {} kernel on one thread...", kernel.backend());
+    let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
     let zero_bits = args
         .zero_bits
@@ -116,64 +111,38 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             "http://{}",
             tcp.local_addr().map_err(|e| UsageError(e.to_string()))?
         );
-        let (stop_tx, stop_rx) = watch::channel(false);
-        let stopped = move || {
-            let mut rx = stop_rx.clone();
-            async move {
-                let _ = rx.wait_for(|s| *s).await;
-            }
-        };
+        let (stop_tx, mut stop_rx) = watch::channel(false);
         let chain_task = tokio::spawn(chain::serve(
             tcp,
             Arc::new(store),
             chain::ServiceConfig::default(),
-            stopped(),
+            async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            },
         ));
         let chain = Arc::new(HttpChain::new(&chain_url).map_err(|e| UsageError(e.to_string()))?);
 
-        // Bind every coordinator first so each knows all peers.
-        let mut sockets = Vec::new();
-        for _ in 0..args.coordinators {
-            sockets.push(
-                UdpSocket::bind("127.0.0.1:0")
-                    .await
-                    .map_err(|e| UsageError(e.to_string()))?,
-            );
-        }
-        let addrs: Vec<SocketAddr> = sockets.iter().filter_map(|s| s.local_addr().ok()).collect();
-        let heartbeat = Duration::from_millis(args.heartbeat_ms);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let mut statuses = Vec::new();
-        let mut nodes = Vec::new();
-        for (i, socket) in sockets.into_iter().enumerate() {
-            let id = CoordinatorId(i as u16 + 1);
-            let (tx, rx) = watch::channel::<Option<CoordinatorStatus>>(None);
-            statuses.push(rx);
-            let cfg = NodeConfig {
-                heartbeat,
-                tip_poll: heartbeat.min(Duration::from_secs(1)),
-                ..NodeConfig::new(id)
-            };
-            let deps = NodeDeps {
-                chain: Arc::clone(&chain),
-                key: key.clone(),
-                peers: addrs
-                    .iter()
-                    .enumerate()
-                    .map(|(j, a)| (CoordinatorId(j as u16 + 1), *a))
-                    .collect(),
-                registry: None,
-                chaos: None,
-                status: Some(tx),
-                events: Some(events_tx.clone()),
-            };
-            nodes.push(tokio::spawn(run_node(socket, cfg, deps, stopped())));
-        }
+        let cluster = LocalCluster {
+            coordinators: args.coordinators,
+            key: key.clone(),
+            chaos: None,
+            events: Some(events_tx),
+        };
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| NodeConfig {
+            heartbeat,
+            tip_poll: heartbeat.min(Duration::from_secs(1)),
+            ..NodeConfig::new(id)
+        })
+        .await
+        .map_err(|e| UsageError(format!("cannot start the coordinators: {e}")))?;
+        let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+        let statuses = nodes.iter().map(|n| n.status.clone()).collect();
         let fleet = sim::start(Fleet {
             miners,
             threads: args.threads,
             first_id: 1,
-            kernel: choice.kernel,
+            kernel,
             kernel_rate: rate_alone as u32,
             key: key.clone(),
             coordinators: addrs.clone(),
@@ -200,7 +169,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
         let chain_text = observer.chain_lines().await;
         let _ = stop_tx.send(true);
         for n in nodes {
-            let _ = n.await;
+            let _ = n.stop().await;
         }
         let _ = chain_task.await;
         let report = Report {

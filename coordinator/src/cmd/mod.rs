@@ -8,11 +8,73 @@ pub mod keygen;
 pub mod run;
 pub mod sim;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use protocol::ClusterKey;
+use protocol::kernel::Kernel;
 
 use crate::UsageError;
+use crate::driver::registry::{self, Registry};
+use crate::driver::transport::ChaosConfig;
+use crate::mining::{choose_kernel, select};
+
+/// Options every node command takes.
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// File holding the cluster key (64 hex characters).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Run without authentication (all-zero key).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Heartbeat interval in milliseconds.
+    #[arg(long, default_value_t = 5000)]
+    pub heartbeat_ms: u64,
+}
+
+/// The `--chaos` option, parsed.
+pub fn parse_chaos(spec: Option<&str>) -> Result<Option<ChaosConfig>, UsageError> {
+    spec.map(ChaosConfig::parse).transpose().map_err(UsageError)
+}
+
+/// The registry to use: `--registry DIR` if given, else the default
+/// directory when no address was given on the command line, else none.
+pub fn open_registry(
+    explicit: Option<&Path>,
+    addresses_given: bool,
+) -> Result<Option<Registry>, UsageError> {
+    let dir: Option<PathBuf> = match (explicit, addresses_given) {
+        (Some(dir), _) => Some(dir.to_path_buf()),
+        (None, false) => Some(registry::default_dir()),
+        (None, true) => None,
+    };
+    dir.map(|dir| {
+        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
+    })
+    .transpose()
+}
+
+/// The kernel to mine with (`--backend`, or the fastest that passes its
+/// self-test) and its rate on one thread.
+pub fn kernel_and_rate(backend: Option<&str>) -> Result<(Kernel, f64), UsageError> {
+    let choice = choose_kernel(backend).map_err(|e| UsageError(e.to_string()))?;
+    let rate = choice
+        .measured_rate
+        .unwrap_or_else(|| select::sustained_rate(choice.kernel, Duration::from_millis(50)));
+    Ok((choice.kernel, rate))
+}
+
+/// Checks `--heartbeat-ms`.
+pub fn check_heartbeat(ms: u64) -> Result<Duration, UsageError> {
+    if (10..=600_000).contains(&ms) {
+        Ok(Duration::from_millis(ms))
+    } else {
+        Err(UsageError(format!(
+            "--heartbeat-ms must be from 10 to 600000, got {ms}"
+        )))
+    }
+}
 
 /// The cluster key from `--key-file`, or the insecure key with
 /// `--insecure`; neither is refused.

@@ -12,14 +12,14 @@ use protocol::CoordinatorId;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
-use super::{init_logging, load_key, runtime, shutdown_signal};
+use super::{
+    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
+    runtime, shutdown_signal,
+};
 use crate::UsageError;
 use crate::chain_http::HttpChain;
-use crate::driver::registry::{self, Registry};
 use crate::driver::status_http::serve_status;
-use crate::driver::transport::ChaosConfig;
 use crate::driver::{NodeDeps, run_node};
-use crate::mining::{choose_kernel, select};
 use crate::node::NodeConfig;
 use crate::sim::{self, Fleet};
 
@@ -39,15 +39,9 @@ pub struct RunArgs {
     /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     pub chain: String,
-    /// File holding the cluster key (64 hex characters).
-    #[arg(long)]
-    pub key_file: Option<PathBuf>,
-    /// Run without authentication (all-zero key).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 5000)]
-    pub heartbeat_ms: u64,
+    /// Cluster key and heartbeat.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// A peer is down after this many missed heartbeat intervals.
     #[arg(long, default_value_t = 2)]
     pub down_after: u32,
@@ -98,12 +92,7 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
     if args.id == 0 {
         return Err(UsageError("--id must be from 1 to 65535".into()));
     }
-    if !(10..=600_000).contains(&args.heartbeat_ms) {
-        return Err(UsageError(format!(
-            "--heartbeat-ms must be from 10 to 600000, got {}",
-            args.heartbeat_ms
-        )));
-    }
+    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
     if args.down_after == 0 || args.ban_after == 0 || args.chunk == 0 {
         return Err(UsageError(
             "--down-after, --ban-after and --chunk must be at least 1".into(),
@@ -115,7 +104,6 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
             args.chunk_secs
         )));
     }
-    let heartbeat = Duration::from_millis(args.heartbeat_ms);
     Ok(NodeConfig {
         heartbeat,
         down_after: args.down_after,
@@ -131,30 +119,13 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
 pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
     init_logging("info");
     let cfg = node_config(args)?;
-    let key = load_key(args.key_file.as_deref(), args.insecure)?;
+    let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
     let chain = HttpChain::new(&args.chain).map_err(|e| UsageError(format!("--chain: {e}")))?;
-    let chaos = args
-        .chaos
-        .as_deref()
-        .map(ChaosConfig::parse)
-        .transpose()
-        .map_err(UsageError)?;
-    let registry = match (&args.registry, args.peers.is_empty()) {
-        (Some(dir), _) => Some(dir.clone()),
-        (None, true) => Some(registry::default_dir()),
-        (None, false) => None,
-    }
-    .map(|dir| {
-        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
-    })
-    .transpose()?;
+    let chaos = parse_chaos(args.chaos.as_deref())?;
+    let registry = open_registry(args.registry.as_deref(), !args.peers.is_empty())?;
     let kernel = if args.threads > 0 {
-        let choice =
-            choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-        let rate = choice
-            .measured_rate
-            .unwrap_or_else(|| select::measure(choice.kernel, Duration::from_millis(50)));
-        Some((choice.kernel, rate as u32))
+        let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
+        Some((kernel, rate as u32))
     } else {
         None
     };

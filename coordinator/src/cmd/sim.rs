@@ -3,15 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 
-use super::{init_logging, load_key, runtime, shutdown_signal};
+use super::{
+    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
+    runtime, shutdown_signal,
+};
 use crate::UsageError;
-use crate::driver::registry::{self, Registry};
-use crate::driver::transport::ChaosConfig;
-use crate::mining::{choose_kernel, select};
 use crate::sim::{self, Fleet};
 
 /// Arguments of `sim`.
@@ -27,15 +26,9 @@ pub struct SimArgs {
     /// Threads per miner.
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// File holding the cluster key (64 hex characters).
-    #[arg(long)]
-    pub key_file: Option<PathBuf>,
-    /// Run without authentication (all-zero key).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 5000)]
-    pub heartbeat_ms: u64,
+    /// Cluster key and heartbeat.
+    #[command(flatten)]
+    pub node: NodeArgs,
     /// Registry directory to find coordinators in.
     #[arg(long)]
     pub registry: Option<PathBuf>,
@@ -58,43 +51,22 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
             "--miners and --threads must be at least 1".into(),
         ));
     }
-    if !(10..=600_000).contains(&args.heartbeat_ms) {
-        return Err(UsageError(format!(
-            "--heartbeat-ms must be from 10 to 600000, got {}",
-            args.heartbeat_ms
-        )));
-    }
-    let key = load_key(args.key_file.as_deref(), args.insecure)?;
-    let chaos = args
-        .chaos
-        .as_deref()
-        .map(ChaosConfig::parse)
-        .transpose()
-        .map_err(UsageError)?;
-    let registry = match (&args.registry, args.coordinators.is_empty()) {
-        (Some(dir), _) => Some(dir.clone()),
-        (None, true) => Some(registry::default_dir()),
-        (None, false) => None,
-    }
-    .map(|dir| {
-        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
-    })
-    .transpose()?;
-    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
-    let rate = choice
-        .measured_rate
-        .unwrap_or_else(|| select::measure(choice.kernel, Duration::from_millis(50)));
+    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
+    let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
+    let chaos = parse_chaos(args.chaos.as_deref())?;
+    let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
+    let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
     let first_id = args.first_id.unwrap_or_else(random_first_id);
     let fleet = Fleet {
         miners: args.miners,
         threads: args.threads,
         first_id,
-        kernel: choice.kernel,
+        kernel,
         kernel_rate: rate as u32,
         key,
         coordinators: args.coordinators.clone(),
         registry,
-        heartbeat: Duration::from_millis(args.heartbeat_ms),
+        heartbeat,
         chaos,
     };
     runtime()?.block_on(async move {

@@ -3,6 +3,7 @@
 
 pub mod chain;
 pub mod link;
+pub mod local;
 pub mod node;
 pub mod registry;
 pub mod status_http;

@@ -148,11 +148,11 @@ pub async fn run_node<C: ChainApi>(
                 });
             }
         }
-        if let Some(tx) = &deps.status {
-            if last_status.elapsed() >= Duration::from_millis(100) {
-                last_status = tokio::time::Instant::now();
-                tx.send_replace(Some(status(&node, &link, &clock, listen)));
-            }
+        if let Some(tx) = &deps.status
+            && last_status.elapsed() >= Duration::from_millis(100)
+        {
+            last_status = tokio::time::Instant::now();
+            tx.send_replace(Some(status(&node, &link, &clock, listen)));
         }
         let deadline = clock.deadline(node.poll_timeout());
         tokio::select! {

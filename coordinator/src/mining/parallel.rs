@@ -123,7 +123,6 @@ mod tests {
     #[test]
     fn many_threads_return_what_one_scan_returns() {
         let job = ScanJob::new(&GENESIS.template());
-        let kernel = Kernel::portable();
         let cases = [
             (
                 NonceRange::new(GENESIS.nonce - 30_000, GENESIS.nonce + 30_000).unwrap(),
@@ -133,13 +132,19 @@ mod tests {
             (NonceRange::new(5, 40_000).unwrap(), 60),
             (NonceRange::new(u32::MAX - 9_999, u32::MAX).unwrap(), 60),
         ];
-        for (range, d) in cases {
-            let single = kernel.scan(&job, range, d);
-            for threads in [1, 2, 3] {
-                let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None);
-                assert_eq!(par.outcome, single, "{range} d={d} threads={threads}");
-                assert!(par.hashes_done >= single.hashes);
-                assert!(!par.cancelled);
+        for kernel in Kernel::available() {
+            for (range, d) in cases {
+                let single = Kernel::portable().scan(&job, range, d);
+                for threads in [1, 2, 3] {
+                    // Chunks of 1 000 do not align with any lane width.
+                    let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None);
+                    assert_eq!(
+                        par.outcome, single,
+                        "{kernel:?} {range} d={d} threads={threads}"
+                    );
+                    assert!(par.hashes_done >= single.hashes);
+                    assert!(!par.cancelled);
+                }
             }
         }
     }

@@ -118,17 +118,17 @@ impl Coverage {
     fn insert_free(&mut self, range: NonceRange) {
         let (mut first, mut last) = (range.first(), range.last());
         // Merge with a free interval ending right before.
-        if let Some((&pf, &pl)) = self.free.range(..first).next_back() {
-            if u64::from(pl) + 1 == u64::from(first) {
-                self.free.remove(&pf);
-                first = pf;
-            }
+        if let Some((&pf, &pl)) = self.free.range(..first).next_back()
+            && u64::from(pl) + 1 == u64::from(first)
+        {
+            self.free.remove(&pf);
+            first = pf;
         }
         // Merge with one starting right after.
-        if let Some(next) = last.checked_add(1) {
-            if let Some(nl) = self.free.remove(&next) {
-                last = nl;
-            }
+        if let Some(next) = last.checked_add(1)
+            && let Some(nl) = self.free.remove(&next)
+        {
+            last = nl;
         }
         self.free.insert(first, last);
         self.free_count += range.len();

@@ -199,10 +199,10 @@ impl Node {
         match verdict {
             YesVerdict::Solution(hash) => self.on_solution(now, id, a.nonce, hash),
             YesVerdict::Invalid => {
-                if let Work::Mining { job, .. } = &mut self.work {
-                    if job.holds(id, a.range) {
-                        job.revoke_range(a.range);
-                    }
+                if let Work::Mining { job, .. } = &mut self.work
+                    && job.holds(id, a.range)
+                {
+                    job.revoke_range(a.range);
                 }
                 self.failed_claim(id);
             }
@@ -222,11 +222,11 @@ impl Node {
 
     /// Counts any breach of the accounting invariants (tests assert none).
     pub(super) fn check_invariants(&mut self) {
-        if let Work::Mining { job, .. } = &self.work {
-            if let Err(e) = job.check() {
-                self.stats.invariant_violations += 1;
-                self.stats.last_violation = Some(e);
-            }
+        if let Work::Mining { job, .. } = &self.work
+            && let Err(e) = job.check()
+        {
+            self.stats.invariant_violations += 1;
+            self.stats.last_violation = Some(e);
         }
     }
 }

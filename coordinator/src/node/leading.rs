@@ -251,11 +251,12 @@ impl Node {
         };
         let clock = u32::try_from(now.unix).unwrap_or(u32::MAX);
         let mut time = clock.max(t.min_time);
-        if let Some((prev, last)) = self.last_time {
-            if prev == t.prev_hash && time <= last {
-                // Same parent, same second: the header must still change.
-                time = last.saturating_add(1);
-            }
+        if let Some((prev, last)) = self.last_time
+            && prev == t.prev_hash
+            && time <= last
+        {
+            // Same parent, same second: the header must still change.
+            time = last.saturating_add(1);
         }
         self.last_time = Some((t.prev_hash, time));
         let header = BlockHeader {

@@ -395,13 +395,7 @@ fn lying_miners_are_caught_and_banned() {
     let from = addr(6666);
     let node = net.node_mut(1);
     node.handle_message(now, from, NodeId::Miner(liar), hb_reply_request());
-    let range = node
-        .current_job()
-        .unwrap()
-        .leases()
-        .find(|l| l.miner == liar)
-        .unwrap()
-        .range;
+    let range = lease_of(node, liar);
     // A solution that is not one.
     let yes = Message::ProcessAnswerYes(ProcessAnswerYes {
         epoch: job.job_ref.epoch,
@@ -412,13 +406,7 @@ fn lying_miners_are_caught_and_banned() {
     node.handle_message(now, from, NodeId::Miner(liar), yes);
     // "No" without the work: the first nonce as the best.
     node.handle_message(now, from, NodeId::Miner(liar), hb_reply_request());
-    let range = node
-        .current_job()
-        .unwrap()
-        .leases()
-        .find(|l| l.miner == liar)
-        .unwrap()
-        .range;
+    let range = lease_of(node, liar);
     let lazy = protocol::kernel::Best {
         nonce: range.first(),
         zero_bits: job.zero_bits_of(range.first()) as u8,
@@ -500,6 +488,16 @@ fn an_unanswered_lease_expires_and_goes_to_another_miner() {
             .invariant_violations,
         0
     );
+}
+
+/// The range of a lease `miner` holds in the current job.
+fn lease_of(node: &Node, miner: MinerId) -> NonceRange {
+    node.current_job()
+        .unwrap()
+        .leases()
+        .find(|l| l.miner == miner)
+        .unwrap()
+        .range
 }
 
 fn hb_reply_request() -> Message {

@@ -82,35 +82,35 @@ pub async fn run_miner(
         while let Some(e) = miner.poll_event() {
             on_event(&deps.probe, &e, running.as_ref());
         }
-        if let Some(r) = &running {
-            if !miner.step_wanted(r.id) {
-                r.cancel.store(true, Ordering::Relaxed);
-            }
+        if let Some(r) = &running
+            && !miner.step_wanted(r.id)
+        {
+            r.cancel.store(true, Ordering::Relaxed);
         }
-        if running.is_none() {
-            if let Some(step) = miner.poll_step() {
-                let cancel = Arc::new(AtomicBool::new(false));
-                let (kernel, threads, flag) = (deps.kernel, deps.threads, Arc::clone(&cancel));
-                let chunk = (step.range.len() / 8).max(4096);
-                let handle = tokio::task::spawn_blocking(move || {
-                    let started = std::time::Instant::now();
-                    let out = scan_parallel(
-                        kernel,
-                        &step.job,
-                        step.range,
-                        step.zero_bits,
-                        threads,
-                        chunk,
-                        Some(&flag),
-                    );
-                    (out, started.elapsed())
-                });
-                running = Some(Running {
-                    id: step.id,
-                    cancel,
-                    handle,
-                });
-            }
+        if running.is_none()
+            && let Some(step) = miner.poll_step()
+        {
+            let cancel = Arc::new(AtomicBool::new(false));
+            let (kernel, threads, flag) = (deps.kernel, deps.threads, Arc::clone(&cancel));
+            let chunk = (step.range.len() / 8).max(4096);
+            let handle = tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let out = scan_parallel(
+                    kernel,
+                    &step.job,
+                    step.range,
+                    step.zero_bits,
+                    threads,
+                    chunk,
+                    Some(&flag),
+                );
+                (out, started.elapsed())
+            });
+            running = Some(Running {
+                id: step.id,
+                cancel,
+                handle,
+            });
         }
         let deadline = clock.deadline(miner.poll_timeout());
         let step_done = async {

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coordinator::chain_http::HttpChain;
+use coordinator::driver::local::{LocalCluster, start_local};
 use coordinator::driver::transport::ChaosConfig;
-use coordinator::driver::{CoordinatorStatus, NodeDeps, TimedEvent, run_node};
 use coordinator::mining::select;
 use coordinator::node::NodeConfig;
 use coordinator::sim::{self, Fleet, RunningFleet};
+use protocol::ClusterKey;
 use protocol::kernel::Kernel;
-use protocol::{ClusterKey, CoordinatorId};
-use tokio::net::{TcpListener, UdpSocket};
-use tokio::sync::{mpsc, watch};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub const KEY: ClusterKey = ClusterKey::from_bytes([0x42; 32]);
@@ -84,30 +84,11 @@ pub async fn verify_chain(client: &chain::ChainClient, zero_bits: u8) -> u64 {
     blocks.last().map_or(0, |b| b.height)
 }
 
-/// A coordinator running in this process.
-pub struct Coord {
-    pub id: u16,
-    pub addr: SocketAddr,
-    pub status: watch::Receiver<Option<CoordinatorStatus>>,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<std::io::Result<CoordinatorStatus>>,
-}
-
-impl Coord {
-    pub fn status(&self) -> Option<CoordinatorStatus> {
-        self.status.borrow().clone()
-    }
-
-    pub async fn stop(self) -> CoordinatorStatus {
-        let _ = self.stop.send(true);
-        self.task.await.unwrap().unwrap()
-    }
-}
+pub use coordinator::driver::local::LocalNode as Coord;
 
 pub struct ClusterOpts {
     pub heartbeat: Duration,
     pub chaos: Option<ChaosConfig>,
-    pub events: Option<mpsc::UnboundedSender<TimedEvent>>,
 }
 
 impl Default for ClusterOpts {
@@ -115,61 +96,31 @@ impl Default for ClusterOpts {
         ClusterOpts {
             heartbeat: Duration::from_millis(100),
             chaos: None,
-            events: None,
         }
     }
 }
 
-/// Binds `n` coordinators on loopback, each knowing all the others.
+/// `n` coordinators on loopback, each knowing all the others, with short
+/// timings.
 pub async fn start_coordinators(n: u16, chain_url: &str, opts: &ClusterOpts) -> Vec<Coord> {
-    let mut sockets = Vec::new();
-    for _ in 0..n {
-        sockets.push(UdpSocket::bind("127.0.0.1:0").await.unwrap());
-    }
-    let addrs: Vec<SocketAddr> = sockets.iter().map(|s| s.local_addr().unwrap()).collect();
+    let cluster = LocalCluster {
+        coordinators: n,
+        key: KEY,
+        chaos: opts.chaos,
+        events: None,
+    };
     let chain = Arc::new(HttpChain::new(chain_url).unwrap());
-    let mut out = Vec::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let id = i as u16 + 1;
-        let (tx, rx) = watch::channel(None);
-        let (stop, mut stop_rx) = watch::channel(false);
-        let cfg = NodeConfig {
-            heartbeat: opts.heartbeat,
-            tip_poll: opts.heartbeat,
-            chunk_target: Duration::from_millis(300),
-            chain_retry_min: Duration::from_millis(50),
-            chain_retry_max: Duration::from_millis(500),
-            ..NodeConfig::new(CoordinatorId(id))
-        };
-        let deps = NodeDeps {
-            chain: Arc::clone(&chain),
-            key: KEY,
-            peers: addrs
-                .iter()
-                .enumerate()
-                .map(|(j, a)| (CoordinatorId(j as u16 + 1), *a))
-                .collect(),
-            registry: None,
-            chaos: opts.chaos.map(|c| ChaosConfig {
-                seed: c.seed + u64::from(id),
-                ..c
-            }),
-            status: Some(tx),
-            events: opts.events.clone(),
-        };
-        let shutdown = async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        };
-        let task = tokio::spawn(run_node(socket, cfg, deps, shutdown));
-        out.push(Coord {
-            id,
-            addr: addrs[i],
-            status: rx,
-            stop,
-            task,
-        });
-    }
-    out
+    let heartbeat = opts.heartbeat;
+    start_local(&cluster, chain, |id| NodeConfig {
+        heartbeat,
+        tip_poll: heartbeat,
+        chunk_target: Duration::from_millis(300),
+        chain_retry_min: Duration::from_millis(50),
+        chain_retry_max: Duration::from_millis(500),
+        ..NodeConfig::new(id)
+    })
+    .await
+    .unwrap()
 }
 
 /// `n` simulated miners, one thread each, portable kernel.
@@ -180,7 +131,7 @@ pub async fn start_miners(n: u32, coordinators: &[SocketAddr], opts: &ClusterOpt
         threads: 1,
         first_id: 100,
         kernel,
-        kernel_rate: select::measure(kernel, Duration::from_millis(20)) as u32,
+        kernel_rate: select::sustained_rate(kernel, Duration::from_millis(20)) as u32,
         key: KEY,
         coordinators: coordinators.to_vec(),
         registry: None,
@@ -210,10 +161,10 @@ pub async fn wait_for<F: FnMut() -> bool>(limit: Duration, what: &str, mut cond:
 pub async fn wait_for_height(client: &chain::ChainClient, height: u64, limit: Duration) {
     let start = Instant::now();
     loop {
-        if let Ok(tip) = client.tip().await {
-            if tip.height >= height {
-                return;
-            }
+        if let Ok(tip) = client.tip().await
+            && tip.height >= height
+        {
+            return;
         }
         assert!(
             start.elapsed() < limit,

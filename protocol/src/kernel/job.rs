@@ -16,6 +16,10 @@ use crate::header::HEADER_LEN;
 pub(crate) const PAD_W4: u32 = 0x8000_0000;
 /// `W15`: the message length in bits (80 * 8).
 pub(crate) const LEN_W15: u32 = 640;
+/// `W8` and `W15` of the second hash's block (the 32-byte digest): padding
+/// bit and bit length 256.
+pub(crate) const DIGEST_PAD: u32 = 0x8000_0000;
+pub(crate) const DIGEST_LEN: u32 = 256;
 
 /// A header prepared for scanning. Cheap to copy (under 200 bytes), so a
 /// driver can hand one to each thread or core.
@@ -110,6 +114,18 @@ pub(crate) fn full_digest(job: &ScanJob, nonce: u32) -> [u32; 8] {
     let mut state = job.midstate;
     compress(&mut state, &block);
     super::sha256::hash_digest_words(&state)
+}
+
+/// Leading zero bits of the displayed hash of `job` with `nonce`, given its
+/// `H7` word: from `H7` alone when it is not zero, else from the full digest.
+pub(crate) fn zero_bits_at(job: &ScanJob, nonce: u32, h7: u32) -> u8 {
+    let lz = h7.swap_bytes().leading_zeros();
+    if lz < 32 {
+        // lz < 32 fits in a u8.
+        lz as u8
+    } else {
+        zero_bits_of(&full_digest(job, nonce))
+    }
 }
 
 /// Leading zero bits of the displayed hash, from the digest words. The

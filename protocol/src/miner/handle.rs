@@ -81,10 +81,8 @@ impl Miner {
             self.follow(now, id, from, hb.view.epoch);
         }
         let is_leader = self.link.leader().is_some_and(|l| l.id == id);
-        if is_leader {
-            if let Some(job) = hb.job {
-                self.job_named(job);
-            }
+        if is_leader && let Some(job) = hb.job {
+            self.job_named(job);
         }
         let msg = self.reply(is_leader);
         self.send(Dest::Addr(from), msg);

@@ -4,7 +4,13 @@
 //!
 //! - `sha2-plain`: the obvious way: hash the 80 bytes, hash the digest;
 //! - `sha2-midstate`: the same, with the first 64 bytes absorbed once;
-//! - each kernel backend this CPU supports.
+//! - `portable`, the kernel's oracle backend;
+//! - every faster kernel backend this CPU supports.
+//!
+//! Cycles per nonce come from the core clock measured in the same run on
+//! the same thread ([`clock`]), or from `--ghz`.
+
+mod clock;
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -12,13 +18,14 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use protocol::NonceRange;
-use protocol::kernel::{Kernel, ScanJob};
+use protocol::kernel::{Backend, Kernel, ScanJob};
 use protocol::vectors::GENESIS;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::UsageError;
 use crate::mining::choose_kernel;
+use clock::Clock;
 
 /// Arguments of `bench`.
 #[derive(Debug, Args)]
@@ -26,8 +33,8 @@ pub struct BenchArgs {
     /// Seconds to run each method.
     #[arg(long, default_value_t = 2.0)]
     pub seconds: f64,
-    /// Core clock in GHz for the cycles-per-nonce estimate (default: the
-    /// highest "cpu MHz" in /proc/cpuinfo).
+    /// Core clock in GHz for the cycles-per-nonce estimate (default: measured
+    /// in the same run by a chain of dependent additions).
     #[arg(long)]
     pub ghz: Option<f64>,
     /// Print one JSON object instead of a table.
@@ -42,10 +49,21 @@ pub struct BenchResult {
     pub name: String,
     /// Millions of hashes (nonces) per second, one thread.
     pub mhs: f64,
-    /// Estimated core cycles per nonce at the reported clock.
+    /// Estimated core cycles per nonce: the fastest batch at the clock
+    /// measured alongside (or `--ghz`).
     pub cycles_per_nonce: Option<f64>,
     /// Rate divided by the `sha2-plain` rate of the same run.
     pub ratio: f64,
+}
+
+/// Where the clock for cycle estimates came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockSource {
+    /// Measured by the dependent-add chain, interleaved with each method.
+    AddChain,
+    /// Given with `--ghz`.
+    Given,
 }
 
 /// The whole report.
@@ -53,29 +71,56 @@ pub struct BenchResult {
 pub struct BenchReport {
     /// Seconds each method ran.
     pub seconds_per_method: f64,
-    /// Clock used for cycle estimates, GHz.
+    /// Clock used for cycle estimates, GHz (with the add chain: the mean of
+    /// the clocks measured alongside each method, each from its fastest
+    /// slice).
     pub cpu_ghz: Option<f64>,
+    /// Where `cpu_ghz` came from.
+    pub clock_source: ClockSource,
     /// The backend start-up selection picks on this machine.
     pub selected: String,
-    /// Results, `sha2-plain` first.
+    /// Results: `sha2-plain`, `sha2-midstate`, `portable`, then the other
+    /// backends this CPU supports.
     pub results: Vec<BenchResult>,
 }
 
 /// Nonces between clock checks.
 const BATCH: u32 = 1 << 14;
 
-fn run_for(budget: Duration, mut batch: impl FnMut(u32) -> u64) -> f64 {
-    let start = Instant::now();
-    let mut hashes = 0u64;
-    let mut first = 0u32;
-    while start.elapsed() < budget {
-        hashes += batch(first);
-        first = first.wrapping_add(BATCH);
-    }
-    hashes as f64 / start.elapsed().as_secs_f64()
+/// A method's rate in hashes per second, its fastest batch, and the clock
+/// measured alongside.
+struct Measured {
+    rate: f64,
+    fastest_nonce_seconds: f64,
+    clock: Clock,
 }
 
-fn sha2_plain(budget: Duration) -> f64 {
+/// Runs `batch` (which hashes `BATCH` nonces from its argument and returns
+/// how many it hashed) for about `budget`, with a clock slice after each.
+fn run_for(budget: Duration, mut batch: impl FnMut(u32) -> u64) -> Measured {
+    let mut clock = Clock::default();
+    let mut spent = Duration::ZERO;
+    let mut hashes = 0u64;
+    let mut fastest = f64::INFINITY;
+    let mut first = 0u32;
+    while spent < budget {
+        let start = Instant::now();
+        let done = batch(first);
+        let took = start.elapsed();
+        hashes += done;
+        spent += took;
+        fastest = fastest.min(took.as_secs_f64() / done.max(1) as f64);
+        first = first.wrapping_add(BATCH);
+        clock.slice();
+    }
+    Measured {
+        rate: hashes as f64 / spent.as_secs_f64(),
+        fastest_nonce_seconds: fastest,
+        clock,
+    }
+}
+
+fn sha2_plain(budget: Duration) -> Measured {
     let mut header = GENESIS.template();
     run_for(budget, |first| {
         for nonce in first..first.saturating_add(BATCH) {
@@ -87,7 +132,7 @@ fn sha2_plain(budget: Duration) -> f64 {
     })
 }
 
-fn sha2_midstate(budget: Duration) -> f64 {
+fn sha2_midstate(budget: Duration) -> Measured {
     let header = GENESIS.template();
     let mid = Sha256::new_with_prefix(&header[..64]);
     let mut tail = [0u8; 16];
@@ -104,7 +149,7 @@ fn sha2_midstate(budget: Duration) -> f64 {
     })
 }
 
-fn kernel_rate(kernel: Kernel, budget: Duration) -> f64 {
+fn kernel_rate(kernel: Kernel, budget: Duration) -> Measured {
     let job = ScanJob::new(&GENESIS.template());
     run_for(budget, |first| {
         let range =
@@ -114,38 +159,43 @@ fn kernel_rate(kernel: Kernel, budget: Duration) -> f64 {
     })
 }
 
-/// The clock from /proc/cpuinfo, GHz.
-fn cpuinfo_ghz() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
-    text.lines()
-        .filter(|l| l.starts_with("cpu MHz"))
-        .filter_map(|l| l.split(':').nth(1)?.trim().parse::<f64>().ok())
-        .max_by(f64::total_cmp)
-        .map(|mhz| mhz / 1000.0)
-}
-
-/// Measures everything; `budget` per method.
+/// Measures everything; `budget` per method. `ghz` overrides the measured
+/// clock.
 pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, UsageError> {
-    let mut rates: Vec<(String, f64)> = vec![
+    let mut runs: Vec<(String, Measured)> = vec![
         ("sha2-plain".into(), sha2_plain(budget)),
         ("sha2-midstate".into(), sha2_midstate(budget)),
     ];
-    for kernel in Kernel::available() {
-        rates.push((kernel.backend().name().into(), kernel_rate(kernel, budget)));
+    // The portable kernel first, then the faster backends, fastest first.
+    let kernels = Kernel::available().filter(|k| k.backend() != Backend::Portable);
+    for kernel in std::iter::once(Kernel::portable()).chain(kernels) {
+        runs.push((kernel.backend().name().into(), kernel_rate(kernel, budget)));
     }
-    let plain = rates[0].1;
+    let plain = runs[0].1.rate;
+    let clocks: Vec<f64> = runs.iter().filter_map(|(_, m)| m.clock.hz()).collect();
+    let mean_hz = (!clocks.is_empty()).then(|| clocks.iter().sum::<f64>() / clocks.len() as f64);
     let selected = choose_kernel(None).map_err(|e| UsageError(e.to_string()))?;
     Ok(BenchReport {
         seconds_per_method: budget.as_secs_f64(),
-        cpu_ghz: ghz,
+        cpu_ghz: ghz.or(mean_hz.map(|hz| hz / 1e9)),
+        clock_source: if ghz.is_some() {
+            ClockSource::Given
+        } else {
+            ClockSource::AddChain
+        },
         selected: selected.kernel.backend().name().into(),
-        results: rates
+        results: runs
             .into_iter()
-            .map(|(name, rate)| BenchResult {
-                name,
-                mhs: rate / 1e6,
-                cycles_per_nonce: ghz.map(|g| g * 1e9 / rate),
-                ratio: rate / plain,
+            .map(|(name, m)| {
+                // The fastest batch at the fastest clock: neither includes
+                // time stolen by other processes (see `clock`).
+                let hz = ghz.map(|g| g * 1e9).or(m.clock.hz());
+                BenchResult {
+                    name,
+                    mhs: m.rate / 1e6,
+                    cycles_per_nonce: hz.map(|hz| hz * m.fastest_nonce_seconds),
+                    ratio: m.rate / plain,
+                }
             })
             .collect(),
     })
@@ -162,8 +212,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, UsageError> {
     if let Some(g) = args.ghz.filter(|g| !(g.is_finite() && *g > 0.0)) {
         return Err(UsageError(format!("--ghz must be positive, got {g}")));
     }
-    let ghz = args.ghz.or_else(cpuinfo_ghz);
-    let report = measure_all(Duration::from_secs_f64(args.seconds), ghz)?;
+    let report = measure_all(Duration::from_secs_f64(args.seconds), args.ghz)?;
     if args.json {
         println!(
             "{}",
@@ -171,10 +220,16 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, UsageError> {
         );
         return Ok(ExitCode::SUCCESS);
     }
+    let clock = match (report.cpu_ghz, report.clock_source) {
+        (Some(g), ClockSource::Given) => format!("{g:.2} GHz (--ghz)"),
+        (Some(g), ClockSource::AddChain) => {
+            format!("{g:.2} GHz (measured: dependent-add chain on the same thread)")
+        }
+        (None, _) => "unknown (pass --ghz)".into(),
+    };
     println!(
-        "one thread per method, {:.1} s each; clock {}",
-        report.seconds_per_method,
-        ghz.map_or("unknown (pass --ghz)".into(), |g| format!("{g:.2} GHz"))
+        "one thread per method, {:.1} s each; clock {clock}",
+        report.seconds_per_method
     );
     println!(
         "{:<16} {:>10} {:>14} {:>8}",

@@ -1,0 +1,160 @@
+//! The scan loop of the backends that hash several nonces per step (SIMD
+//! lanes, interleaved SHA-NI streams), written once.
+//!
+//! A step hashes `LANES` consecutive nonces up to `H7` and returns, as a bit
+//! mask, the lanes worth a closer look: those whose byte-swapped `H7` is at
+//! most a limit. The limit admits exactly the nonces that could beat the
+//! best so far or meet the difficulty, so the mask is almost always empty;
+//! when it is not, the lanes are settled one by one in nonce order, by the
+//! same rule as the portable backend.
+//!
+//! Ranges need not be multiples of `LANES` and may end at `u32::MAX`: the
+//! last step's nonces past the range (wrapping to 0 at the top) are hashed
+//! but masked out, so they never count.
+
+use super::job::{ScanJob, zero_bits_at};
+use super::sha256d::final_word;
+use super::word::Word;
+use super::{Best, ScanOutcome};
+use crate::range::NonceRange;
+
+/// A backend's step over `LANES` consecutive nonces.
+pub(crate) trait Lanes {
+    /// Nonces per step, at most 16.
+    const LANES: u32;
+
+    /// Hashes the nonces `base, base + 1, ...` (wrapping past `u32::MAX`).
+    /// Returns the lanes whose `H7.swap_bytes()` is at most `limit` as a bit
+    /// mask (bit `i` for nonce `base + i`); when the mask is not empty,
+    /// `h7[i]` holds every lane's `H7`.
+    fn step(&mut self, base: u32, limit: u32, h7: &mut [u32; 16]) -> u32;
+}
+
+/// A vector of `u32` lanes, one nonce each, hashed by [`final_word`].
+pub(crate) trait Vector: Word {
+    /// Lanes per vector, at most 16.
+    const LANES: u32;
+    /// The message words `(base + i).swap_bytes()` of lane `i`.
+    fn nonce_words(base: u32) -> Self;
+    /// Bit `i` set when lane `i` byte-swapped is at most `limit`.
+    fn swapped_at_most(self, limit: u32) -> u32;
+    /// Writes the lanes to `out[..LANES]`.
+    fn store(self, out: &mut [u32; 16]);
+}
+
+/// The step of a [`Vector`] backend.
+#[derive(Debug)]
+pub(crate) struct VectorStep<'a, V> {
+    job: &'a ScanJob,
+    lanes: core::marker::PhantomData<V>,
+}
+
+impl<'a, V> VectorStep<'a, V> {
+    /// Steps over `job`.
+    #[inline(always)]
+    pub(crate) fn new(job: &'a ScanJob) -> Self {
+        VectorStep {
+            job,
+            lanes: core::marker::PhantomData,
+        }
+    }
+}
+
+impl<V: Vector> Lanes for VectorStep<'_, V> {
+    const LANES: u32 = V::LANES;
+
+    #[inline(always)]
+    fn step(&mut self, base: u32, limit: u32, h7: &mut [u32; 16]) -> u32 {
+        let words = final_word(self.job, V::nonce_words(base));
+        let hits = words.swapped_at_most(limit);
+        if hits != 0 {
+            words.store(h7);
+        }
+        hits
+    }
+}
+
+/// The largest byte-swapped `H7` worth settling: nonces with more zero bits
+/// than `best`, or at least `zero_bits`. Only `H7 = 0` passes once that is
+/// 32 bits or more; the full digest then decides.
+fn limit_for(best: u8, zero_bits: u8) -> u32 {
+    let bits = (u32::from(best) + 1).min(u32::from(zero_bits));
+    u32::MAX.checked_shr(bits).unwrap_or(0)
+}
+
+/// Scans `range` with `lanes`; the contract of `kernel`'s module docs.
+#[inline(always)]
+pub(crate) fn scan<L: Lanes>(
+    job: &ScanJob,
+    lanes: &mut L,
+    range: NonceRange,
+    zero_bits: u8,
+) -> ScanOutcome {
+    let width = u64::from(L::LANES);
+    let mut best = Best {
+        nonce: range.first(),
+        zero_bits: 0,
+    };
+    let mut limit = limit_for(best.zero_bits, zero_bits);
+    let mut h7 = [0u32; 16];
+    let mut base = range.first();
+    // Nonces before `base`, all examined.
+    let mut done = 0u64;
+    loop {
+        let left = range.len() - done;
+        let valid = if left < width {
+            (1u32 << left) - 1
+        } else {
+            u32::MAX >> (32 - L::LANES)
+        };
+        let mut hits = lanes.step(base, limit, &mut h7) & valid;
+        while hits != 0 {
+            let lane = hits.trailing_zeros();
+            hits &= hits - 1;
+            let nonce = base.wrapping_add(lane);
+            let bits = zero_bits_at(job, nonce, h7[lane as usize]);
+            if bits > best.zero_bits {
+                best = Best {
+                    nonce,
+                    zero_bits: bits,
+                };
+                limit = limit_for(best.zero_bits, zero_bits);
+            }
+            if bits >= zero_bits {
+                return ScanOutcome {
+                    found: Some(nonce),
+                    best,
+                    hashes: done + u64::from(lane) + 1,
+                };
+            }
+        }
+        if left <= width {
+            return ScanOutcome {
+                found: None,
+                best,
+                hashes: range.len(),
+            };
+        }
+        done += width;
+        base = base.wrapping_add(L::LANES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_admits_exactly_the_interesting_words() {
+        // Nothing seen yet, difficulty 10: any nonce with a zero bit.
+        assert_eq!(limit_for(0, 10), u32::MAX >> 1);
+        // Best 4: 5 bits or more.
+        assert_eq!(limit_for(4, 10), u32::MAX >> 5);
+        // Difficulty 0: every nonce meets it.
+        assert_eq!(limit_for(0, 0), u32::MAX);
+        // Past 32 bits only a zero H7 can matter.
+        assert_eq!(limit_for(31, 40), 0);
+        assert_eq!(limit_for(50, 255), 0);
+        assert_eq!(limit_for(255, 255), 0);
+    }
+}
