@@ -17,16 +17,16 @@ pub const STEP: Duration = Duration::from_millis(5);
 /// shares the executor with the network: this bounds how long it holds it
 /// (about a millisecond with the portable kernel).
 #[cfg(chip = "rp2040")]
-pub const CHUNK: u32 = 8;
+pub const CHUNK: u32 = 12;
 #[cfg(chip = "rp2350")]
-pub const CHUNK: u32 = 16;
+pub const CHUNK: u32 = 32;
 
 /// Hash rate of the whole board assumed before the first step is measured
 /// (both cores, portable kernel; see the README's emulated-core figures).
 #[cfg(chip = "rp2040")]
-const INITIAL_HASHRATE: u32 = 16_000;
+const INITIAL_HASHRATE: u32 = 20_000;
 #[cfg(chip = "rp2350")]
-const INITIAL_HASHRATE: u32 = 40_000;
+const INITIAL_HASHRATE: u32 = 60_000;
 
 /// The coordinators named by `COORDINATORS`, as the protocol writes them.
 static COORDINATOR_ADDRS: [WireAddr; COORDINATORS.len()] = {
