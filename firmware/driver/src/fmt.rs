@@ -15,6 +15,7 @@ macro_rules! log_at {
 #[cfg(not(any(feature = "defmt", feature = "log")))]
 macro_rules! log_at {
     ($level:ident, $fmt:literal $(, $arg:expr)* $(,)?) => {{
+        let _ = $fmt;
         $( let _ = &$arg; )*
     }};
 }

@@ -14,6 +14,7 @@ use embassy_net::udp::{PacketMetadata, RecvError, UdpMetadata, UdpSocket};
 use embassy_net::{IpAddress, IpEndpoint, Ipv4Address, Stack};
 use embassy_time::{Duration, Instant as EmbassyInstant, Timer, with_timeout};
 use protocol::frame::{FrameError, MAX_FRAME, Opener, Sealer};
+use protocol::kernel::ScanOutcome;
 use protocol::miner::{Dest, Event, MAX_COORDINATORS, Miner, MinerConfig, Transmit};
 use protocol::wire::{DEFAULT_PORT, Fault, MinerState, WireAddr};
 use protocol::{BootId, ClusterKey, Instant, NodeId};
@@ -221,13 +222,7 @@ pub async fn run<'a, const W: usize>(
             Either4::First(Ok((len, meta))) => node.on_datagram(&datagram[..len], meta),
             Either4::First(Err(RecvError::Truncated)) => node.counters.reject(&FrameError::TooLong),
             Either4::Second(()) => {}
-            Either4::Third(outcome) => {
-                if let Some(batch) = node.batch.take() {
-                    let elapsed = EmbassyInstant::now().saturating_duration_since(batch.started());
-                    let elapsed = CoreDuration::from_micros(elapsed.as_micros());
-                    node.miner.handle_step(now(), batch.id(), outcome, elapsed);
-                }
-            }
+            Either4::Third(outcome) => node.finish_step(outcome),
             Either4::Fourth(()) => node.on_network_change(),
         }
     }
@@ -240,6 +235,9 @@ impl<const W: usize> Node<'_, W> {
         let t = now();
         if t >= self.miner.poll_timeout() {
             self.miner.handle_timeout(t);
+        }
+        if let Some(outcome) = self.batch.as_mut().and_then(|b| self.pool.try_done(b)) {
+            self.finish_step(outcome);
         }
         if self.batch.is_none() {
             if let Some(step) = self.miner.poll_step() {
@@ -257,6 +255,15 @@ impl<const W: usize> Node<'_, W> {
         if t >= self.next_report {
             self.next_report = t + self.cfg.report_every;
             self.report();
+        }
+    }
+
+    /// Reports the step in flight, now scanned, with its wall-clock time.
+    fn finish_step(&mut self, outcome: ScanOutcome) {
+        if let Some(batch) = self.batch.take() {
+            let elapsed = EmbassyInstant::now().saturating_duration_since(batch.started());
+            let elapsed = CoreDuration::from_micros(elapsed.as_micros());
+            self.miner.handle_step(now(), batch.id(), outcome, elapsed);
         }
     }
 

@@ -109,7 +109,9 @@ impl<const W: usize> ScanPool<W> {
                 break;
             }
             rest = tail;
-            yield_now().await;
+            if rest.is_some() {
+                yield_now().await;
+            }
         }
         // `range` is never empty, so at least one chunk was scanned.
         total.unwrap_or(ScanOutcome {
@@ -149,6 +151,17 @@ impl<const W: usize> ScanPool<W> {
             outcomes: [None; W],
             started: now,
         }
+    }
+
+    /// Records every slice already finished, without waiting. Returns the
+    /// step's combined outcome once every slice is in. The miner task calls
+    /// this on every turn, so a stream of datagrams cannot hold back
+    /// finished steps.
+    pub fn try_done(&self, batch: &mut Batch<W>) -> Option<ScanOutcome> {
+        while let Ok(done) = self.done.try_receive() {
+            batch.record(done);
+        }
+        batch.complete()
     }
 
     /// Waits for the next finished slice and records it in `batch`.

@@ -108,3 +108,20 @@ fn ranges_shorter_than_the_pool_and_at_the_top_of_u32() {
         assert_eq!(pooled(&s, 2), single(&s), "{first}..={last}");
     }
 }
+
+#[test]
+fn try_done_collects_finished_slices_without_waiting() {
+    let s = step(7_000, 7_099, 32);
+    let pool: ScanPool<2> = ScanPool::new(1_000);
+    let k = Kernel::portable();
+    let mut batch = pool.dispatch(&s, 1, Instant::now());
+    assert_eq!(pool.try_done(&mut batch), None, "nothing scanned yet");
+    // One poll runs a worker through its whole slice (one chunk) and back
+    // to waiting for the next.
+    let mut first = core::pin::pin!(pool.work(0, k));
+    let _ = embassy_futures::poll_once(first.as_mut());
+    assert_eq!(pool.try_done(&mut batch), None, "one slice of two");
+    let mut second = core::pin::pin!(pool.work(1, k));
+    let _ = embassy_futures::poll_once(second.as_mut());
+    assert_eq!(pool.try_done(&mut batch), Some(single(&s)));
+}
