@@ -59,18 +59,22 @@ pub struct MinerSummary {
 #[derive(Clone, Debug, Default)]
 pub struct MinerBook {
     miners: BTreeMap<MinerId, MinerEntry>,
+    /// Failed claims by miner, kept when a silent miner is forgotten, so a
+    /// liar cannot wipe its record by pausing.
+    strikes: BTreeMap<MinerId, u32>,
 }
 
 impl MinerBook {
     /// Records that `id` spoke from `addr`, creating its entry if new.
     pub fn heard(&mut self, id: MinerId, addr: SocketAddr, now: Instant) -> &mut MinerEntry {
+        let strikes = self.strikes.get(&id).copied().unwrap_or(0);
         let e = self.miners.entry(id).or_insert(MinerEntry {
             addr,
             last_heard: now,
             hashrate: 0,
             state: MinerState::Idle,
             wanted: 0,
-            failed_claims: 0,
+            failed_claims: strikes,
             banned: false,
             ranges_done: 0,
             solutions: 0,
@@ -96,6 +100,7 @@ impl MinerBook {
             return false;
         };
         e.failed_claims += 1;
+        self.strikes.insert(id, e.failed_claims);
         if !e.banned && e.failed_claims >= ban_after {
             e.banned = true;
             return true;
@@ -164,5 +169,19 @@ mod tests {
         let gone = book.forget_silent(Instant::from_millis(1200), Duration::from_millis(600));
         assert_eq!(gone, vec![MinerId(2)]);
         assert!(book.get(MinerId(1)).unwrap().banned);
+        // A miner's strikes survive it being forgotten while silent.
+        book.heard(MinerId(3), a, Instant::from_millis(1000));
+        book.failed_claim(MinerId(3), 2);
+        book.forget_silent(Instant::from_millis(2000), Duration::from_millis(600));
+        assert!(book.get(MinerId(3)).is_none());
+        assert_eq!(
+            book.heard(MinerId(3), a, Instant::from_millis(2001))
+                .failed_claims,
+            1
+        );
+        assert!(
+            book.failed_claim(MinerId(3), 2),
+            "the second strike bans it"
+        );
     }
 }

@@ -9,6 +9,8 @@ use crate::wire::{Process, WireAddr};
 #[derive(Clone, Debug)]
 pub(super) struct Assignment {
     pub job: JobRef,
+    /// Unique among the miner's assignments (see `StepId`).
+    pub serial: u32,
     pub scan: ScanJob,
     pub zero_bits: u8,
     pub range: NonceRange,
@@ -21,9 +23,10 @@ pub(super) struct Assignment {
 }
 
 impl Assignment {
-    pub fn new(p: &Process, reply_to: WireAddr) -> Assignment {
+    pub fn new(p: &Process, reply_to: WireAddr, serial: u32) -> Assignment {
         Assignment {
             job: p.job_ref(),
+            serial,
             scan: ScanJob::new(&p.header.0),
             zero_bits: p.zero_bits,
             range: p.range,

@@ -124,7 +124,9 @@ impl Miner {
             self.push_event(Event::Refused(Refusal::NoRoom));
             return;
         }
-        let _ = self.assignments.push(Assignment::new(p, from));
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.wrapping_add(1);
+        let _ = self.assignments.push(Assignment::new(p, from, serial));
         self.push_event(Event::Assigned {
             job,
             range: p.range,

@@ -114,6 +114,9 @@ pub struct Transmit {
 pub struct StepId {
     job: JobRef,
     range: NonceRange,
+    /// The assignment's serial: a range leased again after it was dropped
+    /// is a new assignment, and a step of the old one never counts for it.
+    serial: u32,
 }
 
 impl StepId {
@@ -258,6 +261,8 @@ pub struct Miner {
     /// The newest job the leader interrupted; it and older jobs are closed.
     closed_job: Option<JobRef>,
     pending_yes: Option<PendingYes>,
+    /// Serial of the next assignment taken.
+    next_serial: u32,
     fault: Option<Fault>,
     rate: RateMeter,
     next_heartbeat: Instant,
@@ -280,6 +285,7 @@ impl Miner {
             latest_job: None,
             closed_job: None,
             pending_yes: None,
+            next_serial: 0,
             fault: None,
             rate: RateMeter::new(cfg.initial_hashrate),
             next_heartbeat: now,
@@ -354,7 +360,11 @@ impl Miner {
         let len = self.rate.nonces_for(self.cfg.step);
         let a = self.assignments.first_mut()?;
         let range = a.take_step(len)?;
-        let id = StepId { job: a.job, range };
+        let id = StepId {
+            job: a.job,
+            range,
+            serial: a.serial,
+        };
         self.in_flight = Some(id);
         Some(Step {
             id,
@@ -370,7 +380,7 @@ impl Miner {
     pub fn step_wanted(&self, id: StepId) -> bool {
         self.assignments
             .first()
-            .is_some_and(|a| a.job == id.job && a.range.covers(&id.range))
+            .is_some_and(|a| a.serial == id.serial)
     }
 
     /// Reports a scanned step: its outcome and how long it took.
@@ -391,7 +401,7 @@ impl Miner {
         let Some(a) = self
             .assignments
             .first_mut()
-            .filter(|a| a.job == id.job && a.range.covers(&id.range))
+            .filter(|a| a.serial == id.serial)
         else {
             return;
         };

@@ -426,3 +426,58 @@ fn heartbeats_are_answered_and_sent_on_schedule() {
     ));
     assert!(m.poll_timeout() > t(101));
 }
+
+#[test]
+fn a_step_of_a_dropped_assignment_never_counts_for_the_same_range_leased_again() {
+    let mut m = following();
+    let p = process(1, 1, 0, 99_999, 60);
+    m.handle_message(t(2), A1, NodeId::Coordinator(C1), Message::Process(p));
+    let step = m.poll_step().unwrap();
+    // The leader goes silent: the work is dropped while the step runs.
+    m.handle_timeout(t(400));
+    assert_eq!(m.leader(), None);
+    assert!(!m.step_wanted(step.id));
+    // It comes back in the same epoch and leases the very same range again.
+    let hb = HeartbeatRequest {
+        view: view(1, Some(C1)),
+        job: None,
+    };
+    m.handle_message(
+        t(401),
+        A1,
+        NodeId::Coordinator(C1),
+        Message::HeartbeatRequest(hb),
+    );
+    m.handle_message(t(402), A1, NodeId::Coordinator(C1), Message::Process(p));
+    assert!(
+        !m.step_wanted(step.id),
+        "the old step is not part of the new assignment"
+    );
+    // The old step finishes: it must not be recorded into the new one.
+    let out = Kernel::portable().scan(&step.job, step.range, step.zero_bits);
+    m.handle_step(t(403), step.id, out, Duration::from_millis(1));
+    let first = m.poll_step().unwrap();
+    assert_eq!(
+        first.range.first(),
+        0,
+        "the new assignment starts from its beginning"
+    );
+    let mut scanned = 0;
+    let mut next = Some(first);
+    while let Some(s) = next {
+        let out = Kernel::portable().scan(&s.job, s.range, s.zero_bits);
+        scanned += out.hashes;
+        m.handle_step(t(404), s.id, out, Duration::from_millis(1));
+        next = m.poll_step();
+    }
+    assert_eq!(scanned, 100_000);
+    let no = drain(&mut m)
+        .into_iter()
+        .find_map(|t| match t.message {
+            Message::ProcessAnswerNo(no) => Some(no),
+            _ => None,
+        })
+        .unwrap();
+    let expected = Kernel::portable().scan(&ScanJob::new(&GENESIS.template()), p.range, 60);
+    assert_eq!(no.best, expected.best);
+}
