@@ -41,6 +41,10 @@ impl Node {
         }
         if self.leading.is_some() {
             self.leader_timers(now);
+        } else {
+            // A follower may still be submitting the block it solved while
+            // it led.
+            self.drive(now);
         }
     }
 

@@ -24,7 +24,11 @@ impl Node {
             }
             (Some(_), false) => {
                 self.leading = None;
-                self.work = Work::Idle;
+                // A solved block is still a block, whoever leads now: keep
+                // submitting it (the chain service settles any race).
+                if !matches!(self.work, Work::Submitting { .. }) {
+                    self.work = Work::Idle;
+                }
                 self.event(NodeEvent::SteppedDown { leader });
             }
             (Some(epoch), true) if self.members.max_epoch() > epoch => {
@@ -214,9 +218,13 @@ impl Node {
     }
 
     fn need_template(&mut self, now: Instant) {
-        self.work = Work::NeedTemplate {
-            next_try: now,
-            in_flight: None,
+        self.work = if self.leading.is_some() {
+            Work::NeedTemplate {
+                next_try: now,
+                in_flight: None,
+            }
+        } else {
+            Work::Idle
         };
     }
 

@@ -515,3 +515,32 @@ fn hb_reply(request: Option<protocol::wire::ProcessRequest>) -> Message {
         request,
     })
 }
+
+#[test]
+fn a_leader_that_steps_down_still_submits_the_block_it_holds() {
+    let mut net = Net::new(2, 1, 12);
+    // Coordinator 2 starts alone and leads; the chain refuses to answer, so
+    // the first solution is held.
+    net.kill(1);
+    net.run_until(2_000, |n| n.leaders() == [2]);
+    net.chain.down = true;
+    net.run_until(5_000, |n| {
+        n.node(2).status(n.now().mono).work == "submitting block"
+    });
+    // Coordinator 1 appears and takes over; then the chain comes back.
+    net.restart(1, 2);
+    net.run_until(2_000, |n| n.leaders() == [1]);
+    assert_eq!(net.node(2).status(net.now().mono).work, "submitting block");
+    let seen = net.events.len();
+    net.chain.down = false;
+    net.run_until(3_000, |n| {
+        n.events[seen..].iter().any(|(id, e)| {
+            *id == 2
+                && matches!(
+                    e,
+                    NodeEvent::BlockAccepted { .. } | NodeEvent::BlockStale { .. }
+                )
+        })
+    });
+    assert_eq!(net.node(2).status(net.now().mono).work, "following");
+}
