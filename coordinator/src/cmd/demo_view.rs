@@ -251,10 +251,10 @@ impl Observer {
         ));
         for s in snaps {
             lines.push(format!(
-                "  {:<6} {:>12}  {:<28} leader {}",
+                "  {:<6} {:>12}  {:<16} leader {}",
                 s.id.to_string(),
                 mhs(f64::from(s.hashrate)),
-                format!("{:?}", s.state),
+                s.state.to_string(),
                 s.leader.map_or("-".into(), |l| l.to_string())
             ));
         }

@@ -162,7 +162,7 @@ impl Node {
                     id: id.0,
                     addr: e.addr.to_string(),
                     hashrate: e.hashrate,
-                    state: format!("{:?}", e.state),
+                    state: e.state.to_string(),
                     leases: current.map_or(0, |j| j.leases_of(id)),
                     ranges_done: e.ranges_done,
                     solutions: e.solutions,

@@ -68,6 +68,18 @@ pub enum MinerState {
     Faulty(Fault),
 }
 
+impl core::fmt::Display for MinerState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            MinerState::Idle => f.write_str("idle"),
+            MinerState::Mining(job) => write!(f, "mining {job}"),
+            MinerState::Faulty(Fault::SelfTestFailed) => {
+                f.write_str("faulty: kernel self-test failed")
+            }
+        }
+    }
+}
+
 /// Why a miner does not mine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
