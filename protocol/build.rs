@@ -14,6 +14,8 @@
 //!
 //! Everywhere else it does nothing.
 
+#[path = "build/frame.rs"]
+mod frame;
 #[path = "build/schedule.rs"]
 mod schedule;
 #[path = "src/kernel/sha256.rs"]
@@ -21,6 +23,8 @@ mod schedule;
 mod sha256;
 #[path = "build/thumb1.rs"]
 mod thumb1;
+#[path = "build/thumb2.rs"]
+mod thumb2;
 #[path = "src/kernel/thumb_job.rs"]
 #[allow(dead_code)]
 mod thumb_job;
@@ -38,7 +42,9 @@ fn main() {
 
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let kernel = if ["thumbv6m", "thumbv7m", "thumbv7em", "thumbv8m.base"]
+    let kernel = if target.starts_with("thumbv8m.main") {
+        Some(("v8m", "thumb2.s", thumb2::generate()))
+    } else if ["thumbv6m", "thumbv7m", "thumbv7em", "thumbv8m.base"]
         .iter()
         .any(|t| target.starts_with(t))
     {

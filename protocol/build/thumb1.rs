@@ -38,20 +38,10 @@
 //! `job[LIMIT]`. It returns the number of nonces hashed in the low word and
 //! the last one's `H7` in the high word.
 
-use std::fmt::Write;
-
-use crate::schedule::{self, Term, Word};
+use crate::frame::{Body, COUNT, JOB, LEFT, NONCE, NONCE_WORD, RING, Source, word_slot};
+use crate::schedule::{self, Term};
 use crate::sha256::{IV, K};
 use crate::thumb_job as job;
-
-/// Frame slots, in words from `sp`.
-const RING: usize = 0;
-const NONCE: usize = 16;
-const LEFT: usize = 17;
-const COUNT: usize = 18;
-const NONCE_WORD: usize = 19;
-const JOB: usize = 20;
-const CONSTS: usize = JOB + job::WORDS;
 
 /// Scratch registers, and the rotate amounts kept for the whole scan.
 const S1: &str = "r4";
@@ -115,49 +105,10 @@ enum Kw {
 }
 
 struct Gen {
-    body: String,
-    consts: Vec<u32>,
-    insns: usize,
+    b: Body,
 }
 
 impl Gen {
-    fn op(&mut self, text: &str) {
-        writeln!(self.body, "    {text}").expect("write to a String");
-        self.insns += 1;
-    }
-
-    fn comment(&mut self, text: &str) {
-        writeln!(self.body, "    @ {text}").expect("write to a String");
-    }
-
-    /// The frame slot holding constant `v` (one slot per distinct value).
-    fn konst(&mut self, v: u32) -> usize {
-        let at = match self.consts.iter().position(|&c| c == v) {
-            Some(at) => at,
-            None => {
-                self.consts.push(v);
-                self.consts.len() - 1
-            }
-        };
-        CONSTS + at
-    }
-
-    fn ldr(&mut self, rd: &str, slot: usize) {
-        self.op(&format!("ldr {rd}, [sp, #{}]", slot * 4));
-    }
-
-    fn str(&mut self, rs: &str, slot: usize) {
-        self.op(&format!("str {rs}, [sp, #{}]", slot * 4));
-    }
-
-    fn word_slot(w: Word) -> usize {
-        match w {
-            Word::Ring(i) => RING + i % 16,
-            Word::Job(f) => JOB + f,
-            Word::Nonce => NONCE_WORD,
-        }
-    }
-
     /// `dst = σ(x)` for the word in `S1` (destroyed): σ0 when `sigma1` is
     /// false. `amount` is a free register for the first rotate.
     fn small_sigma(&mut self, sigma1: bool, dst: &str, amount: &str) {
@@ -168,18 +119,18 @@ impl Gen {
         } else {
             (3, 7, ROR11)
         };
-        self.op(&format!("lsrs {dst}, {S1}, #{shift}"));
-        self.op(&format!("movs {amount}, #{first}"));
-        self.op(&format!("rors {S1}, {amount}"));
-        self.op(&format!("eors {dst}, {S1}"));
-        self.op(&format!("rors {S1}, {second}"));
-        self.op(&format!("eors {dst}, {S1}"));
+        self.b.op(&format!("lsrs {dst}, {S1}, #{shift}"));
+        self.b.op(&format!("movs {amount}, #{first}"));
+        self.b.op(&format!("rors {S1}, {amount}"));
+        self.b.op(&format!("eors {dst}, {S1}"));
+        self.b.op(&format!("rors {S1}, {second}"));
+        self.b.op(&format!("eors {dst}, {S1}"));
     }
 
     /// Schedule word `i` from `terms`; leaves `K[i] + W[i]` in `r.t`, and
     /// stores `W[i]` in the ring if a later word reads it.
     fn schedule(&mut self, r: &Roles, i: usize, terms: &[Term], store: bool) {
-        self.comment(&format!("W{i}"));
+        self.b.comment(&format!("W{i}"));
         let acc = S2;
         let mut constant = 0u32;
         let mut first = true;
@@ -194,20 +145,20 @@ impl Gen {
         for term in ordered {
             match term {
                 Term::Sigma1(w) | Term::Sigma0(w) => {
-                    self.ldr(S1, Self::word_slot(w));
+                    self.b.ldr(S1, word_slot(w));
                     let dst = if first { acc } else { r.n };
                     self.small_sigma(matches!(term, Term::Sigma1(_)), dst, r.t);
                     if !first {
-                        self.op(&format!("adds {acc}, {acc}, {}", r.n));
+                        self.b.op(&format!("adds {acc}, {acc}, {}", r.n));
                     }
                     first = false;
                 }
                 Term::Plain(w) => {
                     if first {
-                        self.ldr(acc, Self::word_slot(w));
+                        self.b.ldr(acc, word_slot(w));
                     } else {
-                        self.ldr(S1, Self::word_slot(w));
-                        self.op(&format!("adds {acc}, {acc}, {S1}"));
+                        self.b.ldr(S1, word_slot(w));
+                        self.b.op(&format!("adds {acc}, {acc}, {S1}"));
                     }
                     first = false;
                 }
@@ -219,82 +170,82 @@ impl Gen {
         let mut k = K[i];
         if constant != 0 {
             if store {
-                let slot = self.konst(constant);
-                self.ldr(S1, slot);
-                self.op(&format!("adds {acc}, {acc}, {S1}"));
+                let slot = self.b.konst(constant);
+                self.b.ldr(S1, slot);
+                self.b.op(&format!("adds {acc}, {acc}, {S1}"));
             } else {
                 k = k.wrapping_add(constant);
             }
         }
         if store {
-            self.str(acc, RING + i % 16);
+            self.b.str(acc, RING + i % 16);
         }
-        let slot = self.konst(k);
-        self.ldr(r.t, slot);
-        self.op(&format!("adds {}, {}, {acc}", r.t, r.t));
+        let slot = self.b.konst(k);
+        self.b.ldr(r.t, slot);
+        self.b.op(&format!("adds {}, {}, {acc}", r.t, r.t));
     }
 
     /// One round. `keep_a`: the old `a` is needed later (as `b, c, d`);
     /// `new_a`: compute the new `a`.
     fn round(&mut self, r: Roles, i: usize, kw: Kw, keep_a: bool, new_a: bool) -> Roles {
-        self.comment(&format!("round {i}"));
+        self.b.comment(&format!("round {i}"));
         let Roles { a, e, t, n, .. } = r;
         let [b, c, d] = r.bcd;
         let [f, g, h] = r.fgh;
         match kw {
             Kw::InT => {}
-            Kw::Slot(s) => self.ldr(t, s),
+            Kw::Slot(s) => self.b.ldr(t, s),
             Kw::Sum(s1, s2) => {
-                self.ldr(t, s1);
-                self.ldr(S1, s2);
-                self.op(&format!("adds {t}, {t}, {S1}"));
+                self.b.ldr(t, s1);
+                self.b.ldr(S1, s2);
+                self.b.op(&format!("adds {t}, {t}, {S1}"));
             }
         }
-        self.op(&format!("add {t}, {h}"));
+        self.b.op(&format!("add {t}, {h}"));
         // Ch(e, f, g) = g ^ (e & (f ^ g))
-        self.op(&format!("mov {S1}, {f}"));
-        self.op(&format!("mov {S2}, {g}"));
-        self.op(&format!("eors {S1}, {S2}"));
-        self.op(&format!("ands {S1}, {e}"));
-        self.op(&format!("eors {S1}, {S2}"));
-        self.op(&format!("adds {t}, {t}, {S1}"));
+        self.b.op(&format!("mov {S1}, {f}"));
+        self.b.op(&format!("mov {S2}, {g}"));
+        self.b.op(&format!("eors {S1}, {S2}"));
+        self.b.op(&format!("ands {S1}, {e}"));
+        self.b.op(&format!("eors {S1}, {S2}"));
+        self.b.op(&format!("adds {t}, {t}, {S1}"));
         // The old e becomes f, in h's register.
-        self.op(&format!("mov {h}, {e}"));
+        self.b.op(&format!("mov {h}, {e}"));
         // Σ1(e) = ror11(ror14(ror13(e) ^ e) ^ e)
-        self.op(&format!("mov {S1}, {e}"));
-        self.op(&format!("movs {S2}, #13"));
-        self.op(&format!("rors {S1}, {S2}"));
-        self.op(&format!("eors {S1}, {e}"));
-        self.op(&format!("movs {S2}, #14"));
-        self.op(&format!("rors {S1}, {S2}"));
-        self.op(&format!("eors {S1}, {e}"));
-        self.op(&format!("rors {S1}, {ROR11}"));
-        self.op(&format!("adds {t}, {t}, {S1}"));
+        self.b.op(&format!("mov {S1}, {e}"));
+        self.b.op(&format!("movs {S2}, #13"));
+        self.b.op(&format!("rors {S1}, {S2}"));
+        self.b.op(&format!("eors {S1}, {e}"));
+        self.b.op(&format!("movs {S2}, #14"));
+        self.b.op(&format!("rors {S1}, {S2}"));
+        self.b.op(&format!("eors {S1}, {e}"));
+        self.b.op(&format!("rors {S1}, {ROR11}"));
+        self.b.op(&format!("adds {t}, {t}, {S1}"));
         // New e = d + T1.
-        self.op(&format!("mov {n}, {d}"));
-        self.op(&format!("adds {n}, {n}, {t}"));
+        self.b.op(&format!("mov {n}, {d}"));
+        self.b.op(&format!("adds {n}, {n}, {t}"));
         if keep_a {
             // The old a becomes b, in d's register.
-            self.op(&format!("mov {d}, {a}"));
+            self.b.op(&format!("mov {d}, {a}"));
         }
         if new_a {
             // Σ0(a) = ror2(ror11(ror9(a) ^ a) ^ a)
-            self.op(&format!("mov {S1}, {a}"));
-            self.op(&format!("movs {S2}, #9"));
-            self.op(&format!("rors {S1}, {S2}"));
-            self.op(&format!("eors {S1}, {a}"));
-            self.op(&format!("rors {S1}, {ROR11}"));
-            self.op(&format!("eors {S1}, {a}"));
-            self.op(&format!("rors {S1}, {ROR2}"));
-            self.op(&format!("adds {t}, {t}, {S1}"));
+            self.b.op(&format!("mov {S1}, {a}"));
+            self.b.op(&format!("movs {S2}, #9"));
+            self.b.op(&format!("rors {S1}, {S2}"));
+            self.b.op(&format!("eors {S1}, {a}"));
+            self.b.op(&format!("rors {S1}, {ROR11}"));
+            self.b.op(&format!("eors {S1}, {a}"));
+            self.b.op(&format!("rors {S1}, {ROR2}"));
+            self.b.op(&format!("adds {t}, {t}, {S1}"));
             // Maj(a, b, c) = a ^ ((a ^ b) & (a ^ c))
-            self.op(&format!("mov {S1}, {b}"));
-            self.op(&format!("eors {S1}, {a}"));
-            self.op(&format!("mov {S2}, {c}"));
-            self.op(&format!("eors {S2}, {a}"));
-            self.op(&format!("ands {S1}, {S2}"));
-            self.op(&format!("eors {S1}, {a}"));
-            self.op(&format!("adds {t}, {t}, {S1}"));
+            self.b.op(&format!("mov {S1}, {b}"));
+            self.b.op(&format!("eors {S1}, {a}"));
+            self.b.op(&format!("mov {S2}, {c}"));
+            self.b.op(&format!("eors {S2}, {a}"));
+            self.b.op(&format!("ands {S1}, {S2}"));
+            self.b.op(&format!("eors {S1}, {a}"));
+            self.b.op(&format!("adds {t}, {t}, {S1}"));
         }
         r.next()
     }
@@ -304,14 +255,14 @@ impl Gen {
     /// the digest's first word in `S1`.
     fn first_hash(&mut self) -> Roles {
         let mut r = Roles::start();
-        self.comment("nonce word W3, and the state after round 3");
-        self.ldr(r.t, NONCE);
-        self.op(&format!("rev {}, {}", r.t, r.t));
-        self.str(r.t, NONCE_WORD);
-        self.ldr(r.a, JOB + job::A4_BASE);
-        self.op(&format!("adds {}, {}, {}", r.a, r.a, r.t));
-        self.ldr(r.e, JOB + job::E4_BASE);
-        self.op(&format!("adds {}, {}, {}", r.e, r.e, r.t));
+        self.b.comment("nonce word W3, and the state after round 3");
+        self.b.ldr(r.t, NONCE);
+        self.b.op(&format!("rev {}, {}", r.t, r.t));
+        self.b.str(r.t, NONCE_WORD);
+        self.b.ldr(r.a, JOB + job::A4_BASE);
+        self.b.op(&format!("adds {}, {}, {}", r.a, r.a, r.t));
+        self.b.ldr(r.e, JOB + job::E4_BASE);
+        self.b.op(&format!("adds {}, {}, {}", r.e, r.e, r.t));
         let [b, c, d] = r.bcd;
         let [f, g, h] = r.fgh;
         for (reg, field) in [
@@ -322,11 +273,11 @@ impl Gen {
             (g, job::G4),
             (h, job::H4),
         ] {
-            self.ldr(S1, JOB + field);
-            self.op(&format!("mov {reg}, {S1}"));
+            self.b.ldr(S1, JOB + field);
+            self.b.op(&format!("mov {reg}, {S1}"));
         }
         for i in 4..=15 {
-            let slot = self.konst(schedule::first_padding_kw(i));
+            let slot = self.b.konst(schedule::first_padding_kw(i));
             r = self.round(r, i, Kw::Slot(slot), true, true);
         }
         r = self.round(r, 16, Kw::Slot(JOB + job::KW16), true, true);
@@ -336,33 +287,35 @@ impl Gen {
             self.schedule(&r, i, &schedule::first(i), store);
             r = self.round(r, i, Kw::InT, true, true);
         }
-        self.comment("digest = state + midstate: W0..W7 of the second hash");
+        self.b
+            .comment("digest = state + midstate: W0..W7 of the second hash");
         let [b, c, d] = r.bcd;
         let [f, g, h] = r.fgh;
         let state = [r.a, b, c, d, r.e, f, g, h];
         for j in (1..8).chain([0]) {
-            self.ldr(S1, JOB + job::MID + j);
+            self.b.ldr(S1, JOB + job::MID + j);
             if state[j].starts_with('r') && state[j][1..].parse::<u8>().is_ok_and(|n| n < 8) {
-                self.op(&format!("adds {S1}, {S1}, {}", state[j]));
+                self.b.op(&format!("adds {S1}, {S1}, {}", state[j]));
             } else {
-                self.op(&format!("mov {S2}, {}", state[j]));
-                self.op(&format!("adds {S1}, {S1}, {S2}"));
+                self.b.op(&format!("mov {S2}, {}", state[j]));
+                self.b.op(&format!("adds {S1}, {S1}, {S2}"));
             }
-            self.str(S1, RING + j);
+            self.b.str(S1, RING + j);
         }
         r
     }
 
     /// The second hash from the digest (`x0` in `S1`) to `H7`, left in `S1`.
     fn second_hash(&mut self, mut r: Roles) {
-        self.comment("second hash: round 0 from the IV, constant but for x0");
+        self.b
+            .comment("second hash: round 0 from the IV, constant but for x0");
         let (a1, e1) = schedule::second_round0();
-        let slot = self.konst(a1);
-        self.ldr(r.a, slot);
-        self.op(&format!("adds {}, {}, {S1}", r.a, r.a));
-        let slot = self.konst(e1);
-        self.ldr(r.e, slot);
-        self.op(&format!("adds {}, {}, {S1}", r.e, r.e));
+        let slot = self.b.konst(a1);
+        self.b.ldr(r.a, slot);
+        self.b.op(&format!("adds {}, {}, {S1}", r.a, r.a));
+        let slot = self.b.konst(e1);
+        self.b.ldr(r.e, slot);
+        self.b.op(&format!("adds {}, {}, {S1}", r.e, r.e));
         let [b, c, d] = r.bcd;
         let [f, g, h] = r.fgh;
         for (reg, v) in [
@@ -373,16 +326,16 @@ impl Gen {
             (g, IV[5]),
             (h, IV[6]),
         ] {
-            let slot = self.konst(v);
-            self.ldr(S1, slot);
-            self.op(&format!("mov {reg}, {S1}"));
+            let slot = self.b.konst(v);
+            self.b.ldr(S1, slot);
+            self.b.op(&format!("mov {reg}, {S1}"));
         }
         for (i, &k) in K.iter().enumerate().take(8).skip(1) {
-            let slot = self.konst(k);
+            let slot = self.b.konst(k);
             r = self.round(r, i, Kw::Sum(slot, RING + i), true, true);
         }
         for i in 8..=15 {
-            let slot = self.konst(schedule::second_padding_kw(i));
+            let slot = self.b.konst(schedule::second_padding_kw(i));
             r = self.round(r, i, Kw::Slot(slot), true, true);
         }
         // Rounds 16..=60: H7 = IV7 + e60. a56 is the last a needed (as d
@@ -392,124 +345,78 @@ impl Gen {
             self.schedule(&r, i, &schedule::second(i), store);
             r = self.round(r, i, Kw::InT, i <= 57, i <= 56);
         }
-        self.comment("H7 = IV7 + e60");
-        let slot = self.konst(IV[7]);
-        self.ldr(S1, slot);
-        self.op(&format!("adds {S1}, {S1}, {}", r.e));
+        self.b.comment("H7 = IV7 + e60");
+        let slot = self.b.konst(IV[7]);
+        self.b.ldr(S1, slot);
+        self.b.op(&format!("adds {S1}, {S1}, {}", r.e));
     }
 }
 
 /// The kernel's assembly source.
 pub fn generate() -> String {
-    let mut g = Gen {
-        body: String::new(),
-        consts: Vec::new(),
-        insns: 0,
-    };
+    let mut g = Gen { b: Body::default() };
     let r = g.first_hash();
     g.second_hash(r);
     // The test: byte-swapped H7 at most the limit, or the last nonce.
-    g.comment("settle: stop after a candidate or the last nonce");
-    g.op(&format!("rev {S2}, {S1}"));
-    g.ldr("r0", JOB + job::LIMIT);
-    g.ldr("r1", LEFT);
-    g.op("subs r1, r1, #1");
-    g.str("r1", LEFT);
-    g.op("beq .Lthumb1_exit");
-    g.op(&format!("cmp {S2}, r0"));
-    g.op("bls .Lthumb1_exit");
-    g.ldr("r0", NONCE);
-    g.op("adds r0, r0, #1");
-    g.str("r0", NONCE);
+    g.b.comment("settle: stop after a candidate or the last nonce");
+    g.b.op(&format!("rev {S2}, {S1}"));
+    g.b.ldr("r0", JOB + job::LIMIT);
+    g.b.ldr("r1", LEFT);
+    g.b.op("subs r1, r1, #1");
+    g.b.str("r1", LEFT);
+    g.b.op("beq .Lthumb1_exit");
+    g.b.op(&format!("cmp {S2}, r0"));
+    g.b.op("bls .Lthumb1_exit");
+    g.b.ldr("r0", NONCE);
+    g.b.op("adds r0, r0, #1");
+    g.b.str("r0", NONCE);
     // Back to the top: further than `b` reaches; lr is free here.
-    g.op("bl .Lthumb1_top");
-    let per_nonce = g.insns;
-
-    while !g.consts.len().is_multiple_of(4) {
-        g.consts.push(0);
-    }
-    let frame_words = (CONSTS + g.consts.len()).next_multiple_of(2);
+    g.b.op("bl .Lthumb1_top");
+    let per_nonce = g.b.insns;
+    let frame = g.b.finish();
     assert!(
-        frame_words <= 255,
+        frame <= 1020,
         "every slot must be reachable by ldr [sp, #imm]"
     );
-    let frame = frame_words * 4;
+    // `sub sp` and `add sp` take at most 508.
     let (frame_hi, frame_lo) = (frame.min(508), frame - frame.min(508));
 
-    let mut s = String::new();
-    let w = &mut s;
-    let line = |w: &mut String, t: &str| writeln!(w, "{t}").expect("write to a String");
-    line(
-        w,
-        "@ Generated by protocol/build/thumb1.rs: the Cortex-M0+ sha256d kernel.",
-    );
-    line(
-        w,
-        &format!(
-            "@ {per_nonce} instructions per nonce, {} constants in the frame.",
-            g.consts.len()
-        ),
-    );
-    // In a .data section: cortex-m-rt copies it to RAM at boot, so the
-    // kernel runs from SRAM, not through the XIP flash cache.
-    line(w, ".section .data.protocol_sha256d_armv6m,\"ax\",%progbits");
-    line(w, ".syntax unified");
-    line(w, ".thumb");
-    line(w, ".p2align 2");
-    line(w, &format!(".global {SYMBOL}"));
-    line(w, &format!(".type {SYMBOL}, %function"));
-    line(w, ".thumb_func");
-    line(w, &format!("{SYMBOL}:"));
-    let ops = [
-        "push {r4-r7, lr}".to_string(),
-        "mov r4, r8".into(),
-        "mov r5, r9".into(),
-        "mov r6, r10".into(),
-        "mov r7, r11".into(),
-        "push {r4-r7}".into(),
-        format!("sub sp, #{frame_hi}"),
-    ];
-    for op in &ops {
-        line(w, &format!("    {op}"));
+    let mut s = Source(String::new());
+    s.line("@ Generated by protocol/build/thumb1.rs: the Cortex-M0+ sha256d kernel.");
+    s.line(&format!(
+        "@ {per_nonce} instructions per nonce, {} constants in the frame.",
+        g.b.consts.len()
+    ));
+    s.function(SYMBOL);
+    for op in [
+        "push {r4-r7, lr}",
+        "mov r4, r8",
+        "mov r5, r9",
+        "mov r6, r10",
+        "mov r7, r11",
+    ] {
+        s.op(op);
     }
+    s.op("push {r4-r7}");
+    s.op(&format!("sub sp, #{frame_hi}"));
     if frame_lo > 0 {
-        line(w, &format!("    sub sp, #{frame_lo}"));
+        s.op(&format!("sub sp, #{frame_lo}"));
     }
-    line(w, &format!("    str r1, [sp, #{}]", NONCE * 4));
-    line(w, &format!("    str r2, [sp, #{}]", LEFT * 4));
-    line(w, &format!("    str r2, [sp, #{}]", COUNT * 4));
-    line(
-        w,
-        "    @ the job's words, then the constants, into the frame",
-    );
-    line(w, &format!("    add r3, sp, #{}", JOB * 4));
-    for _ in 0..job::WORDS / 4 {
-        line(w, "    ldm r0!, {r4-r7}");
-        line(w, "    stm r3!, {r4-r7}");
-    }
-    line(w, "    adr r0, .Lthumb1_consts");
-    for _ in 0..g.consts.len() / 4 {
-        line(w, "    ldm r0!, {r4-r7}");
-        line(w, "    stm r3!, {r4-r7}");
-    }
-    line(w, &format!("    movs {ROR11}, #11"));
-    line(w, &format!("    movs {ROR2}, #2"));
-    line(w, "    b .Lthumb1_top");
-    line(w, ".p2align 2");
-    line(w, ".Lthumb1_consts:");
-    for c in &g.consts {
-        line(w, &format!("    .word 0x{c:08x}"));
-    }
-    line(w, ".Lthumb1_top:");
-    w.push_str(&g.body);
-    line(w, ".Lthumb1_exit:");
-    line(w, &format!("    mov r1, {S1}"));
-    line(w, &format!("    ldr r0, [sp, #{}]", COUNT * 4));
-    line(w, &format!("    ldr r2, [sp, #{}]", LEFT * 4));
-    line(w, "    subs r0, r0, r2");
-    line(w, &format!("    add sp, #{frame_hi}"));
+    s.fill_frame(".Lthumb1_consts", g.b.consts.len());
+    s.op(&format!("movs {ROR11}, #11"));
+    s.op(&format!("movs {ROR2}, #2"));
+    s.op("b .Lthumb1_top");
+    s.table(".Lthumb1_consts", &g.b.consts);
+    s.line(".Lthumb1_top:");
+    s.0.push_str(&g.b.text);
+    s.line(".Lthumb1_exit:");
+    s.op(&format!("mov r1, {S1}"));
+    s.op(&format!("ldr r0, [sp, #{}]", COUNT * 4));
+    s.op(&format!("ldr r2, [sp, #{}]", LEFT * 4));
+    s.op("subs r0, r0, r2");
+    s.op(&format!("add sp, #{frame_hi}"));
     if frame_lo > 0 {
-        line(w, &format!("    add sp, #{frame_lo}"));
+        s.op(&format!("add sp, #{frame_lo}"));
     }
     for op in [
         "pop {r4-r7}",
@@ -519,8 +426,8 @@ pub fn generate() -> String {
         "mov r11, r7",
         "pop {r4-r7, pc}",
     ] {
-        line(w, &format!("    {op}"));
+        s.op(op);
     }
-    line(w, &format!(".size {SYMBOL}, . - {SYMBOL}"));
-    s
+    s.line(&format!(".size {SYMBOL}, . - {SYMBOL}"));
+    s.0
 }

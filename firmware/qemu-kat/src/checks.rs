@@ -25,7 +25,10 @@ const CHECKS: &[(&str, Check)] = &[
         random_headers,
     ),
     ("solutions at every offset of a range", solutions),
-    ("the block-engine scan equals the portable one", block_engine),
+    (
+        "the block-engine scan equals the portable one",
+        block_engine,
+    ),
     ("frame seal, open and tamper", frames),
 ];
 
@@ -229,8 +232,8 @@ fn block_engine() -> Result<(), &'static str> {
     engine::self_test(&mut engine)?;
     for _ in 0..40 {
         let job = ScanJob::new(&rng.header());
-        let range = NonceRange::starting_at(rng.next() as u32 >> 1, 1 + rng.below(24))
-            .ok_or("range")?;
+        let range =
+            NonceRange::starting_at(rng.next() as u32 >> 1, 1 + rng.below(24)).ok_or("range")?;
         let d = rng.below(7) as u8;
         let expected: ScanOutcome = Kernel::portable().scan(&job, range, d);
         if engine::scan(&mut engine, &job, range, d) != expected {

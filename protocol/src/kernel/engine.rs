@@ -21,8 +21,15 @@ use crate::range::NonceRange;
 pub trait BlockEngine {
     /// Starts a new message: the state becomes the IV.
     fn start(&mut self);
-    /// Absorbs one 16-word block into the state.
+    /// Absorbs one 16-word block into the state (waiting, if need be, until
+    /// the engine can take it).
     fn absorb(&mut self, block: &[u32; 16]);
+    /// Starts a new message with `block` as its first block: hardware that
+    /// is ready for data right after a start need not wait.
+    fn start_with(&mut self, block: &[u32; 16]) {
+        self.start();
+        self.absorb(block);
+    }
     /// The state after the blocks absorbed since [`start`](Self::start).
     fn state(&mut self) -> [u32; 8];
     /// The state's last word alone (`H7`), which is all a scan needs of
@@ -32,50 +39,40 @@ pub trait BlockEngine {
     }
 }
 
-/// The three blocks of one nonce of a job.
+/// The blocks of one nonce of a job: the header's first 64 bytes, its last
+/// 16 bytes with the padding of an 80-byte message, then the first hash's
+/// digest with the padding of a 32-byte message. Only the first block is
+/// kept whole; the others are built in place for each nonce, so that their
+/// constant words and the digest reach the engine from registers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NonceBlocks {
-    /// The header's first 64 bytes.
     head: [u32; 16],
-    /// Its last 16 bytes (the nonce in word 3) and the padding of an
-    /// 80-byte message.
-    tail: [u32; 16],
-    /// The first hash's digest (words 0..=7) and the padding of a 32-byte
-    /// message.
-    digest: [u32; 16],
+    tail: [u32; 3],
 }
 
 impl NonceBlocks {
-    /// The blocks of `job`, with nonce 0 and an empty digest.
+    /// The blocks of `job`.
     pub fn new(job: &ScanJob) -> NonceBlocks {
-        let mut tail = [0u32; 16];
-        tail[..3].copy_from_slice(&job.tail);
-        tail[4] = PAD_W4;
-        tail[15] = LEN_W15;
-        let mut digest = [0u32; 16];
-        digest[8] = DIGEST_PAD;
-        digest[15] = DIGEST_LEN;
         NonceBlocks {
             head: job.head,
-            tail,
-            digest,
+            tail: job.tail,
         }
     }
 
     /// `H7` of sha256d(header with `nonce`): the last word of the second
     /// hash, whose bytes start the displayed hash.
-    #[inline]
-    pub fn final_word<E: BlockEngine>(&mut self, engine: &mut E, nonce: u32) -> u32 {
+    #[inline(always)]
+    pub fn final_word<E: BlockEngine>(&self, engine: &mut E, nonce: u32) -> u32 {
+        let [t0, t1, t2] = self.tail;
         // The header stores the nonce little-endian; SHA-256 reads words
         // big-endian.
-        self.tail[3] = nonce.swap_bytes();
-        engine.start();
-        engine.absorb(&self.head);
-        engine.absorb(&self.tail);
-        let first = engine.state();
-        self.digest[..8].copy_from_slice(&first);
-        engine.start();
-        engine.absorb(&self.digest);
+        let n = nonce.swap_bytes();
+        engine.start_with(&self.head);
+        engine.absorb(&[t0, t1, t2, n, PAD_W4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, LEN_W15]);
+        let [x0, x1, x2, x3, x4, x5, x6, x7] = engine.state();
+        engine.start_with(&[
+            x0, x1, x2, x3, x4, x5, x6, x7, DIGEST_PAD, 0, 0, 0, 0, 0, 0, DIGEST_LEN,
+        ]);
         engine.last_word()
     }
 }

@@ -42,6 +42,9 @@ macro_rules! unroll {
 #[cfg(thumb_kernel = "v6m")]
 #[allow(unsafe_code)]
 mod armv6m;
+#[cfg(thumb_kernel = "v8m")]
+#[allow(unsafe_code)]
+mod armv8m;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2;
@@ -144,6 +147,10 @@ pub enum Backend {
     /// state in low and high registers, run from RAM. Built for ARMv6-M,
     /// ARMv7-M and ARMv8-M baseline targets.
     ArmV6m,
+    /// Thumb-2 assembly tuned for the Cortex-M33 (RP2350): the working state
+    /// in registers, rotates folded into other instructions, run from RAM.
+    /// Built for ARMv8-M mainline targets.
+    ArmV8m,
     /// Plain Rust on `u32`s; runs everywhere; the test oracle.
     Portable,
 }
@@ -162,6 +169,9 @@ impl Backend {
     #[cfg(thumb_kernel = "v6m")]
     pub const ALL: &'static [Backend] = &[Backend::ArmV6m, Backend::Portable];
     /// Every backend compiled into this build, fastest first.
+    #[cfg(thumb_kernel = "v8m")]
+    pub const ALL: &'static [Backend] = &[Backend::ArmV8m, Backend::Portable];
+    /// Every backend compiled into this build, fastest first.
     #[cfg(not(any(target_arch = "x86_64", thumb_kernel = "v6m", thumb_kernel = "v8m")))]
     pub const ALL: &'static [Backend] = &[Backend::Portable];
 
@@ -172,6 +182,7 @@ impl Backend {
             Backend::ShaNi => "sha-ni",
             Backend::Avx2 => "avx2",
             Backend::ArmV6m => "armv6m",
+            Backend::ArmV8m => "armv8m",
             Backend::Portable => "portable",
         }
     }
@@ -187,7 +198,7 @@ impl Backend {
             Backend::Avx512 => 16,
             Backend::ShaNi => SHA_NI_STREAMS,
             Backend::Avx2 => 8,
-            Backend::ArmV6m | Backend::Portable => 1,
+            Backend::ArmV6m | Backend::ArmV8m | Backend::Portable => 1,
         }
     }
 }
@@ -225,6 +236,8 @@ enum Imp {
     Avx2(avx2::Avx2),
     #[cfg(thumb_kernel = "v6m")]
     ArmV6m(armv6m::ArmV6m),
+    #[cfg(thumb_kernel = "v8m")]
+    ArmV8m(armv8m::ArmV8m),
     Portable,
 }
 
@@ -245,6 +258,8 @@ impl Kernel {
             Backend::Avx2 => Imp::Avx2(avx2::Avx2::detect()?),
             #[cfg(thumb_kernel = "v6m")]
             Backend::ArmV6m => Imp::ArmV6m(armv6m::ArmV6m::detect()?),
+            #[cfg(thumb_kernel = "v8m")]
+            Backend::ArmV8m => Imp::ArmV8m(armv8m::ArmV8m::detect()?),
             Backend::Portable => Imp::Portable,
             _ => return None,
         };
@@ -273,6 +288,8 @@ impl Kernel {
             Imp::Avx2(_) => Backend::Avx2,
             #[cfg(thumb_kernel = "v6m")]
             Imp::ArmV6m(_) => Backend::ArmV6m,
+            #[cfg(thumb_kernel = "v8m")]
+            Imp::ArmV8m(_) => Backend::ArmV8m,
             Imp::Portable => Backend::Portable,
         }
     }
@@ -288,6 +305,8 @@ impl Kernel {
             Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits),
             #[cfg(thumb_kernel = "v6m")]
             Imp::ArmV6m(cpu) => cpu.scan(job, range, zero_bits),
+            #[cfg(thumb_kernel = "v8m")]
+            Imp::ArmV8m(cpu) => cpu.scan(job, range, zero_bits),
             Imp::Portable => portable::scan(job, range, zero_bits),
         }
     }
