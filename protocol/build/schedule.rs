@@ -4,8 +4,8 @@
 //! Padding words and per-job partial sums become constants; words known to
 //! be zero are left out.
 
-use crate::sha256::{small_sigma0, small_sigma1};
-use crate::thumb_job as job;
+use super::sha256::{small_sigma0, small_sigma1};
+use super::thumb_job as job;
 
 /// `W4` of the header's second block and its bit length `W15`.
 pub const PAD_W4: u32 = 0x8000_0000;
@@ -36,23 +36,34 @@ pub enum Term {
     Const(u32),
 }
 
+/// A schedule word's terms: at most four.
+pub type Terms = [Option<Term>; 4];
+
+fn terms<const N: usize>(list: [Term; N]) -> Terms {
+    let mut out = [None; 4];
+    for (slot, term) in out.iter_mut().zip(list) {
+        *slot = Some(term);
+    }
+    out
+}
+
 use Term::{Const, Plain, Sigma0, Sigma1};
 use Word::{Job, Nonce, Ring};
 
 /// The general recurrence for word `i`.
-fn general(i: usize, w: impl Fn(usize) -> Word) -> Vec<Term> {
-    vec![
+fn general(i: usize, w: impl Fn(usize) -> Word) -> Terms {
+    terms([
         Sigma1(w(i - 2)),
         Plain(w(i - 7)),
         Sigma0(w(i - 15)),
         Plain(w(i - 16)),
-    ]
+    ])
 }
 
 /// Word `i` (16..=63) of the header's second block. `W16` and `W17` are
 /// per-job words; the nonce is `W3`; `W4` and `W15` are padding, the rest
 /// of `W4..=W15` zero.
-pub fn first(i: usize) -> Vec<Term> {
+pub fn first(i: usize) -> Terms {
     let w = |j: usize| match j {
         16 => Job(job::W16),
         17 => Job(job::W17),
@@ -60,43 +71,43 @@ pub fn first(i: usize) -> Vec<Term> {
     };
     match i {
         16 | 17 => unreachable!("W16 and W17 are per-job words"),
-        18 => vec![Sigma0(Nonce), Plain(Job(job::C18))],
-        19 => vec![Plain(Nonce), Plain(Job(job::C19))],
-        20 => vec![Sigma1(w(18)), Const(PAD_W4)],
-        21 => vec![Sigma1(w(19))],
-        22 => vec![Sigma1(w(20)), Const(LEN_W15)],
-        23..=29 => vec![Sigma1(w(i - 2)), Plain(w(i - 7))],
-        30 => vec![Sigma1(w(28)), Plain(w(23)), Const(small_sigma0(LEN_W15))],
-        31 => vec![Sigma1(w(29)), Plain(w(24)), Plain(Job(job::C31))],
-        32 => vec![Sigma1(w(30)), Plain(w(25)), Plain(Job(job::C32))],
+        18 => terms([Sigma0(Nonce), Plain(Job(job::C18))]),
+        19 => terms([Plain(Nonce), Plain(Job(job::C19))]),
+        20 => terms([Sigma1(w(18)), Const(PAD_W4)]),
+        21 => terms([Sigma1(w(19))]),
+        22 => terms([Sigma1(w(20)), Const(LEN_W15)]),
+        23..=29 => terms([Sigma1(w(i - 2)), Plain(w(i - 7))]),
+        30 => terms([Sigma1(w(28)), Plain(w(23)), Const(small_sigma0(LEN_W15))]),
+        31 => terms([Sigma1(w(29)), Plain(w(24)), Plain(Job(job::C31))]),
+        32 => terms([Sigma1(w(30)), Plain(w(25)), Plain(Job(job::C32))]),
         _ => general(i, w),
     }
 }
 
 /// Word `i` (16..=63) of the digest block: the digest in `W0..=W7`, then
 /// `DIGEST_PAD`, six zeros and `DIGEST_LEN`.
-pub fn second(i: usize) -> Vec<Term> {
+pub fn second(i: usize) -> Terms {
     let w = Ring;
     match i {
-        16 => vec![Sigma0(w(1)), Plain(w(0))],
-        17 => vec![Sigma0(w(2)), Plain(w(1)), Const(small_sigma1(DIGEST_LEN))],
-        18..=21 => vec![Sigma1(w(i - 2)), Sigma0(w(i - 15)), Plain(w(i - 16))],
-        22 => vec![Sigma1(w(20)), Sigma0(w(7)), Plain(w(6)), Const(DIGEST_LEN)],
-        23 => vec![
+        16 => terms([Sigma0(w(1)), Plain(w(0))]),
+        17 => terms([Sigma0(w(2)), Plain(w(1)), Const(small_sigma1(DIGEST_LEN))]),
+        18..=21 => terms([Sigma1(w(i - 2)), Sigma0(w(i - 15)), Plain(w(i - 16))]),
+        22 => terms([Sigma1(w(20)), Sigma0(w(7)), Plain(w(6)), Const(DIGEST_LEN)]),
+        23 => terms([
             Sigma1(w(21)),
             Plain(w(16)),
             Plain(w(7)),
             Const(small_sigma0(DIGEST_PAD)),
-        ],
-        24 => vec![Sigma1(w(22)), Plain(w(17)), Const(DIGEST_PAD)],
-        25..=29 => vec![Sigma1(w(i - 2)), Plain(w(i - 7))],
-        30 => vec![Sigma1(w(28)), Plain(w(23)), Const(small_sigma0(DIGEST_LEN))],
-        31 => vec![
+        ]),
+        24 => terms([Sigma1(w(22)), Plain(w(17)), Const(DIGEST_PAD)]),
+        25..=29 => terms([Sigma1(w(i - 2)), Plain(w(i - 7))]),
+        30 => terms([Sigma1(w(28)), Plain(w(23)), Const(small_sigma0(DIGEST_LEN))]),
+        31 => terms([
             Sigma1(w(29)),
             Plain(w(24)),
             Sigma0(w(16)),
             Const(DIGEST_LEN),
-        ],
+        ]),
         _ => general(i, w),
     }
 }
@@ -109,7 +120,7 @@ pub fn first_padding_kw(i: usize) -> u32 {
         15 => LEN_W15,
         _ => 0,
     };
-    crate::sha256::K[i].wrapping_add(pad)
+    super::sha256::K[i].wrapping_add(pad)
 }
 
 pub fn second_padding_kw(i: usize) -> u32 {
@@ -118,15 +129,16 @@ pub fn second_padding_kw(i: usize) -> u32 {
         15 => DIGEST_LEN,
         _ => 0,
     };
-    crate::sha256::K[i].wrapping_add(pad)
+    super::sha256::K[i].wrapping_add(pad)
 }
 
 /// Whether ring word `i` is read by a later word of the same hash (up to
 /// word `last`): if not, it need not be stored.
-pub fn read_later(i: usize, last: usize, terms: impl Fn(usize) -> Vec<Term>) -> bool {
+pub fn read_later(i: usize, last: usize, terms: impl Fn(usize) -> Terms) -> bool {
     (i + 1..=last).any(|j| {
         terms(j)
             .iter()
+            .flatten()
             .any(|t| matches!(t, Sigma1(Ring(k)) | Sigma0(Ring(k)) | Plain(Ring(k)) if *k == i))
     })
 }
@@ -134,7 +146,7 @@ pub fn read_later(i: usize, last: usize, terms: impl Fn(usize) -> Vec<Term>) -> 
 /// The constant round 0 of the second hash, from the IV: `a1 = x0 +
 /// R0_A`, `e1 = x0 + R0_E`, `x0` being the first digest word.
 pub fn second_round0() -> (u32, u32) {
-    use crate::sha256::{IV, K, big_sigma0, big_sigma1, ch, maj};
+    use super::sha256::{IV, K, big_sigma0, big_sigma1, ch, maj};
     let t1 = IV[7]
         .wrapping_add(big_sigma1(IV[4]))
         .wrapping_add(ch(IV[4], IV[5], IV[6]))

@@ -39,7 +39,7 @@
 //! the last one's `H7` in the high word.
 
 use crate::frame::{Body, COUNT, JOB, LEFT, NONCE, NONCE_WORD, RING, Source, word_slot};
-use crate::schedule::{self, Term};
+use crate::schedule::{self, Term, Terms};
 use crate::sha256::{IV, K};
 use crate::thumb_job as job;
 
@@ -129,13 +129,13 @@ impl Gen {
 
     /// Schedule word `i` from `terms`; leaves `K[i] + W[i]` in `r.t`, and
     /// stores `W[i]` in the ring if a later word reads it.
-    fn schedule(&mut self, r: &Roles, i: usize, terms: &[Term], store: bool) {
+    fn schedule(&mut self, r: &Roles, i: usize, terms: &Terms, store: bool) {
         self.b.comment(&format!("W{i}"));
         let acc = S2;
         let mut constant = 0u32;
         let mut first = true;
         // σ1 first (straight into the sum), then σ0, then plain words.
-        let mut ordered: Vec<Term> = terms.to_vec();
+        let mut ordered: Vec<Term> = terms.iter().flatten().copied().collect();
         ordered.sort_by_key(|t| match t {
             Term::Sigma1(_) => 0,
             Term::Sigma0(_) => 1,

@@ -26,7 +26,7 @@
 //! [`SYMBOL`].
 
 use crate::frame::{Body, COUNT, JOB, LEFT, NONCE, NONCE_WORD, RING, Source, word_slot};
-use crate::schedule::{self, Term};
+use crate::schedule::{self, Term, Terms};
 use crate::sha256::{IV, K};
 use crate::thumb_job as job;
 
@@ -99,13 +99,13 @@ impl Gen {
 
     /// Schedule word `i` from `terms`: leaves `W[i]` in `lr` and `K[i]` in
     /// `r10`, and stores `W[i]` in the ring if a later word reads it.
-    fn schedule(&mut self, r: &Roles, i: usize, terms: &[Term], store: bool) {
+    fn schedule(&mut self, r: &Roles, i: usize, terms: &Terms, store: bool) {
         self.b.comment(&format!("W{i}"));
         let mut sigma1 = None;
         let mut sigma0 = None;
         let mut plain = Vec::new();
         let mut constant = 0u32;
-        for term in terms {
+        for term in terms.iter().flatten() {
             match *term {
                 Term::Sigma1(w) => sigma1 = Some(w),
                 Term::Sigma0(w) => sigma0 = Some(w),

@@ -12,6 +12,7 @@ use crate::header::{HEADER_LEN, NONCE_OFFSET, sha256d};
 
 mod edges;
 mod engine;
+mod generated;
 
 /// The contract of `Kernel::scan`, computed the slow, obvious way.
 pub(super) fn reference_scan(
