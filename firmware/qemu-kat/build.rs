@@ -6,6 +6,12 @@ use std::env;
 use std::fs;
 use std::path::PathBuf;
 
+/// Places the Thumb-1 kernel's section in flash, ahead of `.data`.
+const KERNEL_IN_FLASH: &str = "SECTIONS {
+  .kernel_text : ALIGN(4) { *(.data.protocol_sha256d_armv6m) } > FLASH
+} INSERT AFTER .text;
+";
+
 fn main() {
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target = env::var("TARGET").expect("cargo sets TARGET");
@@ -26,6 +32,14 @@ fn main() {
     };
     fs::write(out.join("memory.x"), memory).expect("write memory.x");
     println!("cargo:rustc-link-search={}", out.display());
+    if target == "thumbv6m-none-eabi" {
+        // The Cortex-M0+ kernel is linked into a .data section so that a
+        // board runs it from RAM; its 12 KiB would leave the micro:bit's
+        // 16 KiB too little stack, so here it stays in flash (the same
+        // instructions, and QEMU's flash has no wait states either).
+        fs::write(out.join("kernel-in-flash.x"), KERNEL_IN_FLASH).expect("write kernel-in-flash.x");
+        println!("cargo:rustc-link-arg-bins=-Tkernel-in-flash.x");
+    }
     println!("cargo:rustc-link-arg-bins=-Tlink.x");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -4,14 +4,17 @@
 //!
 //! Core 0 runs the executor: the Wi-Fi driver, the network stack, the miner
 //! task (`miner_driver::run`, the `protocol` state machine) and, in the time
-//! they leave, one scan worker. Core 1 runs the other scan worker. The
-//! settings come from the environment at build time (see `config`).
+//! they leave, one scan worker. Core 1 runs the other scan worker (on the
+//! RP2350, driving the SHA-256 accelerator). The settings come from the
+//! environment at build time (see `config`).
 #![no_std]
 #![no_main]
 
 mod board;
 mod config;
 mod mining;
+#[cfg(chip = "rp2350")]
+mod sha256_accel;
 mod wifi;
 
 use defmt::{error, info};
@@ -44,6 +47,7 @@ async fn main(spawner: Spawner) {
     info!("unique id {:016x}", id.unique);
 
     let kernel = mining::self_test();
+    let core1 = mining::core1_scanner();
     let (stack, control) = wifi::start(spawner, board.wifi, id.seed).await;
     spawner.spawn(wifi::link_task(control, stack, &STATUS).expect("link task spawns once"));
 
@@ -54,7 +58,7 @@ async fn main(spawner: Spawner) {
         id.boot,
     );
     match kernel {
-        Ok(kernel) => mining::start_workers(spawner, board.core1, kernel),
+        Ok(kernel) => mining::start_workers(spawner, board.core1, kernel, core1),
         Err(e) => {
             error!(
                 "{}: this board does not mine, and reports the fault to the coordinator",

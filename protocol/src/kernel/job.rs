@@ -21,11 +21,14 @@ pub(crate) const LEN_W15: u32 = 640;
 pub(crate) const DIGEST_PAD: u32 = 0x8000_0000;
 pub(crate) const DIGEST_LEN: u32 = 256;
 
-/// A header prepared for scanning. Cheap to copy (under 200 bytes), so a
+/// A header prepared for scanning. Cheap to copy (about 200 bytes), so a
 /// driver can hand one to each thread or core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ScanJob {
+    /// The first 64 header bytes as message words, for block engines that
+    /// cannot start from a midstate (see `engine`).
+    pub(crate) head: [u32; 16],
     /// State after compressing the first 64 header bytes.
     pub(crate) midstate: State,
     /// `W0..W2` of the second block.
@@ -52,8 +55,9 @@ impl ScanJob {
     pub fn new(header: &[u8; HEADER_LEN]) -> ScanJob {
         let mut first = [0u8; 64];
         first.copy_from_slice(&header[..64]);
+        let head = block_words(&first);
         let mut midstate = IV;
-        compress(&mut midstate, &block_words(&first));
+        compress(&mut midstate, &head);
 
         let word = |at: usize| {
             u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
@@ -77,6 +81,7 @@ impl ScanJob {
             .wrapping_add(small_sigma0(tail[2]))
             .wrapping_add(tail[1]);
         ScanJob {
+            head,
             midstate,
             tail,
             state3,
@@ -128,6 +133,14 @@ pub(crate) fn zero_bits_at(job: &ScanJob, nonce: u32, h7: u32) -> u8 {
     }
 }
 
+/// The largest byte-swapped `H7` worth settling: nonces with more zero bits
+/// than `best`, or at least `zero_bits`. Only `H7 = 0` passes once that is
+/// 32 bits or more; the full digest then decides.
+pub(crate) fn limit_for(best: u8, zero_bits: u8) -> u32 {
+    let bits = (u32::from(best) + 1).min(u32::from(zero_bits));
+    u32::MAX.checked_shr(bits).unwrap_or(0)
+}
+
 /// Leading zero bits of the displayed hash, from the digest words. The
 /// display reverses the digest bytes, so it begins with the last word's bytes
 /// in little-endian order.
@@ -141,4 +154,23 @@ pub(crate) fn zero_bits_of(digest: &[u32; 8]) -> u8 {
         }
     }
     u8::try_from(bits).unwrap_or(u8::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_admits_exactly_the_interesting_words() {
+        // Nothing seen yet, difficulty 10: any nonce with a zero bit.
+        assert_eq!(limit_for(0, 10), u32::MAX >> 1);
+        // Best 4: 5 bits or more.
+        assert_eq!(limit_for(4, 10), u32::MAX >> 5);
+        // Difficulty 0: every nonce meets it.
+        assert_eq!(limit_for(0, 0), u32::MAX);
+        // Past 32 bits only a zero H7 can matter.
+        assert_eq!(limit_for(31, 40), 0);
+        assert_eq!(limit_for(50, 255), 0);
+        assert_eq!(limit_for(255, 255), 0);
+    }
 }

@@ -12,7 +12,7 @@
 //! last step's nonces past the range (wrapping to 0 at the top) are hashed
 //! but masked out, so they never count.
 
-use super::job::{ScanJob, zero_bits_at};
+use super::job::{ScanJob, limit_for, zero_bits_at};
 use super::sha256d::final_word;
 use super::word::Word;
 use super::{Best, ScanOutcome};
@@ -74,14 +74,6 @@ impl<V: Vector> Lanes for VectorStep<'_, V> {
     }
 }
 
-/// The largest byte-swapped `H7` worth settling: nonces with more zero bits
-/// than `best`, or at least `zero_bits`. Only `H7 = 0` passes once that is
-/// 32 bits or more; the full digest then decides.
-fn limit_for(best: u8, zero_bits: u8) -> u32 {
-    let bits = (u32::from(best) + 1).min(u32::from(zero_bits));
-    u32::MAX.checked_shr(bits).unwrap_or(0)
-}
-
 /// Scans `range` with `lanes`; the contract of `kernel`'s module docs.
 #[inline(always)]
 pub(crate) fn scan<L: Lanes>(
@@ -137,24 +129,5 @@ pub(crate) fn scan<L: Lanes>(
         }
         done += width;
         base = base.wrapping_add(L::LANES);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_limit_admits_exactly_the_interesting_words() {
-        // Nothing seen yet, difficulty 10: any nonce with a zero bit.
-        assert_eq!(limit_for(0, 10), u32::MAX >> 1);
-        // Best 4: 5 bits or more.
-        assert_eq!(limit_for(4, 10), u32::MAX >> 5);
-        // Difficulty 0: every nonce meets it.
-        assert_eq!(limit_for(0, 0), u32::MAX);
-        // Past 32 bits only a zero H7 can matter.
-        assert_eq!(limit_for(31, 40), 0);
-        assert_eq!(limit_for(50, 255), 0);
-        assert_eq!(limit_for(255, 255), 0);
     }
 }

@@ -17,9 +17,15 @@
 //! once, by CPU feature, through [`Kernel`]: holding a `Kernel` proves the
 //! CPU runs its backend, so a scan dispatches once and then stays in one
 //! inlined loop. On x86-64 they are AVX-512 (16 nonces per vector), SHA-NI
-//! (interleaved streams) and AVX2 (8 nonces per vector).
+//! (interleaved streams) and AVX2 (8 nonces per vector); on Arm M-profile
+//! cores, generated Thumb assembly: Thumb-1 for the Cortex-M0+ (RP2040),
+//! Thumb-2 for the Cortex-M33 (RP2350).
 //!
-//! `unsafe` is allowed only in the backend modules that need intrinsics.
+//! [`engine`] scans with a SHA-256 block engine instead, such as the
+//! RP2350's accelerator, under the same contract.
+//!
+//! `unsafe` is allowed only in the backend modules that need intrinsics or
+//! call assembly.
 
 /// Expands `$body` once per listed index, with `$i` a `const usize`: rounds
 /// and schedule words as straight-line code with constant indices, which
@@ -33,12 +39,19 @@ macro_rules! unroll {
     };
 }
 
+#[cfg(thumb_kernel = "v6m")]
+#[allow(unsafe_code)]
+mod armv6m;
+#[cfg(thumb_kernel = "v8m")]
+#[allow(unsafe_code)]
+mod armv8m;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512;
+pub mod engine;
 mod job;
 // The scan loop of multi-lane backends; only x86-64 has such backends yet.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
@@ -49,6 +62,11 @@ mod sha256d;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod sha_ni;
+mod sweep;
+#[cfg(any(thumb_kernel = "v6m", thumb_kernel = "v8m"))]
+mod thumb;
+#[cfg(any(thumb_kernel = "v6m", thumb_kernel = "v8m"))]
+mod thumb_job;
 mod word;
 
 use core::fmt;
@@ -125,6 +143,14 @@ pub enum Backend {
     ShaNi,
     /// x86-64 AVX2: 8 nonces per vector.
     Avx2,
+    /// Thumb-1 assembly tuned for the Cortex-M0+ (RP2040): the working
+    /// state in low and high registers, run from RAM. Built for ARMv6-M,
+    /// ARMv7-M and ARMv8-M baseline targets.
+    ArmV6m,
+    /// Thumb-2 assembly tuned for the Cortex-M33 (RP2350): the working state
+    /// in registers, rotates folded into other instructions, run from RAM.
+    /// Built for ARMv8-M mainline targets.
+    ArmV8m,
     /// Plain Rust on `u32`s; runs everywhere; the test oracle.
     Portable,
 }
@@ -140,7 +166,13 @@ impl Backend {
         Backend::Portable,
     ];
     /// Every backend compiled into this build, fastest first.
-    #[cfg(not(target_arch = "x86_64"))]
+    #[cfg(thumb_kernel = "v6m")]
+    pub const ALL: &'static [Backend] = &[Backend::ArmV6m, Backend::Portable];
+    /// Every backend compiled into this build, fastest first.
+    #[cfg(thumb_kernel = "v8m")]
+    pub const ALL: &'static [Backend] = &[Backend::ArmV8m, Backend::Portable];
+    /// Every backend compiled into this build, fastest first.
+    #[cfg(not(any(target_arch = "x86_64", thumb_kernel = "v6m", thumb_kernel = "v8m")))]
     pub const ALL: &'static [Backend] = &[Backend::Portable];
 
     /// A short stable name (`portable`, ...).
@@ -149,6 +181,8 @@ impl Backend {
             Backend::Avx512 => "avx512",
             Backend::ShaNi => "sha-ni",
             Backend::Avx2 => "avx2",
+            Backend::ArmV6m => "armv6m",
+            Backend::ArmV8m => "armv8m",
             Backend::Portable => "portable",
         }
     }
@@ -164,7 +198,7 @@ impl Backend {
             Backend::Avx512 => 16,
             Backend::ShaNi => SHA_NI_STREAMS,
             Backend::Avx2 => 8,
-            Backend::Portable => 1,
+            Backend::ArmV6m | Backend::ArmV8m | Backend::Portable => 1,
         }
     }
 }
@@ -200,6 +234,10 @@ enum Imp {
     ShaNi(sha_ni::ShaNi),
     #[cfg(target_arch = "x86_64")]
     Avx2(avx2::Avx2),
+    #[cfg(thumb_kernel = "v6m")]
+    ArmV6m(armv6m::ArmV6m),
+    #[cfg(thumb_kernel = "v8m")]
+    ArmV8m(armv8m::ArmV8m),
     Portable,
 }
 
@@ -218,8 +256,11 @@ impl Kernel {
             Backend::ShaNi => Imp::ShaNi(sha_ni::ShaNi::detect()?),
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Imp::Avx2(avx2::Avx2::detect()?),
+            #[cfg(thumb_kernel = "v6m")]
+            Backend::ArmV6m => Imp::ArmV6m(armv6m::ArmV6m::detect()?),
+            #[cfg(thumb_kernel = "v8m")]
+            Backend::ArmV8m => Imp::ArmV8m(armv8m::ArmV8m::detect()?),
             Backend::Portable => Imp::Portable,
-            #[cfg(not(target_arch = "x86_64"))]
             _ => return None,
         };
         Some(Kernel { imp })
@@ -245,6 +286,10 @@ impl Kernel {
             Imp::ShaNi(_) => Backend::ShaNi,
             #[cfg(target_arch = "x86_64")]
             Imp::Avx2(_) => Backend::Avx2,
+            #[cfg(thumb_kernel = "v6m")]
+            Imp::ArmV6m(_) => Backend::ArmV6m,
+            #[cfg(thumb_kernel = "v8m")]
+            Imp::ArmV8m(_) => Backend::ArmV8m,
             Imp::Portable => Backend::Portable,
         }
     }
@@ -258,6 +303,10 @@ impl Kernel {
             Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits),
             #[cfg(target_arch = "x86_64")]
             Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits),
+            #[cfg(thumb_kernel = "v6m")]
+            Imp::ArmV6m(cpu) => cpu.scan(job, range, zero_bits),
+            #[cfg(thumb_kernel = "v8m")]
+            Imp::ArmV8m(cpu) => cpu.scan(job, range, zero_bits),
             Imp::Portable => portable::scan(job, range, zero_bits),
         }
     }
@@ -289,28 +338,37 @@ impl core::error::Error for SelfTestFailed {}
 /// hashes): scans around the winning nonces of two public blocks and checks
 /// each is found, and that a range without one reports none.
 pub fn self_test(kernel: &Kernel) -> Result<(), SelfTestFailed> {
-    let fail = |check| SelfTestFailed {
-        backend: kernel.backend(),
-        check,
-    };
+    known_answers(|job, range, zero_bits| kernel.scan(job, range, zero_bits)).map_err(|check| {
+        SelfTestFailed {
+            backend: kernel.backend(),
+            check,
+        }
+    })
+}
+
+/// The checks of [`self_test`] on any scan function; the failed check's
+/// description on failure.
+fn known_answers(
+    mut scan: impl FnMut(&ScanJob, NonceRange, u8) -> ScanOutcome,
+) -> Result<(), &'static str> {
     for v in [GENESIS, BLOCK_125552] {
         let job = ScanJob::new(&v.template());
-        let around = NonceRange::new(v.nonce - 70, v.nonce + 70).map_err(|_| fail("range"))?;
-        let out = kernel.scan(&job, around, 32);
+        let around = NonceRange::new(v.nonce - 70, v.nonce + 70).map_err(|_| "range")?;
+        let out = scan(&job, around, 32);
         if out.found != Some(v.nonce) {
-            return Err(fail("missed a known solution"));
+            return Err("missed a known solution");
         }
         if out.hashes != 71 {
-            return Err(fail("did not stop at the solution"));
+            return Err("did not stop at the solution");
         }
-        let before = NonceRange::new(v.nonce - 40, v.nonce - 1).map_err(|_| fail("range"))?;
-        let out = kernel.scan(&job, before, 32);
+        let before = NonceRange::new(v.nonce - 40, v.nonce - 1).map_err(|_| "range")?;
+        let out = scan(&job, before, 32);
         if out.found.is_some() || out.hashes != 40 || out.best.zero_bits >= 32 {
-            return Err(fail("reported a solution where there is none"));
+            return Err("reported a solution where there is none");
         }
         let reference = crate::header::sha256d(&v.header().with_nonce(out.best.nonce).to_bytes());
         if reference.zero_bits().min(255) != u32::from(out.best.zero_bits) {
-            return Err(fail("best hash disagrees with the reference"));
+            return Err("best hash disagrees with the reference");
         }
     }
     Ok(())

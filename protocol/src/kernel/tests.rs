@@ -11,9 +11,15 @@ use super::*;
 use crate::header::{HEADER_LEN, NONCE_OFFSET, sha256d};
 
 mod edges;
+mod engine;
+mod generated;
 
 /// The contract of `Kernel::scan`, computed the slow, obvious way.
-fn reference_scan(header: &[u8; HEADER_LEN], range: NonceRange, zero_bits: u8) -> ScanOutcome {
+pub(super) fn reference_scan(
+    header: &[u8; HEADER_LEN],
+    range: NonceRange,
+    zero_bits: u8,
+) -> ScanOutcome {
     let mut bytes = *header;
     let mut best: Option<Best> = None;
     let mut hashes = 0;
@@ -41,7 +47,7 @@ fn reference_scan(header: &[u8; HEADER_LEN], range: NonceRange, zero_bits: u8) -
     }
 }
 
-fn header_from(seed: &[u8]) -> [u8; HEADER_LEN] {
+pub(super) fn header_from(seed: &[u8]) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h.copy_from_slice(&seed[..HEADER_LEN]);
     h

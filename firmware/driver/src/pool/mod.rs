@@ -3,20 +3,25 @@
 //! The miner state machine hands out one step at a time, sized to take about
 //! [`MinerConfig::step`](protocol::miner::MinerConfig::step) at the measured
 //! rate of the whole board. [`ScanPool::dispatch`] splits it into one slice
-//! per worker (ascending nonces), each [`ScanPool::work`] loop scans its slice
-//! in short chunks, yielding between them so that a worker sharing a core
-//! with the network lets it run, and [`Batch::complete`] puts the outcomes
-//! back together with [`ScanOutcome::then`], so the miner sees exactly what
-//! one scan of the step would have returned.
+//! per worker (ascending nonces), sized by each worker's measured rate so
+//! that all finish together (workers can differ several times over: a
+//! hardware engine beside a software kernel, or a core shared with the
+//! network); each [`ScanPool::work`] loop scans its slice in short chunks
+//! with its [`Scanner`], yielding between them so that a worker sharing a
+//! core with the network lets it run, and [`Batch::complete`] puts the
+//! outcomes back together with [`ScanOutcome::then`], so the miner sees
+//! exactly what one scan of the step would have returned.
 //!
 //! Steps are short (milliseconds), so an interrupted job stops being scanned
 //! when the step in flight ends: nothing is cancelled mid-slice.
+
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use embassy_futures::yield_now;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
-use embassy_time::Instant;
+use embassy_time::{Duration, Instant};
 use protocol::NonceRange;
 use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
 use protocol::miner::{Step, StepId};
@@ -36,7 +41,25 @@ struct Slice {
 struct Done {
     seq: u32,
     part: u8,
+    /// The worker that scanned it, and how long that took (yields
+    /// included: the rate it gets on its core).
+    worker: u8,
+    took: Duration,
     outcome: ScanOutcome,
+}
+
+/// What a worker scans with: a kernel backend, or a driver for hashing
+/// hardware (the RP2350's SHA-256 accelerator). Every scanner returns
+/// exactly what [`Kernel::scan`] returns for the same arguments.
+pub trait Scanner {
+    /// Scans `range` of `job` for `zero_bits` leading zero bits.
+    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome;
+}
+
+impl Scanner for Kernel {
+    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+        Kernel::scan(self, job, range, zero_bits)
+    }
 }
 
 /// Work queues for `W` workers. Lives in a `static` (or a `StaticCell`):
@@ -44,6 +67,9 @@ struct Done {
 pub struct ScanPool<const W: usize> {
     slices: [Signal<CriticalSectionRawMutex, Slice>; W],
     done: Channel<CriticalSectionRawMutex, Done, W>,
+    /// Each worker's measured rate in nonces per second, 0 until measured.
+    /// Written by the miner task only, as slices come back.
+    rates: [AtomicU32; W],
     /// Nonces a worker scans between two yields.
     chunk: u64,
 }
@@ -53,6 +79,7 @@ impl<const W: usize> core::fmt::Debug for ScanPool<W> {
         f.debug_struct("ScanPool")
             .field("workers", &W)
             .field("chunk", &self.chunk)
+            .field("rates", &self.rates())
             .finish_non_exhaustive()
     }
 }
@@ -74,36 +101,54 @@ impl<const W: usize> ScanPool<W> {
         ScanPool {
             slices: [const { Signal::new() }; W],
             done: Channel::new(),
+            rates: [const { AtomicU32::new(0) }; W],
             chunk: if chunk == 0 { 1 } else { chunk as u64 },
         }
     }
 
-    /// Worker `index`'s loop: scans the slices it is given with `kernel`.
-    /// Run one per core (or thread); never returns.
-    pub async fn work(&self, index: usize, kernel: Kernel) -> ! {
+    /// Each worker's measured rate (nonces per second; 0: not yet).
+    pub fn rates(&self) -> [u32; W] {
+        core::array::from_fn(|i| self.rates[i].load(Ordering::Relaxed))
+    }
+
+    /// Worker `index`'s loop: scans the slices it is given with `scanner`,
+    /// yielding every `chunk` nonces (the pool's). Run one per core (or
+    /// thread); never returns.
+    pub async fn work<S: Scanner>(&self, index: usize, scanner: S) -> ! {
+        self.work_chunked(index, scanner, self.chunk).await
+    }
+
+    /// [`work`](Self::work), yielding every `chunk` nonces instead: a
+    /// worker alone on its core can scan long chunks.
+    pub async fn work_chunked<S: Scanner>(&self, index: usize, mut scanner: S, chunk: u64) -> ! {
+        let chunk = chunk.max(1);
         let Some(inbox) = self.slices.get(index) else {
             panic!("worker index {} out of range", index);
         };
         loop {
             let slice = inbox.wait().await;
-            let outcome = self.scan(&kernel, &slice).await;
+            let started = Instant::now();
+            let outcome = Self::scan(&mut scanner, &slice, chunk).await;
             self.done
                 .send(Done {
                     seq: slice.seq,
                     part: slice.part,
+                    // `index` < W <= 255 (checked in `new`).
+                    worker: index as u8,
+                    took: started.elapsed(),
                     outcome,
                 })
                 .await;
         }
     }
 
-    async fn scan(&self, kernel: &Kernel, slice: &Slice) -> ScanOutcome {
+    async fn scan<S: Scanner>(scanner: &mut S, slice: &Slice, chunk: u64) -> ScanOutcome {
         let mut total: Option<ScanOutcome> = None;
         let mut rest = Some(slice.range);
         while let Some(range) = rest {
-            let (head, tail) = range.split_first(self.chunk);
+            let (head, tail) = range.split_first(chunk);
             let Some(head) = head else { break };
-            let outcome = kernel.scan(&slice.job, head, slice.zero_bits);
+            let outcome = scanner.scan(&slice.job, head, slice.zero_bits);
             total = Some(total.map_or(outcome, |t| t.then(outcome)));
             if outcome.found.is_some() {
                 break;
@@ -124,15 +169,18 @@ impl<const W: usize> ScanPool<W> {
         })
     }
 
-    /// Splits `step` into one slice per worker and hands them out. `seq`
-    /// tells this step's results from any other's.
+    /// Splits `step` into one slice per worker, sized by their rates, and
+    /// hands them out. `seq` tells this step's results from any other's.
     pub fn dispatch(&self, step: &Step, seq: u32, now: Instant) -> Batch<W> {
-        let per_worker = step.range.len().div_ceil(W as u64);
+        let shares = split::shares(step.range.len(), self.rates());
         let mut rest = Some(step.range);
         let mut parts = 0u8;
-        for inbox in &self.slices {
+        for (inbox, share) in self.slices.iter().zip(shares) {
+            if share == 0 {
+                continue;
+            }
             let Some(range) = rest else { break };
-            let (head, tail) = range.split_first(per_worker);
+            let (head, tail) = range.split_first(share);
             let Some(head) = head else { break };
             inbox.signal(Slice {
                 seq,
@@ -159,6 +207,7 @@ impl<const W: usize> ScanPool<W> {
     /// finished steps.
     pub fn try_done(&self, batch: &mut Batch<W>) -> Option<ScanOutcome> {
         while let Ok(done) = self.done.try_receive() {
+            self.measured(&done);
             batch.record(done);
         }
         batch.complete()
@@ -168,8 +217,19 @@ impl<const W: usize> ScanPool<W> {
     /// Returns the step's combined outcome once every slice is in.
     pub async fn next_done(&self, batch: &mut Batch<W>) -> Option<ScanOutcome> {
         let done = self.done.receive().await;
+        self.measured(&done);
         batch.record(done);
         batch.complete()
+    }
+
+    /// Updates the rate of the worker that finished `done`.
+    fn measured(&self, done: &Done) {
+        let Some(rate) = self.rates.get(usize::from(done.worker)) else {
+            return;
+        };
+        let old = rate.load(Ordering::Relaxed);
+        let new = split::smoothed(old, done.outcome.hashes, done.took.as_micros());
+        rate.store(new, Ordering::Relaxed);
     }
 }
 
@@ -205,5 +265,6 @@ impl<const W: usize> Batch<W> {
     }
 }
 
+mod split;
 #[cfg(test)]
 mod tests;

@@ -125,3 +125,37 @@ fn try_done_collects_finished_slices_without_waiting() {
     let _ = embassy_futures::poll_once(second.as_mut());
     assert_eq!(pool.try_done(&mut batch), Some(single(&s)));
 }
+
+#[test]
+fn uneven_rates_split_unevenly_and_recombine_exactly() {
+    for (first, last, zero_bits) in [
+        (GENESIS.nonce - 200, GENESIS.nonce + 20, 32),
+        (9_000, 9_400, 32),
+        (500, 900, 5),
+    ] {
+        let s = step(first, last, zero_bits);
+        let pool: ScanPool<2> = ScanPool::new(16);
+        // Worker 1 measured six times as fast as worker 0.
+        pool.rates[0].store(10_000, Ordering::Relaxed);
+        pool.rates[1].store(60_000, Ordering::Relaxed);
+        let k = Kernel::portable();
+        let mut batch = pool.dispatch(&s, 3, Instant::now());
+        let collect = async {
+            loop {
+                if let Some(o) = pool.next_done(&mut batch).await {
+                    return o;
+                }
+            }
+        };
+        let out = match block_on(embassy_futures::select::select3(
+            pool.work(0, k),
+            pool.work(1, k),
+            collect,
+        )) {
+            embassy_futures::select::Either3::Third(o) => o,
+            _ => unreachable!("workers never return"),
+        };
+        assert_eq!(out, single(&s), "{first}..={last}");
+        assert!(pool.rates().iter().all(|&r| r > 0));
+    }
+}
