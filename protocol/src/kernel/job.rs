@@ -10,6 +10,7 @@ use super::sha256::{
     IV, K, State, big_sigma0, big_sigma1, block_words, ch, compress, maj, round, small_sigma0,
     small_sigma1,
 };
+use super::{Best, ScanOutcome};
 use crate::header::HEADER_LEN;
 
 /// `W4`: the padding bit after the 80 header bytes.
@@ -139,6 +140,59 @@ pub(crate) fn zero_bits_at(job: &ScanJob, nonce: u32, h7: u32) -> u8 {
 pub(crate) fn limit_for(best: u8, zero_bits: u8) -> u32 {
     let bits = (u32::from(best) + 1).min(u32::from(zero_bits));
     u32::MAX.checked_shr(bits).unwrap_or(0)
+}
+
+/// The state a fast scan loop keeps between candidates: the best nonce so
+/// far and the early-test limit it implies. Candidates (nonces whose
+/// byte-swapped `H7` is at most [`Candidates::limit`]) are settled by the
+/// same rule as the portable backend's, nonce by nonce in order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Candidates {
+    best: Best,
+    limit: u32,
+    zero_bits: u8,
+}
+
+impl Candidates {
+    /// Before the first nonce of a range starting at `first`.
+    pub(crate) fn new(first: u32, zero_bits: u8) -> Candidates {
+        Candidates {
+            best: Best {
+                nonce: first,
+                zero_bits: 0,
+            },
+            limit: limit_for(0, zero_bits),
+            zero_bits,
+        }
+    }
+
+    /// The largest byte-swapped `H7` worth settling now.
+    #[inline(always)]
+    pub(crate) fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    /// Settles a candidate; returns whether it meets the difficulty.
+    pub(crate) fn settle(&mut self, job: &ScanJob, nonce: u32, h7: u32) -> bool {
+        let bits = zero_bits_at(job, nonce, h7);
+        if bits > self.best.zero_bits {
+            self.best = Best {
+                nonce,
+                zero_bits: bits,
+            };
+            self.limit = limit_for(bits, self.zero_bits);
+        }
+        bits >= self.zero_bits
+    }
+
+    /// The outcome after `hashes` nonces, with `found` if one met it.
+    pub(crate) fn outcome(self, found: Option<u32>, hashes: u64) -> ScanOutcome {
+        ScanOutcome {
+            found,
+            best: self.best,
+            hashes,
+        }
+    }
 }
 
 /// Leading zero bits of the displayed hash, from the digest words. The

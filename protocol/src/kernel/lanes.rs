@@ -12,10 +12,10 @@
 //! last step's nonces past the range (wrapping to 0 at the top) are hashed
 //! but masked out, so they never count.
 
-use super::job::{ScanJob, limit_for, zero_bits_at};
+use super::ScanOutcome;
+use super::job::{Candidates, ScanJob};
 use super::sha256d::final_word;
 use super::word::Word;
-use super::{Best, ScanOutcome};
 use crate::range::NonceRange;
 
 /// A backend's step over `LANES` consecutive nonces.
@@ -83,11 +83,7 @@ pub(crate) fn scan<L: Lanes>(
     zero_bits: u8,
 ) -> ScanOutcome {
     let width = u64::from(L::LANES);
-    let mut best = Best {
-        nonce: range.first(),
-        zero_bits: 0,
-    };
-    let mut limit = limit_for(best.zero_bits, zero_bits);
+    let mut candidates = Candidates::new(range.first(), zero_bits);
     let mut h7 = [0u32; 16];
     let mut base = range.first();
     // Nonces before `base`, all examined.
@@ -99,33 +95,17 @@ pub(crate) fn scan<L: Lanes>(
         } else {
             u32::MAX >> (32 - L::LANES)
         };
-        let mut hits = lanes.step(base, limit, &mut h7) & valid;
+        let mut hits = lanes.step(base, candidates.limit(), &mut h7) & valid;
         while hits != 0 {
             let lane = hits.trailing_zeros();
             hits &= hits - 1;
             let nonce = base.wrapping_add(lane);
-            let bits = zero_bits_at(job, nonce, h7[lane as usize]);
-            if bits > best.zero_bits {
-                best = Best {
-                    nonce,
-                    zero_bits: bits,
-                };
-                limit = limit_for(best.zero_bits, zero_bits);
-            }
-            if bits >= zero_bits {
-                return ScanOutcome {
-                    found: Some(nonce),
-                    best,
-                    hashes: done + u64::from(lane) + 1,
-                };
+            if candidates.settle(job, nonce, h7[lane as usize]) {
+                return candidates.outcome(Some(nonce), done + u64::from(lane) + 1);
             }
         }
         if left <= width {
-            return ScanOutcome {
-                found: None,
-                best,
-                hashes: range.len(),
-            };
+            return candidates.outcome(None, range.len());
         }
         done += width;
         base = base.wrapping_add(L::LANES);

@@ -132,8 +132,8 @@ pub fn round(s: &mut State, kw: u32) {
     *s = [t1.wrapping_add(t2), a, b, c, d.wrapping_add(t1), e, f, g];
 }
 
-/// The full compression function: `state` absorbs one 16-word block.
-pub fn compress(state: &mut State, block: &[u32; 16]) {
+/// The message schedule of one 16-word block: all 64 words.
+pub fn expand(block: &[u32; 16]) -> [u32; 64] {
     let mut w = [0u32; 64];
     w[..16].copy_from_slice(block);
     for i in 16..64 {
@@ -142,6 +142,12 @@ pub fn compress(state: &mut State, block: &[u32; 16]) {
             .wrapping_add(small_sigma0(w[i - 15]))
             .wrapping_add(w[i - 16]);
     }
+    w
+}
+
+/// The full compression function: `state` absorbs one 16-word block.
+pub fn compress(state: &mut State, block: &[u32; 16]) {
+    let w = expand(block);
     let mut s = *state;
     for i in 0..64 {
         round(&mut s, K[i].wrapping_add(w[i]));

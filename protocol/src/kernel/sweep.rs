@@ -10,8 +10,8 @@
 //! rare (a few per range, about log2 of its length), so the sweep stays in
 //! the backend's own loop almost all the time.
 
-use super::job::{ScanJob, limit_for, zero_bits_at};
-use super::{Best, ScanOutcome};
+use super::ScanOutcome;
+use super::job::{Candidates, ScanJob};
 use crate::range::NonceRange;
 
 /// A backend's loop over consecutive nonces.
@@ -34,47 +34,24 @@ pub(crate) fn scan<S: Sweep>(
     range: NonceRange,
     zero_bits: u8,
 ) -> ScanOutcome {
-    let mut best = Best {
-        nonce: range.first(),
-        zero_bits: 0,
-    };
-    let mut limit = limit_for(best.zero_bits, zero_bits);
+    let mut candidates = Candidates::new(range.first(), zero_bits);
     let mut next = range.first();
     // Nonces examined so far.
     let mut done = 0u64;
     while done < range.len() {
         // At most MAX_SWEEP, so it fits.
         let count = (range.len() - done).min(MAX_SWEEP) as u32;
-        let (hashed, h7) = sweeper.sweep(next, count, limit);
+        let (hashed, h7) = sweeper.sweep(next, count, candidates.limit());
         // A sweep that claimed none would never end the scan.
         let hashed = hashed.clamp(1, count);
         done += u64::from(hashed);
         let nonce = next.wrapping_add(hashed - 1);
         next = nonce.wrapping_add(1);
-        if h7.swap_bytes() > limit {
-            continue;
-        }
-        let bits = zero_bits_at(job, nonce, h7);
-        if bits > best.zero_bits {
-            best = Best {
-                nonce,
-                zero_bits: bits,
-            };
-            limit = limit_for(best.zero_bits, zero_bits);
-        }
-        if bits >= zero_bits {
-            return ScanOutcome {
-                found: Some(nonce),
-                best,
-                hashes: done,
-            };
+        if h7.swap_bytes() <= candidates.limit() && candidates.settle(job, nonce, h7) {
+            return candidates.outcome(Some(nonce), done);
         }
     }
-    ScanOutcome {
-        found: None,
-        best,
-        hashes: range.len(),
-    }
+    candidates.outcome(None, range.len())
 }
 
 /// The portable double hash as a sweep: the reference the tests hold the

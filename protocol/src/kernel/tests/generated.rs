@@ -46,19 +46,6 @@ fn evaluate(terms: &Terms, w: &[u32; 64], job: &[u32], nonce_word: u32) -> u32 {
     })
 }
 
-/// The plain schedule of a block.
-fn expand(block: &[u32; 16]) -> [u32; 64] {
-    let mut w = [0u32; 64];
-    w[..16].copy_from_slice(block);
-    for i in 16..64 {
-        w[i] = small_sigma1(w[i - 2])
-            .wrapping_add(w[i - 7])
-            .wrapping_add(small_sigma0(w[i - 15]))
-            .wrapping_add(w[i - 16]);
-    }
-    w
-}
-
 #[test]
 fn the_generators_schedule_terms_are_sha256s_schedule() {
     let mut x = 0x853c_49e6_748f_ea9bu64;
@@ -83,7 +70,7 @@ fn the_generators_schedule_terms_are_sha256s_schedule() {
         block[3] = nonce_word;
         block[4] = schedule::PAD_W4;
         block[15] = schedule::LEN_W15;
-        let plain = expand(&block);
+        let plain = sha256::expand(&block);
         for i in 18..64 {
             let got = evaluate(&schedule::first(i), &plain, &words, nonce_word);
             assert_eq!(got, plain[i], "first hash, W{i}");
@@ -99,7 +86,7 @@ fn the_generators_schedule_terms_are_sha256s_schedule() {
         }
         digest[8] = schedule::DIGEST_PAD;
         digest[15] = schedule::DIGEST_LEN;
-        let plain = expand(&digest);
+        let plain = sha256::expand(&digest);
         for i in 16..64 {
             let got = evaluate(&schedule::second(i), &plain, &words, 0);
             assert_eq!(got, plain[i], "second hash, W{i}");
