@@ -80,33 +80,18 @@ struct Counters {
     received: u32,
     sent: u32,
     /// Datagrams refused by the opener, by [`FrameError`] kind (index in
-    /// [`REJECT_KINDS`]).
-    rejected: [u32; REJECT_KINDS.len()],
+    /// [`FrameError::KINDS`]).
+    rejected: [u32; FrameError::KINDS.len()],
     /// Sends that failed or timed out (no route while the link is down...).
     send_failed: u32,
     /// Messages that could not be addressed or sealed.
     unsendable: u32,
 }
 
-const REJECT_KINDS: [&str; 10] = [
-    "too_short",
-    "too_long",
-    "version",
-    "sender",
-    "bad_tag",
-    "reflected",
-    "body",
-    "replay_duplicate",
-    "replay_too_old",
-    "replay_retired_boot",
-];
-
 impl Counters {
     fn reject(&mut self, e: &FrameError) {
-        let kind = e.kind();
-        if let Some(i) = REJECT_KINDS.iter().position(|k| *k == kind) {
-            self.rejected[i] = self.rejected[i].saturating_add(1);
-        }
+        let i = e.index();
+        self.rejected[i] = self.rejected[i].saturating_add(1);
     }
 
     fn rejected_total(&self) -> u32 {
@@ -356,7 +341,7 @@ impl<const W: usize> Node<'_, W> {
             c.rejected_total(),
             c.send_failed
         );
-        for (kind, n) in REJECT_KINDS.iter().zip(c.rejected.iter()) {
+        for (kind, n) in FrameError::KINDS.iter().zip(c.rejected.iter()) {
             if *n > 0 {
                 info!("  refused {}: {}", kind, n);
             }

@@ -65,20 +65,40 @@ pub enum FrameError {
 }
 
 impl FrameError {
+    /// Every cause's name, in [`FrameError::index`] order: a driver can
+    /// count refusals in a plain array and name them from this.
+    pub const KINDS: [&'static str; 10] = [
+        "too_short",
+        "too_long",
+        "version",
+        "sender",
+        "bad_tag",
+        "reflected",
+        "body",
+        "replay_duplicate",
+        "replay_too_old",
+        "replay_retired_boot",
+    ];
+
+    /// This cause's position in [`FrameError::KINDS`].
+    pub fn index(&self) -> usize {
+        match self {
+            FrameError::TooShort => 0,
+            FrameError::TooLong => 1,
+            FrameError::Version(_) => 2,
+            FrameError::Sender => 3,
+            FrameError::BadTag => 4,
+            FrameError::Reflected => 5,
+            FrameError::Body(_) => 6,
+            FrameError::Replay(ReplayError::Duplicate) => 7,
+            FrameError::Replay(ReplayError::TooOld) => 8,
+            FrameError::Replay(ReplayError::RetiredBoot) => 9,
+        }
+    }
+
     /// A short stable name for counters.
     pub fn kind(&self) -> &'static str {
-        match self {
-            FrameError::TooShort => "too_short",
-            FrameError::TooLong => "too_long",
-            FrameError::Version(_) => "version",
-            FrameError::Sender => "sender",
-            FrameError::BadTag => "bad_tag",
-            FrameError::Reflected => "reflected",
-            FrameError::Body(_) => "body",
-            FrameError::Replay(ReplayError::Duplicate) => "replay_duplicate",
-            FrameError::Replay(ReplayError::TooOld) => "replay_too_old",
-            FrameError::Replay(ReplayError::RetiredBoot) => "replay_retired_boot",
-        }
+        Self::KINDS[self.index()]
     }
 }
 

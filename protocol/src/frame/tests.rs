@@ -147,3 +147,24 @@ proptest! {
         prop_assert!(opener.open(&frame).is_ok());
     }
 }
+
+#[test]
+fn every_cause_has_its_own_name_and_counter_slot() {
+    let all = [
+        FrameError::TooShort,
+        FrameError::TooLong,
+        FrameError::Version(9),
+        FrameError::Sender,
+        FrameError::BadTag,
+        FrameError::Reflected,
+        FrameError::Body(BodyError::Malformed),
+        FrameError::Replay(ReplayError::Duplicate),
+        FrameError::Replay(ReplayError::TooOld),
+        FrameError::Replay(ReplayError::RetiredBoot),
+    ];
+    assert_eq!(all.len(), FrameError::KINDS.len());
+    for (i, e) in all.iter().enumerate() {
+        assert_eq!(e.index(), i);
+        assert_eq!(e.kind(), FrameError::KINDS[i]);
+    }
+}
