@@ -87,7 +87,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
     let dir = data_dir(args)?;
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
-    let (kernel, _) = super::kernel_and_rate(args.backend.as_deref())?;
+    let kernel = select::choose_kernel(args.backend.as_deref())
+        .map_err(|e| UsageError(e.to_string()))?
+        .kernel;
     println!("measuring the {} kernel on one thread...", kernel.backend());
     let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
