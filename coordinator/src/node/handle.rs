@@ -27,6 +27,7 @@ impl Node {
     /// Runs the timers: heartbeats, leadership, lease expiry, chain calls.
     pub fn handle_timeout(&mut self, now: Now) {
         self.refresh_role(now);
+        self.probe_peers(now.mono);
         if now.mono >= self.next_heartbeat {
             self.next_heartbeat = now.mono + self.cfg.heartbeat;
             self.heartbeat_all(now.mono);

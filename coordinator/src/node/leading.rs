@@ -42,6 +42,7 @@ impl Node {
             _ => {}
         }
         self.membership_change = self.members.next_change(now.mono);
+        self.next_probe = self.members.next_probe();
     }
 
     /// Leads in `epoch`: any job of an older epoch is void; fetch a template
@@ -76,6 +77,20 @@ impl Node {
                 self.send(addr, hb);
             }
         }
+    }
+
+    /// Probes the peers that have been silent long enough to be suspected
+    /// (their answer, like any message, counts as hearing them).
+    pub(super) fn probe_peers(&mut self, now: Instant) {
+        let hb = Message::HeartbeatRequest(HeartbeatRequest {
+            view: self.view(now),
+            job: self.current_job().map(|j| j.job_ref),
+        });
+        for addr in self.members.due_probes(now) {
+            self.stats.peer_probes += 1;
+            self.send(addr, hb);
+        }
+        self.next_probe = self.members.next_probe();
     }
 
     /// Issues whatever chain call the leader's work needs now.

@@ -42,6 +42,8 @@ pub struct NodeStats {
     pub unexpected: u64,
     /// Failed chain calls.
     pub chain_failures: u64,
+    /// Probes sent to peers suspected of being down.
+    pub peer_probes: u64,
     /// Breaches of the accounting invariants (always zero, or a bug).
     pub invariant_violations: u64,
     /// The last breach, described.

@@ -78,9 +78,8 @@ pub(super) struct Net {
     pub chain: FakeChain,
     /// Drop every message to or from these addresses.
     pub cut: Vec<SocketAddr>,
-    /// Every node event: (time, node id, event).
+    /// Every node event: (node id, event).
     pub events: Vec<(u16, NodeEvent)>,
-    pub event_times: Vec<u64>,
     /// Every lease handed out: (to, range).
     pub leases: Vec<(SocketAddr, NonceRange)>,
     /// Faults between coordinators.
@@ -172,7 +171,6 @@ impl Net {
             chain: FakeChain::new(zero_bits),
             cut: Vec::new(),
             events: Vec::new(),
-            event_times: Vec::new(),
             leases: Vec::new(),
             peer_faults: Faults::default(),
             miner_faults: Faults::default(),
@@ -323,7 +321,6 @@ impl Net {
                 }
                 while let Some(e) = node.poll_event() {
                     self.events.push((node.config().id.0, e));
-                    self.event_times.push(self.ms);
                 }
             }
             for (a, miner) in &mut self.miners {
