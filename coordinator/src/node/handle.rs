@@ -94,6 +94,7 @@ impl Node {
                     if let Some(e) = self.miners.get_mut(id) {
                         e.wanted = req.slots.min(protocol::miner::MAX_ASSIGNMENTS as u8);
                     }
+                    self.resend_leases(now.mono, id, req.slots);
                     self.serve(now.mono, id);
                 }
                 if let (Some(MinerState::Mining(j)), Some(closed)) = (r.miner, self.last_closed) {

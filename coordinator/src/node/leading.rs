@@ -397,14 +397,7 @@ impl Node {
                 break;
             };
             wanted -= 1;
-            issued.push(Message::Process(Process {
-                epoch: job.job_ref.epoch,
-                job: job.job_ref.job,
-                recipe: Recipe::SHA256D,
-                header: protocol::wire::HeaderBytes(job.header),
-                zero_bits: job.zero_bits,
-                range,
-            }));
+            issued.push(process(job, range));
         }
         if let Some(e) = self.miners.get_mut(miner) {
             e.wanted = wanted;
@@ -414,6 +407,38 @@ impl Node {
             self.send(addr, m);
         }
         self.check_invariants();
+    }
+
+    /// Re-sends the `Process` of each lease `miner` holds in the current
+    /// job when its request shows it holds fewer assignments than that (it
+    /// asks for `slots`): a `Process` or its answer was lost. The miner
+    /// ignores one it holds and answers again one it has answered, so the
+    /// lease is settled in a round trip instead of waiting for its expiry.
+    /// Leases issued less than [`NodeConfig::resend_after`] ago are left
+    /// alone: their `Process` may be crossing the request.
+    ///
+    /// [`NodeConfig::resend_after`]: super::NodeConfig::resend_after
+    pub(super) fn resend_leases(&mut self, now: Instant, miner: MinerId, slots: u8) {
+        let Some(addr) = self.miners.get(miner).map(|e| e.addr) else {
+            return;
+        };
+        let Work::Mining { job, .. } = &self.work else {
+            return;
+        };
+        let holding = MAX_ASSIGNMENTS.saturating_sub(usize::from(slots));
+        if job.leases_of(miner) <= holding {
+            return;
+        }
+        let settled = now - self.cfg.resend_after();
+        let again: Vec<Message> = job
+            .leases()
+            .filter(|l| l.miner == miner && l.issued <= settled)
+            .map(|l| process(job, l.range))
+            .collect();
+        self.stats.leases_resent += again.len() as u64;
+        for m in again {
+            self.send(addr, m);
+        }
     }
 
     /// Timers of the leader's work: lease expiry, re-serving, chain calls.
@@ -436,6 +461,18 @@ impl Node {
         }
         self.drive(now);
     }
+}
+
+/// The `Process` that leases `range` of `job`.
+fn process(job: &Job, range: protocol::NonceRange) -> Message {
+    Message::Process(Process {
+        epoch: job.job_ref.epoch,
+        job: job.job_ref.job,
+        recipe: Recipe::SHA256D,
+        header: protocol::wire::HeaderBytes(job.header),
+        zero_bits: job.zero_bits,
+        range,
+    })
 }
 
 /// Lease length for a miner reporting `rate` hashes per second.

@@ -119,6 +119,14 @@ impl NodeConfig {
         self.probe_window() / PEER_PROBES
     }
 
+    /// How old a lease must be before its `Process` is sent again to a
+    /// miner whose request shows it does not hold it: an eighth of an
+    /// interval, longer than a round trip (a younger one may be crossing
+    /// the request) and shorter than a miner's re-request.
+    pub fn resend_after(&self) -> Duration {
+        self.heartbeat / 8
+    }
+
     /// How long a miner may be silent before it is forgotten.
     pub fn miner_timeout(&self) -> Duration {
         self.heartbeat * (self.down_after.max(1) + 2)

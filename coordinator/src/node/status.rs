@@ -18,6 +18,9 @@ pub struct NodeStats {
     pub jobs: u64,
     /// Leases issued.
     pub leases: u64,
+    /// `Process` messages sent again to a miner whose request showed it
+    /// did not hold them.
+    pub leases_resent: u64,
     /// Leases that expired unanswered.
     pub leases_expired: u64,
     /// Ranges answered and verified.

@@ -136,6 +136,30 @@ fn useful_work_under_20_percent_loss_drops_about_as_much_as_the_loss() {
 }
 
 #[test]
+fn under_20_percent_loss_miners_keep_their_live_leader() {
+    const MINUTES: u64 = 10;
+    // No solutions: only heartbeats, requests and answers keep the link.
+    let mut net = Net::new(2, 4, 60).miners_at(50_000).with_faults(
+        SEED,
+        Faults::loss(0.2),
+        Faults::loss(0.2),
+    );
+    net.run(MINUTES * 60_000);
+    let intervals = MINUTES * 60_000 / HB;
+    println!(
+        "miners taking a live leader for dead at 20% loss, 4 miners, {MINUTES} simulated minutes \
+         ({intervals} intervals): {} times; miner time: {}",
+        net.leader_losses,
+        net.idle.summary()
+    );
+    let s = net.node(1).status(net.now().mono).stats;
+    println!(
+        "  leader: {} leases, {} sent again, {} expired, {} stale answers",
+        s.leases, s.leases_resent, s.leases_expired, s.stale_answers
+    );
+}
+
+#[test]
 fn duplication_and_reordering_change_no_outcome() {
     let faults = Faults {
         drop: 0.1,

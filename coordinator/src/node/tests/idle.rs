@@ -15,6 +15,11 @@ use super::net::{Datagram, Net};
 pub(super) enum Cause {
     /// Hashing the acting leader's current job.
     Useful,
+    /// Hashing the current job after a miner has solved it: the solution
+    /// has not reached the leader yet.
+    Unreported,
+    /// Hashing again a range the miner has already answered.
+    Rescan,
     /// Hashing a job that is over (its interrupt, or news of the newer job,
     /// has not reached the miner).
     StaleJob,
@@ -44,11 +49,12 @@ pub(super) struct IdleLog {
 }
 
 impl IdleLog {
-    pub fn busy(useful: bool) -> Cause {
-        if useful {
-            Cause::Useful
-        } else {
-            Cause::StaleJob
+    pub fn busy(current: bool, solved: bool, answered: bool) -> Cause {
+        match (current, solved, answered) {
+            (false, _, _) => Cause::StaleJob,
+            (true, true, _) => Cause::Unreported,
+            (true, false, true) => Cause::Rescan,
+            (true, false, false) => Cause::Useful,
         }
     }
 
@@ -89,6 +95,8 @@ pub(super) struct Fates {
     lost_process: HashSet<(SocketAddr, JobRef, NonceRange)>,
     lost_answer: HashSet<(JobRef, NonceRange)>,
     request_lost: HashMap<SocketAddr, bool>,
+    /// Ranges each miner has answered.
+    answered: HashMap<SocketAddr, Vec<(JobRef, NonceRange)>>,
 }
 
 impl Fates {
@@ -102,11 +110,14 @@ impl Fates {
         }
         match d.message {
             Message::Process(p) => mark(&mut self.lost_process, (d.to, p.job_ref(), p.range), lost),
-            Message::ProcessAnswerNo(a) => mark(
-                &mut self.lost_answer,
-                (answer_job(a.epoch, a.job), a.range),
-                lost,
-            ),
+            Message::ProcessAnswerNo(a) => {
+                let job = answer_job(a.epoch, a.job);
+                mark(&mut self.lost_answer, (job, a.range), lost);
+                let answered = self.answered.entry(d.from).or_default();
+                if !answered.contains(&(job, a.range)) {
+                    answered.push((job, a.range));
+                }
+            }
             Message::ProcessAnswerYes(a) => mark(
                 &mut self.lost_answer,
                 (answer_job(a.epoch, a.job), a.range),
@@ -117,6 +128,14 @@ impl Fates {
             }
             _ => {}
         }
+    }
+
+    /// Whether the miner at `addr` has answered the range `step` is part of.
+    pub fn answered(&self, addr: SocketAddr, job: JobRef, step: NonceRange) -> bool {
+        self.answered.get(&addr).is_some_and(|v| {
+            v.iter()
+                .any(|(j, r)| *j == job && r.first() <= step.first() && step.last() <= r.last())
+        })
     }
 
     /// Why miner `i`, which has nothing to scan, is idle.

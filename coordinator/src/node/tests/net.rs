@@ -9,14 +9,14 @@
 //! timer or a datagram's delivery. Nothing happens in between, so the jump
 //! changes no outcome, and idle clusters can be run for simulated hours.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use protocol::kernel::Kernel;
-use protocol::miner::{Dest, Miner, MinerConfig};
+use protocol::miner::{Dest, Event as MinerEvent, Miner, MinerConfig};
 use protocol::wire::{Message, MinerState, WireAddr};
-use protocol::{CoordinatorId, Instant, MinerId, NodeId, NonceRange};
+use protocol::{CoordinatorId, Instant, JobRef, MinerId, NodeId, NonceRange};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -92,6 +92,10 @@ pub(super) struct Net {
     pub idle: IdleLog,
     fates: Fates,
     kernel: Kernel,
+    /// Jobs a miner has solved.
+    solved: HashSet<JobRef>,
+    /// Times a miner took its leader for dead.
+    pub leader_losses: u64,
     /// Each miner's true speed, nonces per second.
     speeds: Vec<u32>,
 }
@@ -179,6 +183,8 @@ impl Net {
             idle: IdleLog::default(),
             fates: Fates::default(),
             kernel: Kernel::detect(),
+            solved: HashSet::new(),
+            leader_losses: 0,
             speeds: vec![MINER_SPEED; miners as usize],
         }
     }
@@ -284,7 +290,11 @@ impl Net {
                     let speed = u64::from(self.speeds[i].max(1));
                     let took = Duration::from_micros(out.hashes * 1_000_000 / speed);
                     m.handle_step(now.mono, step.id, out, took);
-                    IdleLog::busy(Some(step.id.job()) == current)
+                    let solved = current.is_some_and(|j| self.solved.contains(&j));
+                    let again = self
+                        .fates
+                        .answered(self.miners[i].0, step.id.job(), step.range);
+                    IdleLog::busy(Some(step.id.job()) == current, solved, again)
                 }
                 None => self.fates.classify(self, i),
             };
@@ -334,7 +344,15 @@ impl Net {
                         });
                     }
                 }
-                while miner.poll_event().is_some() {}
+                while let Some(e) = miner.poll_event() {
+                    match e {
+                        MinerEvent::Found { job, .. } => {
+                            self.solved.insert(job);
+                        }
+                        MinerEvent::LeaderChanged { leader: None, .. } => self.leader_losses += 1,
+                        _ => {}
+                    }
+                }
             }
             for d in out {
                 self.post(d);
