@@ -80,7 +80,7 @@ impl Node {
             Message::HeartbeatReply(r) => {
                 entry.hashrate = r.hashrate;
                 if let Some(state) = r.miner {
-                    entry.state = state;
+                    entry.report(state);
                 }
                 self.members.saw_epoch(r.view.epoch);
                 self.refresh_role(now);

@@ -324,12 +324,12 @@ impl Node {
     /// every miner to stop and fetches a new template.
     pub(super) fn close_job(&mut self, now: Now, job: JobRef) {
         self.last_closed = Some(job);
-        self.interrupt_all(job);
+        self.interrupt_all(now.mono, job);
         self.need_template(now.mono);
         self.drive(now);
     }
 
-    pub(super) fn interrupt_all(&mut self, job: JobRef) {
+    pub(super) fn interrupt_all(&mut self, now: Instant, job: JobRef) {
         let msg = Message::ProcessInterrupt(ProcessInterrupt {
             epoch: job.epoch,
             job: job.job,
@@ -338,6 +338,21 @@ impl Node {
         for addr in miners {
             self.stats.interrupts += 1;
             self.send(addr, msg);
+        }
+        self.miners.interrupted(job, now + self.cfg.resend_after());
+    }
+
+    /// Sends again the interrupts miners have not acknowledged.
+    fn resend_interrupts(&mut self, now: Instant) {
+        for (addr, job) in self.miners.due_interrupts(now, self.cfg.resend_after()) {
+            self.stats.interrupts_resent += 1;
+            self.send(
+                addr,
+                Message::ProcessInterrupt(ProcessInterrupt {
+                    epoch: job.epoch,
+                    job: job.job,
+                }),
+            );
         }
     }
 
@@ -372,7 +387,7 @@ impl Node {
             next_try: now.mono,
             in_flight: None,
         };
-        self.interrupt_all(job_ref);
+        self.interrupt_all(now.mono, job_ref);
         self.drive(now);
     }
 
@@ -443,6 +458,7 @@ impl Node {
 
     /// Timers of the leader's work: lease expiry, re-serving, chain calls.
     pub(super) fn leader_timers(&mut self, now: Now) {
+        self.resend_interrupts(now.mono);
         if let Work::Mining { job, .. } = &mut self.work {
             let expired = job.expire(now.mono);
             self.stats.leases_expired += expired.len() as u64;

@@ -122,7 +122,8 @@ impl NodeConfig {
     /// How old a lease must be before its `Process` is sent again to a
     /// miner whose request shows it does not hold it: an eighth of an
     /// interval, longer than a round trip (a younger one may be crossing
-    /// the request) and shorter than a miner's re-request.
+    /// the request) and shorter than a miner's re-request. Also the pace at
+    /// which an interrupt a miner has not acknowledged is sent again.
     pub fn resend_after(&self) -> Duration {
         self.heartbeat / 8
     }
@@ -355,6 +356,11 @@ impl Node {
         }
         if let Some(p) = self.next_probe {
             at(p);
+        }
+        if self.leading.is_some()
+            && let Some(i) = self.miners.next_interrupt()
+        {
+            at(i);
         }
         match &self.work {
             Work::Idle => {}

@@ -35,6 +35,8 @@ pub struct NodeStats {
     pub blocks_rejected: u64,
     /// Interrupts sent.
     pub interrupts: u64,
+    /// Interrupts sent again, unacknowledged.
+    pub interrupts_resent: u64,
     /// Answers for jobs or leases no longer current.
     pub stale_answers: u64,
     /// Answers whose checks failed.
