@@ -330,10 +330,7 @@ impl Node {
     }
 
     pub(super) fn interrupt_all(&mut self, now: Instant, job: JobRef) {
-        let msg = Message::ProcessInterrupt(ProcessInterrupt {
-            epoch: job.epoch,
-            job: job.job,
-        });
+        let msg = Message::ProcessInterrupt(ProcessInterrupt { job });
         let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
         for addr in miners {
             self.stats.interrupts += 1;
@@ -346,13 +343,7 @@ impl Node {
     fn resend_interrupts(&mut self, now: Instant) {
         for (addr, job) in self.miners.due_interrupts(now, self.cfg.resend_after()) {
             self.stats.interrupts_resent += 1;
-            self.send(
-                addr,
-                Message::ProcessInterrupt(ProcessInterrupt {
-                    epoch: job.epoch,
-                    job: job.job,
-                }),
-            );
+            self.send(addr, Message::ProcessInterrupt(ProcessInterrupt { job }));
         }
     }
 
@@ -482,8 +473,7 @@ impl Node {
 /// The `Process` that leases `range` of `job`.
 fn process(job: &Job, range: protocol::NonceRange) -> Message {
     Message::Process(Process {
-        epoch: job.job_ref.epoch,
-        job: job.job_ref.job,
+        job: job.job_ref,
         recipe: Recipe::SHA256D,
         header: protocol::wire::HeaderBytes(job.header),
         zero_bits: job.zero_bits,

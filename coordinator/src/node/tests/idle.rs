@@ -109,20 +109,16 @@ impl Fates {
             }
         }
         match d.message {
-            Message::Process(p) => mark(&mut self.lost_process, (d.to, p.job_ref(), p.range), lost),
+            Message::Process(p) => mark(&mut self.lost_process, (d.to, p.job, p.range), lost),
             Message::ProcessAnswerNo(a) => {
-                let job = answer_job(a.epoch, a.job);
+                let job = a.job;
                 mark(&mut self.lost_answer, (job, a.range), lost);
                 let answered = self.answered.entry(d.from).or_default();
                 if !answered.contains(&(job, a.range)) {
                     answered.push((job, a.range));
                 }
             }
-            Message::ProcessAnswerYes(a) => mark(
-                &mut self.lost_answer,
-                (answer_job(a.epoch, a.job), a.range),
-                lost,
-            ),
+            Message::ProcessAnswerYes(a) => mark(&mut self.lost_answer, (a.job, a.range), lost),
             Message::HeartbeatReply(r) if r.request.is_some() => {
                 self.request_lost.insert(d.from, lost);
             }
@@ -174,8 +170,4 @@ impl Fates {
             Cause::InFlight
         }
     }
-}
-
-fn answer_job(epoch: protocol::Epoch, job: protocol::JobId) -> JobRef {
-    JobRef { epoch, job }
 }

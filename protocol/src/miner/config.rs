@@ -1,0 +1,41 @@
+//! A miner's identity and timing.
+
+use core::time::Duration;
+
+use crate::ids::MinerId;
+
+/// Timing and identity of a miner.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MinerConfig {
+    /// The miner's id.
+    pub id: MinerId,
+    /// Heartbeat interval: status to the leader, discovery while leaderless.
+    pub heartbeat: Duration,
+    /// A leader silent this long is taken for dead.
+    pub leader_timeout: Duration,
+    /// Retry interval for unanswered work requests and solutions.
+    pub retry: Duration,
+    /// Target duration of one scan step: how quickly an interrupt is obeyed.
+    pub step: Duration,
+    /// Hash rate assumed before the first measurement, hashes per second.
+    pub initial_hashrate: u32,
+    /// Whether to broadcast `Discover` on the LAN while leaderless.
+    pub broadcast_discovery: bool,
+}
+
+impl MinerConfig {
+    /// Defaults for a miner with `id`: 5 s heartbeats, leader dead after 3
+    /// missed intervals, 20 ms steps.
+    pub fn new(id: MinerId) -> MinerConfig {
+        MinerConfig {
+            id,
+            heartbeat: Duration::from_secs(5),
+            leader_timeout: Duration::from_secs(15),
+            retry: Duration::from_secs(1),
+            step: Duration::from_millis(20),
+            initial_hashrate: 100_000,
+            broadcast_discovery: false,
+        }
+    }
+}
