@@ -18,8 +18,18 @@ fn finish(mut child: Child, limit: Duration, what: &str) -> Output {
         if let Some(status) = child.try_wait().unwrap() {
             let mut stdout = Vec::new();
             let mut stderr = Vec::new();
-            child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
-            child.stderr.take().unwrap().read_to_end(&mut stderr).unwrap();
+            child
+                .stdout
+                .take()
+                .unwrap()
+                .read_to_end(&mut stdout)
+                .unwrap();
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_end(&mut stderr)
+                .unwrap();
             return Output {
                 status,
                 stdout,
@@ -85,7 +95,10 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
             vec!["sim", "--threads", "100000000", "--insecure"],
             "--threads",
         ),
-        (vec!["sim", "--threads", "0", "--insecure"], "from 1 to 1024"),
+        (
+            vec!["sim", "--threads", "0", "--insecure"],
+            "from 1 to 1024",
+        ),
         (vec!["sim", "--miners", "5000", "--insecure"], "--miners"),
         (
             vec!["sim", "--miners", "64", "--threads", "128", "--insecure"],
@@ -126,13 +139,29 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
         (vec!["demo", "--blocks", "0"], "--blocks"),
         (vec!["demo", "--zero-bits", "0"], "--zero-bits"),
         (
-            vec!["scan", "--header", HEADER, "--zero-bits", "8", "--threads", "100000000"],
+            vec![
+                "scan",
+                "--header",
+                HEADER,
+                "--zero-bits",
+                "8",
+                "--threads",
+                "100000000",
+            ],
             "--threads",
         ),
         (vec!["bench", "--seconds", "1e9"], "--seconds"),
         (vec!["bench", "--ghz", "0"], "--ghz"),
         (
-            vec!["chain", "--listen", "127.0.0.1:0", "--db", "x.db", "--zero-bits", "0"],
+            vec![
+                "chain",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "x.db",
+                "--zero-bits",
+                "0",
+            ],
             "--zero-bits",
         ),
     ];
@@ -145,7 +174,11 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
     }
     // One range, one message: too small and too large read the same.
     let message = |id: &'static str| {
-        let line = stderr(&coordinator(&run(&["--id", id]), None, Duration::from_secs(60)));
+        let line = stderr(&coordinator(
+            &run(&["--id", id]),
+            None,
+            Duration::from_secs(60),
+        ));
         line.lines().next().unwrap().replace(id, "ID")
     };
     assert_eq!(message("0"), message("70000"));

@@ -15,8 +15,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
 use super::{
-    CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, load_key_random,
-    runtime, shutdown_signal,
+    CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, load_key_random, runtime,
+    shutdown_signal,
 };
 use crate::chain_http::HttpChain;
 use crate::driver::local::{LocalCluster, start_local};

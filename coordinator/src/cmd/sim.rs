@@ -9,8 +9,8 @@ use clap::Args;
 use protocol::MinerId;
 
 use super::{
-    CommandError, Failure, NodeArgs, UsageError, check_fleet, flags, init_logging,
-    kernel_and_rate, load_key, open_registry, parse_chaos, runtime, shutdown_signal,
+    CommandError, Failure, NodeArgs, UsageError, check_fleet, flags, init_logging, kernel_and_rate,
+    load_key, open_registry, parse_chaos, runtime, shutdown_signal,
 };
 use crate::sim::{self, Fleet};
 

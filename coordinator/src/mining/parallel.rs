@@ -168,8 +168,7 @@ mod tests {
                 let single = Kernel::portable().scan(&job, range, d);
                 for threads in [1, 2, 3] {
                     // Chunks of 1 000 do not align with any lane width.
-                    let par =
-                        scan_parallel(kernel, &job, range, d, threads, 1_000, None).unwrap();
+                    let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None).unwrap();
                     assert_eq!(
                         par.outcome, single,
                         "{kernel:?} {range} d={d} threads={threads}"
