@@ -254,7 +254,6 @@ async fn a_lying_miner_is_caught_and_banned() {
     liar.send(leader_addr, &request()).await;
     let p = liar.expect(LONG, lease).await;
     let yes = ProcessAnswerYes {
-        epoch: p.epoch,
         job: p.job,
         range: p.range,
         nonce: p.range.first(),
@@ -278,7 +277,6 @@ async fn a_lying_miner_is_caught_and_banned() {
         zero_bits: header.hash().zero_bits() as u8,
     };
     let no = |best| ProcessAnswerNo {
-        epoch: p.epoch,
         job: p.job,
         range: p.range,
         best,

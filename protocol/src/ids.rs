@@ -46,9 +46,10 @@ pub struct Epoch(pub u32);
 pub struct JobId(pub u32);
 
 /// A job named across epochs. Ordered by epoch first, so that any job of a
-/// newer leader supersedes every job of an older one.
+/// newer leader supersedes every job of an older one. The work messages
+/// carry it as one field; postcard writes it as the epoch's varint, then the
+/// job's. Shown as `e3/j300` (`Display`, and `defmt::Format` alike).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobRef {
     /// The leadership epoch the job was issued in.
     pub epoch: Epoch,
@@ -132,6 +133,13 @@ impl fmt::Display for JobId {
 impl fmt::Display for JobRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.epoch, self.job)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for JobRef {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "e{=u32}/j{=u32}", self.epoch.0, self.job.0)
     }
 }
 

@@ -315,10 +315,7 @@ impl Node {
     }
 
     pub(super) fn interrupt_all(&mut self, job: JobRef) {
-        let msg = Message::ProcessInterrupt(ProcessInterrupt {
-            epoch: job.epoch,
-            job: job.job,
-        });
+        let msg = Message::ProcessInterrupt(ProcessInterrupt { job });
         let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
         for addr in miners {
             self.stats.interrupts += 1;
@@ -383,8 +380,7 @@ impl Node {
             };
             wanted -= 1;
             issued.push(Message::Process(Process {
-                epoch: job.job_ref.epoch,
-                job: job.job_ref.job,
+                job: job.job_ref,
                 recipe: Recipe::SHA256D,
                 header: protocol::wire::HeaderBytes(job.header),
                 zero_bits: job.zero_bits,

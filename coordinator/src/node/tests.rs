@@ -398,8 +398,7 @@ fn lying_miners_are_caught_and_banned() {
     let range = lease_of(node, liar);
     // A solution that is not one.
     let yes = Message::ProcessAnswerYes(ProcessAnswerYes {
-        epoch: job.job_ref.epoch,
-        job: job.job_ref.job,
+        job: job.job_ref,
         range,
         nonce: range.first(),
     });
@@ -413,8 +412,7 @@ fn lying_miners_are_caught_and_banned() {
     };
     let no = |best| {
         Message::ProcessAnswerNo(ProcessAnswerNo {
-            epoch: job.job_ref.epoch,
-            job: job.job_ref.job,
+            job: job.job_ref,
             range,
             best,
         })

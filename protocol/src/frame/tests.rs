@@ -3,7 +3,7 @@ extern crate std;
 use proptest::prelude::*;
 
 use super::*;
-use crate::ids::{Epoch, JobId};
+use crate::ids::{Epoch, JobId, JobRef};
 use crate::wire::ProcessInterrupt;
 
 const MINER: NodeId = NodeId::Miner(MinerId(77));
@@ -15,8 +15,10 @@ fn key(b: u8) -> ClusterKey {
 
 fn interrupt() -> Message {
     Message::ProcessInterrupt(ProcessInterrupt {
-        epoch: Epoch(2),
-        job: JobId(5),
+        job: JobRef {
+            epoch: Epoch(2),
+            job: JobId(5),
+        },
     })
 }
 

@@ -25,7 +25,7 @@ pub(super) struct Assignment {
 impl Assignment {
     pub fn new(p: &Process, reply_to: WireAddr, serial: u32) -> Assignment {
         Assignment {
-            job: p.job_ref(),
+            job: p.job,
             serial,
             scan: ScanJob::new(&p.header.0),
             zero_bits: p.zero_bits,

@@ -108,7 +108,7 @@ impl Miner {
             self.push_event(Event::Refused(r));
             return;
         }
-        let job = p.job_ref();
+        let job = p.job;
         if self.latest_job.is_none_or(|l| job > l) {
             self.job_named(job);
         }
@@ -147,13 +147,13 @@ impl Miner {
             return Some(Refusal::UnsupportedRecipe);
         }
         // Work is a claim of leadership by its sender.
-        self.follow(now, id, from, p.epoch);
+        self.follow(now, id, from, p.job.epoch);
         let leader = self.link.leader()?;
         if leader.id != id {
             return Some(Refusal::NotLeader);
         }
-        let job = p.job_ref();
-        if p.epoch < leader.epoch
+        let job = p.job;
+        if job.epoch < leader.epoch
             || self.latest_job.is_some_and(|l| job < l)
             || self.closed_job.is_some_and(|c| job <= c)
         {
@@ -166,18 +166,12 @@ impl Miner {
         let Some(leader) = self.link.leader().filter(|l| l.id == id) else {
             return;
         };
-        if i.epoch < leader.epoch {
+        let job = i.job;
+        if job.epoch < leader.epoch {
             return;
         }
-        let job = JobRef {
-            epoch: i.epoch,
-            job: i.job,
-        };
         self.drop_where(DropReason::Interrupted, |j| j <= job);
-        if self
-            .pending_yes
-            .is_some_and(|p| answer_job(&p.answer) <= job)
-        {
+        if self.pending_yes.is_some_and(|p| p.answer.job <= job) {
             self.pending_yes = None;
         }
         if self.latest_job.is_none_or(|l| job > l) {
@@ -197,10 +191,7 @@ impl Miner {
         }
         self.latest_job = Some(job);
         self.drop_where(DropReason::Superseded, |j| j < job);
-        if self
-            .pending_yes
-            .is_some_and(|p| answer_job(&p.answer) < job)
-        {
+        if self.pending_yes.is_some_and(|p| p.answer.job < job) {
             self.pending_yes = None;
         }
     }
@@ -239,12 +230,5 @@ impl Miner {
             epoch: self.link.view().epoch,
         });
         self.next_heartbeat = now;
-    }
-}
-
-fn answer_job(a: &crate::wire::ProcessAnswerYes) -> JobRef {
-    JobRef {
-        epoch: a.epoch,
-        job: a.job,
     }
 }

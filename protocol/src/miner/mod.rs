@@ -408,8 +408,7 @@ impl Miner {
         a.record(outcome);
         if let Some(nonce) = a.found() {
             let answer = ProcessAnswerYes {
-                epoch: a.job.epoch,
-                job: a.job.job,
+                job: a.job,
                 range: a.range,
                 nonce,
             };
@@ -438,8 +437,7 @@ impl Miner {
             self.send(
                 Dest::Addr(a.reply_to),
                 Message::ProcessAnswerNo(ProcessAnswerNo {
-                    epoch: a.job.epoch,
-                    job: a.job.job,
+                    job: a.job,
                     range: a.range,
                     best,
                 }),
@@ -514,10 +512,7 @@ impl Miner {
             return;
         };
         if p.attempts >= YES_ATTEMPTS {
-            let job = JobRef {
-                epoch: p.answer.epoch,
-                job: p.answer.job,
-            };
+            let job = p.answer.job;
             self.pending_yes = None;
             self.push_event(Event::SolutionUnacknowledged { job });
             return;

@@ -46,8 +46,10 @@ fn view(epoch: u32, leader: Option<CoordinatorId>) -> LeaderView {
 
 fn process(epoch: u32, job: u32, first: u32, last: u32, zero_bits: u8) -> Process {
     Process {
-        epoch: Epoch(epoch),
-        job: JobId(job),
+        job: JobRef {
+            epoch: Epoch(epoch),
+            job: JobId(job),
+        },
         recipe: Recipe::SHA256D,
         header: HeaderBytes(GENESIS.template()),
         zero_bits,
@@ -129,7 +131,7 @@ fn scans_an_assignment_in_steps_and_answers_no_with_its_best() {
     let mut m = following();
     let p = process(1, 1, 1_000, 4_999, 40);
     m.handle_message(t(2), A1, NodeId::Coordinator(C1), Message::Process(p));
-    assert_eq!(m.state(), MinerState::Mining(p.job_ref()));
+    assert_eq!(m.state(), MinerState::Mining(p.job));
     let steps = run_steps(&mut m, t(3));
     assert!(steps > 1, "the range is cut into steps");
     let tx = drain(&mut m);
@@ -166,7 +168,7 @@ fn a_solution_is_sent_until_the_leader_acknowledges_it() {
     assert_eq!(yes.len(), 1);
     assert_eq!(yes[0].nonce, GENESIS.nonce);
     assert!(events(&mut m).contains(&Event::Found {
-        job: p.job_ref(),
+        job: p.job,
         nonce: GENESIS.nonce
     }));
     // Unacknowledged: sent again after the retry interval.
@@ -178,8 +180,10 @@ fn a_solution_is_sent_until_the_leader_acknowledges_it() {
     );
     // The interrupt acknowledges it.
     let i = ProcessInterrupt {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
     };
     m.handle_message(
         t(70),
@@ -214,8 +218,10 @@ fn interrupts_and_newer_jobs_stop_old_work() {
     let step = m.poll_step().unwrap();
     // Interrupt while a step runs: its result is discarded, nothing is left.
     let i = ProcessInterrupt {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
     };
     m.handle_message(
         t(3),

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use addr::WireAddr;
 pub use header_bytes::HeaderBytes;
 
-use crate::ids::{CoordinatorId, Epoch, JobId, JobRef};
+use crate::ids::{CoordinatorId, Epoch, JobRef};
 use crate::kernel::Best;
 use crate::range::NonceRange;
 
@@ -120,10 +120,9 @@ pub struct HeartbeatReply {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Process {
-    /// The leader's epoch. Miners ignore work from an older epoch.
-    pub epoch: Epoch,
-    /// The job within the epoch.
-    pub job: JobId,
+    /// The job: the leader's epoch and the job within it. Miners ignore work
+    /// from an older epoch. On the wire, the epoch's varint then the job's.
+    pub job: JobRef,
     /// The hash recipe.
     pub recipe: Recipe,
     /// The 80-byte header with the leader's timestamp; its nonce field is
@@ -135,24 +134,12 @@ pub struct Process {
     pub range: NonceRange,
 }
 
-impl Process {
-    /// The job this assignment belongs to.
-    pub fn job_ref(&self) -> JobRef {
-        JobRef {
-            epoch: self.epoch,
-            job: self.job,
-        }
-    }
-}
-
 /// Miner to leader: the whole range was scanned without a solution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessAnswerNo {
-    /// Epoch of the assignment.
-    pub epoch: Epoch,
-    /// Job of the assignment.
-    pub job: JobId,
+    /// The assignment's job.
+    pub job: JobRef,
     /// The range, exactly as assigned.
     pub range: NonceRange,
     /// The best hash in the range, as evidence the range was scanned: the
@@ -164,10 +151,8 @@ pub struct ProcessAnswerNo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessAnswerYes {
-    /// Epoch of the assignment.
-    pub epoch: Epoch,
-    /// Job of the assignment.
-    pub job: JobId,
+    /// The assignment's job.
+    pub job: JobRef,
     /// The range, exactly as assigned.
     pub range: NonceRange,
     /// The solution.
@@ -178,10 +163,8 @@ pub struct ProcessAnswerYes {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessInterrupt {
-    /// Epoch of the job.
-    pub epoch: Epoch,
     /// The job to stop.
-    pub job: JobId,
+    pub job: JobRef,
 }
 
 /// Miner to any coordinator (or the LAN broadcast address): who is there,

@@ -11,7 +11,9 @@ use protocol::vectors::GENESIS;
 use protocol::wire::{
     HeaderBytes, HeartbeatRequest, LeaderView, Message, Process, Recipe, WireAddr,
 };
-use protocol::{CoordinatorId, Epoch, Instant as PInstant, JobId, MinerId, NodeId, NonceRange};
+use protocol::{
+    CoordinatorId, Epoch, Instant as PInstant, JobId, JobRef, MinerId, NodeId, NonceRange,
+};
 
 use super::*;
 
@@ -35,8 +37,10 @@ fn step(first: u32, last: u32, zero_bits: u8) -> Step {
     let hb = HeartbeatRequest { view, job: None };
     m.handle_message(PInstant::ZERO, LEADER, c1, Message::HeartbeatRequest(hb));
     let p = Process {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
         recipe: Recipe::SHA256D,
         header: HeaderBytes(GENESIS.template()),
         zero_bits,
