@@ -11,7 +11,8 @@
 //! 2. [`Node::handle_timeout`] whenever the clock reaches
 //!    [`Node::poll_timeout`];
 //! 3. [`Node::handle_chain`] with the reply to each [`ChainCall`] it
-//!    performed (calls run concurrently; replies may come in any order);
+//!    performed (calls run concurrently; replies may come in any order;
+//!    `chain_io/`);
 //! 4. after each `handle_*`: [`Node::poll_transmit`], [`Node::poll_chain`]
 //!    and [`Node::poll_event`] until each returns `None`.
 //!
@@ -35,7 +36,7 @@ use std::time::Duration;
 use protocol::wire::{LeaderView, Message};
 use protocol::{CoordinatorId, Epoch, Hash256, Instant, JobId, JobRef, MinerId, NonceRange};
 
-pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Submitted, Template, Tip};
+pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Pending, Submitted, Template, Tip};
 pub use coverage::{Coverage, CoverageCounts};
 pub use job::{Job, Lease, NoVerdict, YesVerdict, min_best_bits};
 pub use membership::Membership;
@@ -211,22 +212,16 @@ enum Work {
     /// Not leading.
     Idle,
     /// Waiting for a template.
-    NeedTemplate {
-        next_try: Instant,
-        in_flight: Option<u64>,
-    },
-    /// Handing out leases.
-    Mining {
-        job: Box<Job>,
-        tip_in_flight: Option<u64>,
-    },
+    NeedTemplate { next_try: Instant, call: Pending },
+    /// Handing out leases, and polling the tip.
+    Mining { job: Box<Job>, tip_call: Pending },
     /// Holding a solution until the chain service takes it.
     Submitting {
         job: Box<Job>,
         nonce: u32,
         miner: MinerId,
         next_try: Instant,
-        in_flight: Option<u64>,
+        call: Pending,
     },
 }
 
@@ -249,10 +244,7 @@ pub struct Node {
     /// When leadership could next change with no message (grace end, a
     /// peer timing out), as of the last input.
     membership_change: Option<Instant>,
-    seq: u64,
-    backoff: Backoff,
-    chain_down_since: Option<Instant>,
-    chain_error: Option<String>,
+    chain: chain_io::ChainState,
     outbox: VecDeque<Transmit>,
     calls: VecDeque<ChainCall>,
     events: VecDeque<NodeEvent>,
@@ -275,10 +267,7 @@ impl Node {
             next_heartbeat: now.mono,
             next_tip: now.mono,
             membership_change: None,
-            seq: 0,
-            backoff: Backoff::new(cfg.chain_retry_min, cfg.chain_retry_max),
-            chain_down_since: None,
-            chain_error: None,
+            chain: chain_io::ChainState::new(cfg.chain_retry_min, cfg.chain_retry_max),
             outbox: VecDeque::new(),
             calls: VecDeque::new(),
             events: VecDeque::new(),
@@ -326,21 +315,13 @@ impl Node {
         }
         match &self.work {
             Work::Idle => {}
-            Work::NeedTemplate {
-                next_try,
-                in_flight,
-            }
-            | Work::Submitting {
-                next_try,
-                in_flight,
-                ..
-            } => {
-                if in_flight.is_none() {
+            Work::NeedTemplate { next_try, call } | Work::Submitting { next_try, call, .. } => {
+                if call.is_idle() {
                     at(*next_try);
                 }
             }
-            Work::Mining { job, tip_in_flight } => {
-                if tip_in_flight.is_none() {
+            Work::Mining { job, tip_call } => {
+                if tip_call.is_idle() {
                     at(self.next_tip);
                 }
                 if let Some(e) = job.next_expiry() {
