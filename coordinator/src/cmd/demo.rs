@@ -22,7 +22,7 @@ use crate::chain_http::HttpChain;
 use crate::driver::local::{LocalCluster, start_local};
 use crate::mining::select;
 
-use crate::node::NodeConfig;
+use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
 
 /// Arguments of `demo`.
@@ -130,10 +130,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             chaos: None,
             events: Some(events_tx),
         };
-        let nodes = start_local(&cluster, Arc::clone(&chain), |id| NodeConfig {
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| CoordinatorConfig {
             heartbeat,
             tip_poll: heartbeat.min(Duration::from_secs(1)),
-            ..NodeConfig::new(id)
+            ..CoordinatorConfig::new(id)
         })
         .await
         .map_err(|e| Failure::resources("the coordinators", e))?;

@@ -19,7 +19,7 @@ use super::{
 use crate::chain_http::HttpChain;
 use crate::driver::status_http::serve_status;
 use crate::driver::{NodeDeps, run_node};
-use crate::node::NodeConfig;
+use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
 
 /// Arguments of `run`.
@@ -84,16 +84,16 @@ pub fn parse_peer(text: &str) -> Result<(CoordinatorId, SocketAddr), String> {
 }
 
 /// The node configuration from the arguments (each bounded by its parser).
-pub fn node_config(args: &RunArgs) -> NodeConfig {
+pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
     let heartbeat = args.node.heartbeat();
-    NodeConfig {
+    CoordinatorConfig {
         heartbeat,
         down_after: args.down_after,
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
         ban_after: args.ban_after,
         tip_poll: heartbeat.min(Duration::from_secs(1)),
-        ..NodeConfig::new(args.id)
+        ..CoordinatorConfig::new(args.id)
     }
 }
 

@@ -244,7 +244,7 @@ impl Node {
 }
 
 /// Lease length for a miner reporting `rate` hashes per second.
-pub(super) fn chunk_len(cfg: &super::NodeConfig, rate: u32) -> u64 {
+pub(super) fn chunk_len(cfg: &super::CoordinatorConfig, rate: u32) -> u64 {
     if rate == 0 {
         return cfg.chunk_default.max(1);
     }
@@ -254,7 +254,12 @@ pub(super) fn chunk_len(cfg: &super::NodeConfig, rate: u32) -> u64 {
 
 /// How long a lease may stay unanswered: three times its expected duration,
 /// behind the `held` leases queued before it, plus one heartbeat of slack.
-pub(super) fn lease_timeout(cfg: &super::NodeConfig, len: u64, rate: u32, held: usize) -> Duration {
+pub(super) fn lease_timeout(
+    cfg: &super::CoordinatorConfig,
+    len: u64,
+    rate: u32,
+    held: usize,
+) -> Duration {
     let expected = if rate == 0 {
         cfg.chunk_target
     } else {

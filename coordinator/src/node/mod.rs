@@ -52,9 +52,11 @@ pub struct Now {
     pub unix: u64,
 }
 
-/// Tunables of a node.
+/// Tunables of a coordinator node. (A miner's are
+/// `protocol::miner::MinerConfig`; a board's network settings,
+/// `miner_driver::NodeConfig`.)
 #[derive(Clone, Debug)]
-pub struct NodeConfig {
+pub struct CoordinatorConfig {
     /// This node's id.
     pub id: CoordinatorId,
     /// Heartbeat interval.
@@ -79,11 +81,11 @@ pub struct NodeConfig {
     pub chain_retry_max: Duration,
 }
 
-impl NodeConfig {
+impl CoordinatorConfig {
     /// The defaults of the original design: 5 s heartbeats, the nonce range
     /// 1..=2,000,000,000 in chunks of 100,000 until rates are known.
-    pub fn new(id: CoordinatorId) -> NodeConfig {
-        NodeConfig {
+    pub fn new(id: CoordinatorId) -> CoordinatorConfig {
+        CoordinatorConfig {
             id,
             heartbeat: Duration::from_secs(5),
             down_after: 2,
@@ -109,9 +111,10 @@ impl NodeConfig {
     }
 }
 
-/// A message to seal and send.
+/// A message to seal and send to a socket address. (A miner's outgoing
+/// message is `protocol::miner::Transmit`, addressed by `Dest`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transmit {
+pub struct Outgoing {
     /// Destination.
     pub to: SocketAddr,
     /// The message.
@@ -228,7 +231,7 @@ enum Work {
 /// The coordinator node. See the module docs for how to drive it.
 #[derive(Debug)]
 pub struct Node {
-    cfg: NodeConfig,
+    cfg: CoordinatorConfig,
     members: Membership,
     miners: MinerBook,
     /// `Some(epoch)` while leading.
@@ -245,7 +248,7 @@ pub struct Node {
     /// peer timing out), as of the last input.
     membership_change: Option<Instant>,
     chain: chain_io::ChainState,
-    outbox: VecDeque<Transmit>,
+    outbox: VecDeque<Outgoing>,
     calls: VecDeque<ChainCall>,
     events: VecDeque<NodeEvent>,
     stats: NodeStats,
@@ -254,7 +257,7 @@ pub struct Node {
 impl Node {
     /// A node started at `now`. It waits one heartbeat interval before it
     /// may claim leadership, to learn its peers and their epoch first.
-    pub fn new(cfg: NodeConfig, now: Now) -> Node {
+    pub fn new(cfg: CoordinatorConfig, now: Now) -> Node {
         let members = Membership::new(cfg.id, cfg.peer_timeout(), now.mono, cfg.heartbeat);
         Node {
             members,
@@ -277,7 +280,7 @@ impl Node {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &NodeConfig {
+    pub fn config(&self) -> &CoordinatorConfig {
         &self.cfg
     }
 
@@ -292,7 +295,7 @@ impl Node {
     }
 
     /// The next message to send.
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+    pub fn poll_transmit(&mut self) -> Option<Outgoing> {
         self.outbox.pop_front()
     }
 
@@ -354,7 +357,7 @@ impl Node {
 
     fn send(&mut self, to: SocketAddr, message: Message) {
         self.stats.sent += 1;
-        self.outbox.push_back(Transmit { to, message });
+        self.outbox.push_back(Outgoing { to, message });
     }
 
     fn event(&mut self, e: NodeEvent) {

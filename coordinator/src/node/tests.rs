@@ -75,14 +75,14 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn node_cfg(id: u16) -> NodeConfig {
-    NodeConfig {
+fn node_cfg(id: u16) -> CoordinatorConfig {
+    CoordinatorConfig {
         heartbeat: Duration::from_millis(HB),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
         tip_poll: Duration::from_millis(HB),
         chunk_target: Duration::from_millis(200),
-        ..NodeConfig::new(CoordinatorId(id))
+        ..CoordinatorConfig::new(CoordinatorId(id))
     }
 }
 
