@@ -178,8 +178,8 @@ impl Node {
                 })
                 .collect(),
             total_hashrate: self.miners.total_hashrate(),
-            chain_up: self.chain_down_since.is_none(),
-            chain_error: self.chain_error.clone(),
+            chain_up: !self.chain.is_down(),
+            chain_error: self.chain.error().map(str::to_owned),
             stats: self.stats.clone(),
         }
     }

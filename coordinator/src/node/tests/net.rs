@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::chain::FakeChain;
 use super::idle::{Fates, IdleLog};
-use crate::node::{Node, NodeConfig, NodeEvent, Now};
+use crate::node::{Node, CoordinatorConfig, NodeEvent, Now};
 
 /// Heartbeat interval of the tests, in milliseconds.
 pub(super) const HB: u64 = 100;
@@ -104,14 +104,14 @@ pub(super) fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-pub(super) fn node_cfg(id: u16) -> NodeConfig {
-    NodeConfig {
+pub(super) fn node_cfg(id: u16) -> CoordinatorConfig {
+    CoordinatorConfig {
         heartbeat: Duration::from_millis(HB),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
         tip_poll: Duration::from_millis(HB),
         chunk_target: Duration::from_millis(200),
-        ..NodeConfig::new(CoordinatorId(id))
+        ..CoordinatorConfig::new(CoordinatorId(id))
     }
 }
 

@@ -1,11 +1,16 @@
-//! What the node asks of the chain service, and what comes back. The node
-//! never does HTTP itself: it emits a `ChainCall`, the driver performs it and
-//! hands the `ChainReply` back, tagged with the call's sequence number so a
-//! late reply to a call the node no longer cares about is ignored.
+//! The node and the chain service: what it asks (`ChainCall`), what comes
+//! back (`ChainReply`), and the input that takes the replies in
+//! ([`Node::handle_chain`](super::Node::handle_chain), in `calls.rs`, with
+//! the outputs it drives). The node never does HTTP itself: the driver
+//! performs each call and hands the reply back, tagged with the call's
+//! sequence number, so a late reply to a call the node no longer waits for
+//! is ignored ([`Pending`]).
+
+mod calls;
 
 use std::time::Duration;
 
-use protocol::{BlockHeader, Hash256};
+use protocol::{BlockHeader, Hash256, Instant};
 
 /// The work template the leader builds headers from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -110,6 +115,71 @@ pub enum ChainReply {
     },
 }
 
+/// The call one piece of the leader's work waits for: none, or the call
+/// with one sequence number. Each piece of work (a template to fetch, a
+/// block to submit, the tip to poll) has its own, and has at most one call
+/// out at a time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pending(Option<u64>);
+
+impl Pending {
+    /// No call out.
+    pub const NONE: Pending = Pending(None);
+
+    /// Whether no call is out, so a new one may be made.
+    pub fn is_idle(self) -> bool {
+        self.0.is_none()
+    }
+
+    /// Takes in the reply to call `seq`: true, and idle again, if it is the
+    /// call awaited; false (and unchanged) for any other, a late reply.
+    pub fn settle(&mut self, seq: u64) -> bool {
+        let awaited = self.0 == Some(seq);
+        if awaited {
+            self.0 = None;
+        }
+        awaited
+    }
+}
+
+/// What the node keeps about the chain service: the numbering of its calls,
+/// the retry delay, and whether (since when, and why) it is down.
+#[derive(Clone, Debug)]
+pub(super) struct ChainState {
+    seq: u64,
+    backoff: Backoff,
+    down_since: Option<Instant>,
+    error: Option<String>,
+}
+
+impl ChainState {
+    pub(super) fn new(retry_min: Duration, retry_max: Duration) -> ChainState {
+        ChainState {
+            seq: 0,
+            backoff: Backoff::new(retry_min, retry_max),
+            down_since: None,
+            error: None,
+        }
+    }
+
+    /// Numbers a new call and makes `pending` wait for it.
+    fn issue(&mut self, pending: &mut Pending) -> u64 {
+        self.seq += 1;
+        pending.0 = Some(self.seq);
+        self.seq
+    }
+
+    /// Whether the last call failed.
+    pub(super) fn is_down(&self) -> bool {
+        self.down_since.is_some()
+    }
+
+    /// The last call's error, while down.
+    pub(super) fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+}
+
 /// Exponential backoff for retries while the service is down.
 #[derive(Clone, Copy, Debug)]
 pub struct Backoff {
@@ -144,6 +214,21 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pending_call_takes_only_its_own_reply() {
+        let mut chain = ChainState::new(Duration::from_millis(1), Duration::from_millis(2));
+        let (mut template, mut tip) = (Pending::NONE, Pending::NONE);
+        let first = chain.issue(&mut template);
+        let second = chain.issue(&mut tip);
+        assert_ne!(first, second);
+        assert!(!template.is_idle());
+        assert!(!template.settle(second), "another call's reply");
+        assert!(template.settle(first));
+        assert!(template.is_idle());
+        assert!(!template.settle(first), "a repeated reply");
+        assert!(tip.settle(second));
+    }
 
     #[test]
     fn backoff_doubles_to_its_cap() {
