@@ -38,4 +38,19 @@ impl MinerConfig {
             broadcast_discovery: false,
         }
     }
+
+    /// The last part of the leader's time-out in which a silent leader is
+    /// probed before it is taken for dead: a third of it (one interval of
+    /// the default three).
+    pub fn probe_window(&self) -> Duration {
+        self.leader_timeout / 3
+    }
+
+    /// How often a silent leader is probed: [`LEADER_PROBES`] times in the
+    /// probe window.
+    ///
+    /// [`LEADER_PROBES`]: super::LEADER_PROBES
+    pub fn probe_every(&self) -> Duration {
+        self.probe_window() / super::LEADER_PROBES
+    }
 }

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::chain::FakeChain;
 use super::idle::{Fates, IdleLog};
-use crate::node::{Node, CoordinatorConfig, NodeEvent, Now};
+use crate::node::{CoordinatorConfig, Node, NodeEvent, Now};
 
 /// Heartbeat interval of the tests, in milliseconds.
 pub(super) const HB: u64 = 100;
