@@ -21,6 +21,7 @@
 
 mod chain_io;
 mod coverage;
+mod election;
 mod handle;
 mod job;
 mod leading;

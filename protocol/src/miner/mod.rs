@@ -25,8 +25,8 @@
 
 mod assignment;
 mod config;
+mod following;
 mod handle;
-mod leader;
 mod output;
 mod rate;
 
@@ -41,8 +41,8 @@ use crate::wire::{
 
 use assignment::Assignment;
 pub use config::MinerConfig;
-pub use leader::Followed;
-use leader::LeaderLink;
+pub use following::Followed;
+use following::LeaderLink;
 pub use output::{Dest, DropReason, Event, MinerStats, Refusal, Step, StepId, Transmit};
 use rate::RateMeter;
 
