@@ -9,6 +9,7 @@
 //! - [`header`]: the 80-byte block header and the proof-of-work rule.
 //! - [`kernel`]: the sha256d nonce-scanning kernel and its backends.
 //! - [`miner`]: the miner state machine, driven by host and firmware alike.
+//! - [`timing`]: every timer of the protocol, derived from the heartbeat.
 //! - [`ids`], [`range`], [`time`], [`key`], [`hex`]: small value types.
 //! - [`vectors`]: public Bitcoin blocks used as known answers.
 #![no_std]
@@ -23,6 +24,7 @@ pub mod key;
 pub mod miner;
 pub mod range;
 pub mod time;
+pub mod timing;
 pub mod vectors;
 pub mod wire;
 

@@ -131,10 +131,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             chaos: None,
             events: Some(events_tx),
         };
-        let nodes = start_local(&cluster, Arc::clone(&chain), |id| NodeConfig {
-            heartbeat,
-            tip_poll: heartbeat.min(Duration::from_secs(1)),
-            ..NodeConfig::new(id)
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| {
+            NodeConfig::with_heartbeat(id, heartbeat)
         })
         .await
         .map_err(|e| UsageError(format!("cannot start the coordinators: {e}")))?;

@@ -105,13 +105,11 @@ pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
         )));
     }
     Ok(NodeConfig {
-        heartbeat,
         down_after: args.down_after,
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
         ban_after: args.ban_after,
-        tip_poll: heartbeat.min(Duration::from_secs(1)),
-        ..NodeConfig::new(CoordinatorId(args.id))
+        ..NodeConfig::with_heartbeat(CoordinatorId(args.id), heartbeat)
     })
 }
 
