@@ -14,7 +14,6 @@
 
 mod args;
 
-
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
