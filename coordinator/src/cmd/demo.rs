@@ -135,10 +135,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             chaos,
             events: Some(events_tx),
         };
-        let nodes = start_local(&cluster, Arc::clone(&chain), |id| CoordinatorConfig {
-            heartbeat,
-            tip_poll: heartbeat.min(Duration::from_secs(1)),
-            ..CoordinatorConfig::new(id)
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| {
+            CoordinatorConfig::with_heartbeat(id, heartbeat)
         })
         .await
         .map_err(|e| Failure::resources("the coordinators", e))?;

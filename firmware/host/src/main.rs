@@ -14,8 +14,6 @@
 
 mod args;
 
-use std::time::Duration;
-
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
@@ -88,11 +86,8 @@ fn main() {
             .collect(),
     );
     let miner = MinerConfig {
-        heartbeat: args.heartbeat,
-        leader_timeout: args.heartbeat * 3,
-        retry: args.heartbeat.min(Duration::from_secs(1)),
         step: args.step,
-        ..MinerConfig::new(MinerId(args.id))
+        ..MinerConfig::with_heartbeat(MinerId(args.id), args.heartbeat)
     };
     let mut node = NodeConfig::new(args.key.clone(), miner, coordinators, BootId(seed as u32));
     node.fault = fault;

@@ -26,8 +26,8 @@
 mod answers;
 mod assignment;
 mod config;
+mod following;
 mod handle;
-mod leader;
 mod output;
 mod rate;
 
@@ -44,8 +44,8 @@ pub use answers::KEPT_ANSWERS;
 use answers::{SentAnswers, backoff};
 use assignment::Assignment;
 pub use config::MinerConfig;
-pub use leader::Followed;
-use leader::LeaderLink;
+pub use following::Followed;
+use following::LeaderLink;
 pub use output::{Dest, DropReason, Event, MinerStats, Refusal, Step, StepId, Transmit};
 use rate::RateMeter;
 

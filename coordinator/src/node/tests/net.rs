@@ -106,12 +106,10 @@ pub(super) fn addr(port: u16) -> SocketAddr {
 
 pub(super) fn node_cfg(id: u16) -> CoordinatorConfig {
     CoordinatorConfig {
-        heartbeat: Duration::from_millis(HB),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
-        tip_poll: Duration::from_millis(HB),
         chunk_target: Duration::from_millis(200),
-        ..CoordinatorConfig::new(CoordinatorId(id))
+        ..CoordinatorConfig::with_heartbeat(CoordinatorId(id), Duration::from_millis(HB))
     }
 }
 
@@ -120,12 +118,9 @@ const MINER_SPEED: u32 = 2_000_000;
 
 fn miner_cfg(id: MinerId) -> MinerConfig {
     MinerConfig {
-        heartbeat: Duration::from_millis(HB),
-        leader_timeout: Duration::from_millis(3 * HB),
-        retry: Duration::from_millis(HB / 2),
         step: Duration::from_millis(1),
         initial_hashrate: MINER_SPEED,
-        ..MinerConfig::new(id)
+        ..MinerConfig::with_heartbeat(id, Duration::from_millis(HB))
     }
 }
 

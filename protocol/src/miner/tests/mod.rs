@@ -27,12 +27,9 @@ fn t(ms: u64) -> Instant {
 
 fn cfg() -> MinerConfig {
     MinerConfig {
-        heartbeat: Duration::from_millis(100),
-        leader_timeout: Duration::from_millis(300),
-        retry: Duration::from_millis(50),
         step: Duration::from_millis(1),
         initial_hashrate: 50_000,
-        ..MinerConfig::new(MinerId(9))
+        ..MinerConfig::with_heartbeat(MinerId(9), Duration::from_millis(100))
     }
 }
 
