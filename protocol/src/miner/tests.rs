@@ -7,7 +7,9 @@ use super::*;
 use crate::ids::JobId;
 use crate::kernel::Kernel;
 use crate::vectors::GENESIS;
-use crate::wire::{Announce, HeaderBytes, HeartbeatRequest, Process, ProcessInterrupt, Recipe};
+use crate::wire::{
+    Announce, ChainHealth, HeaderBytes, HeartbeatRequest, Process, ProcessInterrupt, Recipe,
+};
 
 const C1: CoordinatorId = CoordinatorId(1);
 const C2: CoordinatorId = CoordinatorId(2);
@@ -64,6 +66,7 @@ fn following() -> Miner {
     let hb = HeartbeatRequest {
         view: view(1, Some(C1)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(1),
@@ -258,6 +261,7 @@ fn interrupts_and_newer_jobs_stop_old_work() {
             epoch: Epoch(1),
             job: JobId(3),
         }),
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(7),
@@ -274,6 +278,7 @@ fn work_from_an_older_epoch_or_a_non_leader_is_refused() {
     let hb = HeartbeatRequest {
         view: view(5, Some(C2)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(2),
@@ -339,6 +344,7 @@ fn a_silent_leader_is_dropped_and_discovery_resumes() {
     let hb = HeartbeatRequest {
         view: view(1, Some(C2)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(500),
@@ -386,6 +392,7 @@ fn a_faulty_miner_reports_its_fault_and_takes_no_work() {
         Message::HeartbeatRequest(HeartbeatRequest {
             view: view(1, Some(C1)),
             job: None,
+            chain: ChainHealth::Unknown,
         }),
     );
     let tx = drain(&mut m);
@@ -447,6 +454,7 @@ fn a_step_of_a_dropped_assignment_never_counts_for_the_same_range_leased_again()
     let hb = HeartbeatRequest {
         view: view(1, Some(C1)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(401),
