@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use protocol::miner::MAX_ASSIGNMENTS;
-use protocol::wire::{HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe};
+use protocol::wire::{ChainHealth, HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe};
 use protocol::{BlockHeader, Instant, JobRef, MinerId};
 
 use super::{Job, Node, NodeEvent, Now, Pending, Template, Work};
@@ -58,13 +58,24 @@ impl Node {
         self.drive(now);
     }
 
+    /// The `HeartbeatRequest` this node sends now: its view, its job and,
+    /// when it leads, what its chain calls found.
+    pub(super) fn heartbeat(&self, now: Instant) -> Message {
+        Message::HeartbeatRequest(HeartbeatRequest {
+            view: self.view(now),
+            job: self.current_job().map(|j| j.job_ref),
+            chain: if self.leading.is_some() {
+                self.chain.health()
+            } else {
+                ChainHealth::Unknown
+            },
+        })
+    }
+
     /// Sends `HeartbeatRequest` to every peer and, when leading, to every
     /// active miner.
     pub(super) fn heartbeat_all(&mut self, now: Instant) {
-        let hb = Message::HeartbeatRequest(HeartbeatRequest {
-            view: self.view(now),
-            job: self.current_job().map(|j| j.job_ref),
-        });
+        let hb = self.heartbeat(now);
         let peers: Vec<_> = self.members.peers().map(|(_, p)| p.addr).collect();
         for addr in peers {
             self.send(addr, hb);
@@ -80,10 +91,7 @@ impl Node {
     /// Probes the peers that have been silent long enough to be suspected
     /// (their answer, like any message, counts as hearing them).
     pub(super) fn probe_peers(&mut self, now: Instant) {
-        let hb = Message::HeartbeatRequest(HeartbeatRequest {
-            view: self.view(now),
-            job: self.current_job().map(|j| j.job_ref),
-        });
+        let hb = self.heartbeat(now);
         for addr in self.members.due_probes(now) {
             self.stats.peer_probes += 1;
             self.send(addr, hb);

@@ -3,6 +3,7 @@
 //! learns from them: the service is up, or down since when and why.
 
 use protocol::Instant;
+use protocol::wire::ChainHealth;
 
 use super::super::{Node, NodeEvent, Now, Work};
 use super::{ChainCall, ChainError, ChainReply, Submitted};
@@ -144,6 +145,7 @@ impl Node {
     }
 
     fn chain_up(&mut self, now: Instant) {
+        self.chain.health = ChainHealth::Up;
         self.chain.backoff.reset();
         self.chain.error = None;
         if let Some(since) = self.chain.down_since.take() {
@@ -158,6 +160,7 @@ impl Node {
             ChainError::Unavailable(t) | ChainError::Rejected(t) => t,
         };
         self.stats.chain_failures += 1;
+        self.chain.health = ChainHealth::Down;
         if self.chain.down_since.is_none() {
             self.chain.down_since = Some(now);
             self.event(NodeEvent::ChainDown {

@@ -8,9 +8,11 @@
 
 mod calls;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use protocol::{BlockHeader, Hash256, Instant};
+use protocol::wire::ChainHealth;
+use protocol::{BlockHeader, CoordinatorId, Hash256, Instant};
 
 /// The work template the leader builds headers from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,13 +145,18 @@ impl Pending {
 }
 
 /// What the node keeps about the chain service: the numbering of its calls,
-/// the retry delay, and whether (since when, and why) it is down.
+/// the retry delay, what its own calls found (since when down, and why),
+/// and what each peer's last heartbeat said it found.
 #[derive(Clone, Debug)]
 pub(super) struct ChainState {
     seq: u64,
     backoff: Backoff,
+    /// `Unknown` until a call of this node is answered or fails.
+    health: ChainHealth,
     down_since: Option<Instant>,
     error: Option<String>,
+    /// `HeartbeatRequest.chain` of each peer, as last heard.
+    reported: BTreeMap<CoordinatorId, ChainHealth>,
 }
 
 impl ChainState {
@@ -157,9 +164,29 @@ impl ChainState {
         ChainState {
             seq: 0,
             backoff: Backoff::new(retry_min, retry_max),
+            health: ChainHealth::Unknown,
             down_since: None,
             error: None,
+            reported: BTreeMap::new(),
         }
+    }
+
+    /// What this node's own calls found.
+    pub(super) fn health(&self) -> ChainHealth {
+        self.health
+    }
+
+    /// Records what peer `id` said it found, in a heartbeat.
+    pub(super) fn reported_by(&mut self, id: CoordinatorId, health: ChainHealth) {
+        self.reported.insert(id, health);
+    }
+
+    /// What peer `id` last said it found (`Unknown` if it never said).
+    pub(super) fn report_of(&self, id: CoordinatorId) -> ChainHealth {
+        self.reported
+            .get(&id)
+            .copied()
+            .unwrap_or(ChainHealth::Unknown)
     }
 
     /// Numbers a new call and makes `pending` wait for it.
@@ -167,11 +194,6 @@ impl ChainState {
         self.seq += 1;
         pending.0 = Some(self.seq);
         self.seq
-    }
-
-    /// Whether the last call failed.
-    pub(super) fn is_down(&self) -> bool {
-        self.down_since.is_some()
     }
 
     /// The last call's error, while down.

@@ -64,13 +64,13 @@ fn a_chain_outage_is_waited_out() {
     net.chain.down = true;
     net.run(1_000);
     let s = net.node(1).status(net.now().mono);
-    assert!(!s.chain_up);
+    assert_eq!(s.chain_up, Some(false));
     assert_eq!(s.work, "fetching template");
     assert!(s.stats.chain_failures >= 3, "retried with backoff");
     assert!(s.stats.chain_failures < 30, "but not in a tight loop");
     net.chain.down = false;
     net.run_until(2_000, |n| n.chain.blocks.len() >= 3);
-    assert!(net.node(1).status(net.now().mono).chain_up);
+    assert_eq!(net.node(1).status(net.now().mono).chain_up, Some(true));
 }
 
 #[test]
