@@ -252,10 +252,10 @@ impl Node {
     /// asks for `slots`): a `Process` or its answer was lost. The miner
     /// ignores one it holds and answers again one it has answered, so the
     /// lease is settled in a round trip instead of waiting for its expiry.
-    /// Leases issued less than [`NodeConfig::resend_after`] ago are left
-    /// alone: their `Process` may be crossing the request.
+    /// Leases issued less than [`CoordinatorConfig::resend_after`] ago are
+    /// left alone: their `Process` may be crossing the request.
     ///
-    /// [`NodeConfig::resend_after`]: super::NodeConfig::resend_after
+    /// [`CoordinatorConfig::resend_after`]: super::CoordinatorConfig::resend_after
     pub(super) fn resend_leases(&mut self, now: Instant, miner: MinerId, slots: u8) {
         let Some(addr) = self.miners.get(miner).map(|e| e.addr) else {
             return;

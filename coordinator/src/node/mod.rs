@@ -45,9 +45,6 @@ pub use membership::Membership;
 pub use miners::{MinerBook, MinerSummary};
 pub use status::{NodeStats, NodeStatus};
 
-/// Probes sent to a silent peer before it is declared down.
-pub const PEER_PROBES: u32 = 12;
-
 /// A moment, on both clocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Now {
@@ -118,26 +115,20 @@ impl CoordinatorConfig {
     }
 
     /// The last part of a peer's time-out in which it is probed before it
-    /// is declared down: three quarters of an interval.
+    /// is declared down (see [`Timing::peer_probe_window`]).
     pub fn probe_window(&self) -> Duration {
-        (self.heartbeat * 3 / 4).min(self.peer_timeout())
+        Timing::new(self.heartbeat).peer_probe_window(self.down_after)
     }
 
-    /// How often a suspected peer is probed: [`PEER_PROBES`] times in the
-    /// probe window. Under 20% loss a probe and its answer both arrive 64%
-    /// of the time, so twelve probes all fail about once in 200,000
-    /// suspicions.
+    /// How often a suspected peer is probed.
     pub fn probe_every(&self) -> Duration {
-        self.probe_window() / PEER_PROBES
+        Timing::new(self.heartbeat).peer_probe_every(self.down_after)
     }
 
-    /// How old a lease must be before its `Process` is sent again to a
-    /// miner whose request shows it does not hold it: an eighth of an
-    /// interval, longer than a round trip (a younger one may be crossing
-    /// the request) and shorter than a miner's re-request. Also the pace at
-    /// which an interrupt a miner has not acknowledged is sent again.
+    /// How soon an unacknowledged interrupt or lease is sent again (see
+    /// [`Timing::resend_after`]).
     pub fn resend_after(&self) -> Duration {
-        self.heartbeat / 8
+        Timing::new(self.heartbeat).resend_after()
     }
 
     /// How long a miner may be silent before it is forgotten.

@@ -1,9 +1,5 @@
-//! How a miner makes its messages survive loss without acknowledgements of
-//! their own: the answers it has sent, kept to send again when the leader
-//! shows it never got them (it leases the same range again), and the pace
-//! of re-sends.
-
-use core::time::Duration;
+//! The answers a miner has sent, kept to send again when the leader shows
+//! it never got them: it leases the same range again.
 
 use heapless::Deque;
 
@@ -56,18 +52,6 @@ impl SentAnswers {
     }
 }
 
-/// The wait after the `sent`-th send of something unacknowledged (a work
-/// request, a solution): a quarter of `retry` after the first, a half after
-/// the second, then `retry`. A loss is recovered from in a fraction of the
-/// retry interval, and a leader that cannot answer is not flooded.
-pub fn backoff(retry: Duration, sent: u32) -> Duration {
-    match sent {
-        0 | 1 => retry / 4,
-        2 => retry / 2,
-        _ => retry,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,12 +87,5 @@ mod tests {
         s.forget(|j| j.job <= JobId(1));
         assert!(s.find(no(1, 20).job, no(1, 20).range).is_none());
         assert!(s.find(no(2, 50).job, no(2, 50).range).is_some());
-    }
-
-    #[test]
-    fn re_sends_come_fast_then_at_the_retry_pace() {
-        let r = Duration::from_millis(400);
-        let waits: [u64; 4] = core::array::from_fn(|i| backoff(r, i as u32 + 1).as_millis() as u64);
-        assert_eq!(waits, [100, 200, 400, 400]);
     }
 }

@@ -35,13 +35,14 @@ use heapless::{Deque, Vec};
 
 use crate::ids::{CoordinatorId, JobRef, MinerId, NodeId};
 use crate::time::Instant;
+use crate::timing::backoff;
 use crate::wire::{
     Discover, Fault, HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerYes,
     ProcessRequest, WireAddr,
 };
 
 pub use answers::KEPT_ANSWERS;
-use answers::{SentAnswers, backoff};
+use answers::SentAnswers;
 use assignment::Assignment;
 pub use config::MinerConfig;
 pub use following::Followed;
@@ -55,8 +56,6 @@ pub const MAX_COORDINATORS: usize = 8;
 pub const MAX_ASSIGNMENTS: usize = 2;
 /// Times a `ProcessAnswerYes` is sent before the miner gives up on it.
 pub const YES_ATTEMPTS: u8 = 20;
-/// Probes (`Discover`) sent to a silent leader before it is taken for dead.
-pub const LEADER_PROBES: u32 = 8;
 
 /// A solution waiting for the leader to acknowledge it (by interrupting its
 /// job or moving past it).
@@ -298,7 +297,7 @@ impl Miner {
     }
 
     /// A request for work went out at `now`: ask again soon if no work
-    /// comes, sooner after the first requests (see [`answers::backoff`]).
+    /// comes, sooner after the first requests (see [`backoff`]).
     fn requested(&mut self, now: Instant) {
         self.requests = self.requests.saturating_add(1);
         self.next_request = now + backoff(self.cfg.retry, self.requests);
