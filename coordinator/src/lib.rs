@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod driver;
 pub mod mining;
 pub mod node;
+pub mod random;
 pub mod scan_cmd;
 pub mod sim;
 

@@ -14,11 +14,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
-use super::{load_key_random, runtime, shutdown_signal};
-use crate::UsageError;
+use super::{runtime, shutdown_signal};
 use crate::chain_http::HttpChain;
 use crate::driver::local::{LocalCluster, start_local};
 use crate::mining::select;
+use crate::{UsageError, random};
 
 use crate::node::NodeConfig;
 use crate::sim::{self, Fleet};
@@ -96,7 +96,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
     let zero_bits = args
         .zero_bits
         .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
-    let key = load_key_random();
+    let key = random::cluster_key().map_err(|e| UsageError(e.to_string()))?;
     println!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
         args.threads, args.coordinators, args.blocks

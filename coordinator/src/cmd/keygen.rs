@@ -1,17 +1,15 @@
 //! `coordinator keygen`: a new cluster key, 64 hex characters, from the
-//! operating system's random source.
+//! operating system's random source (`crate::random`).
 
 use std::process::ExitCode;
 
 use protocol::hex::Hex;
 
-use crate::UsageError;
+use crate::{UsageError, random};
 
 /// Prints a new key.
 pub fn run() -> Result<ExitCode, UsageError> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| UsageError(format!("no random source available: {e}")))?;
-    println!("{}", Hex(&key));
+    let key = random::cluster_key().map_err(|e| UsageError(e.to_string()))?;
+    println!("{}", Hex(key.as_bytes()));
     Ok(ExitCode::SUCCESS)
 }

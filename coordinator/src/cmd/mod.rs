@@ -104,20 +104,6 @@ pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, U
     }
 }
 
-/// A fresh random key, for the demo.
-pub fn load_key_random() -> ClusterKey {
-    let mut key = [0u8; 32];
-    if getrandom::fill(&mut key).is_err() {
-        // Without OS randomness the demo still runs; its key is then only
-        // as secret as the clock.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        key[..16].copy_from_slice(&nanos.to_le_bytes());
-    }
-    ClusterKey::from_bytes(key)
-}
-
 /// Logs to `path` (the demo keeps the terminal for its display).
 pub fn init_file_logging(path: &Path) -> Result<(), UsageError> {
     let file = std::fs::File::create(path)

@@ -11,6 +11,7 @@ use super::{
     runtime, shutdown_signal,
 };
 use crate::UsageError;
+use crate::random::{self, RandomError};
 use crate::sim::{self, Fleet};
 
 /// Arguments of `sim`.
@@ -56,7 +57,10 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
     let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
-    let first_id = args.first_id.unwrap_or_else(random_first_id);
+    let first_id = match args.first_id {
+        Some(id) => id,
+        None => random_first_id().map_err(|e| UsageError(e.to_string()))?,
+    };
     let fleet = Fleet {
         miners: args.miners,
         threads: args.threads,
@@ -87,8 +91,6 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
 }
 
 /// A random first id, so that two `sim` processes do not collide.
-fn random_first_id() -> u32 {
-    let mut b = [0u8; 4];
-    let _ = getrandom::fill(&mut b);
-    u32::from_le_bytes(b) & 0x7fff_0000
+fn random_first_id() -> Result<u32, RandomError> {
+    Ok(random::u32()? & 0x7fff_0000)
 }
