@@ -87,13 +87,11 @@ pub fn parse_peer(text: &str) -> Result<(CoordinatorId, SocketAddr), String> {
 pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
     let heartbeat = args.node.heartbeat();
     CoordinatorConfig {
-        heartbeat,
         down_after: args.down_after,
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
         ban_after: args.ban_after,
-        tip_poll: heartbeat.min(Duration::from_secs(1)),
-        ..CoordinatorConfig::new(args.id)
+        ..CoordinatorConfig::with_heartbeat(args.id, heartbeat)
     }
 }
 

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use protocol::NonceRange;
-use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
+use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
 
 /// Nonces per chunk: small enough to balance threads and stop quickly,
 /// large enough that taking a chunk costs nothing next to scanning it.
@@ -48,10 +48,11 @@ pub struct SpawnError {
     pub source: io::Error,
 }
 
-/// Scans `range` on `threads` threads. `cancel`, when set by another thread,
+/// Scans `range` on `threads` threads, each with its own copy of
+/// `scanner` (a `Kernel`, usually). `cancel`, when set by another thread,
 /// stops the scan after the chunks in progress.
 pub fn scan_parallel(
-    kernel: Kernel,
+    scanner: impl Scanner + Clone + Sync,
     job: &ScanJob,
     range: NonceRange,
     zero_bits: u8,
@@ -69,6 +70,7 @@ pub fn scan_parallel(
     let abort = AtomicBool::new(false);
 
     let worker = || {
+        let mut scanner = scanner.clone();
         let mut mine = Vec::new();
         loop {
             if abort.load(Ordering::Relaxed) || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
@@ -86,7 +88,7 @@ pub fn scan_parallel(
             let Ok(part) = NonceRange::new(first, last) else {
                 break;
             };
-            let out = kernel.scan(job, part, zero_bits);
+            let out = scanner.scan(job, part, zero_bits);
             if let Some(n) = out.found {
                 limit.fetch_min(u64::from(n) + 1, Ordering::Relaxed);
             }
@@ -120,24 +122,16 @@ pub fn scan_parallel(
     let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
     parts.sort_by_key(|(start, _)| *start);
     let hashes_done = parts.iter().map(|(_, o)| o.hashes).sum();
+    // The chunks up to the first gap (a cancel) or solution (the fold
+    // ignores what follows it): exactly the prefix one scan would cover.
     let mut expected = u64::from(range.first());
-    let mut folded: Option<ScanOutcome> = None;
-    for (start, out) in parts {
-        if start != expected || folded.is_some_and(|f| f.found.is_some()) {
-            // A gap (cancelled) or past the solution: stop folding.
-            break;
-        }
-        expected = start + out.hashes;
-        folded = Some(folded.map_or(out, |f| f.then(out)));
-    }
-    let outcome = folded.unwrap_or(ScanOutcome {
-        found: None,
-        best: protocol::kernel::Best {
-            nonce: range.first(),
-            zero_bits: 0,
-        },
-        hashes: 0,
+    let prefix = parts.into_iter().map_while(|(start, out)| {
+        (start == expected).then(|| {
+            expected = start + out.hashes;
+            out
+        })
     });
+    let outcome = ScanOutcome::fold(range.first(), prefix);
     let cancelled = outcome.found.is_none() && outcome.hashes < range.len();
     Ok(ParallelOutcome {
         outcome,
@@ -149,6 +143,7 @@ pub fn scan_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::kernel::Kernel;
     use protocol::vectors::GENESIS;
 
     #[test]

@@ -22,6 +22,7 @@
 
 mod chain_io;
 mod coverage;
+mod election;
 mod handle;
 mod job;
 mod leading;
@@ -33,6 +34,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use protocol::timing::{self, Timing};
 use protocol::wire::{LeaderView, Message};
 use protocol::{CoordinatorId, Epoch, Hash256, Instant, JobId, JobRef, MinerId, NonceRange};
 
@@ -54,7 +56,7 @@ pub struct Now {
 
 /// Tunables of a coordinator node. (A miner's are
 /// `protocol::miner::MinerConfig`; a board's network settings,
-/// `miner_driver::NodeConfig`.)
+/// `miner_driver::CoordinatorConfig`.)
 #[derive(Clone, Debug)]
 pub struct CoordinatorConfig {
     /// This node's id.
@@ -73,7 +75,8 @@ pub struct CoordinatorConfig {
     pub ban_after: u32,
     /// Slack, in bits, of the evidence check on `ProcessAnswerNo`.
     pub evidence_slack: u32,
-    /// How often the leader polls the chain tip.
+    /// How often the leader polls the chain tip (`with_heartbeat` derives
+    /// it from the heartbeat: `protocol::timing`).
     pub tip_poll: Duration,
     /// Retry delays while the chain service is down.
     pub chain_retry_min: Duration,
@@ -85,16 +88,22 @@ impl CoordinatorConfig {
     /// The defaults of the original design: 5 s heartbeats, the nonce range
     /// 1..=2,000,000,000 in chunks of 100,000 until rates are known.
     pub fn new(id: CoordinatorId) -> CoordinatorConfig {
+        CoordinatorConfig::with_heartbeat(id, timing::DEFAULT_HEARTBEAT)
+    }
+
+    /// The defaults, with heartbeats every `heartbeat` and the timers the
+    /// protocol derives from it.
+    pub fn with_heartbeat(id: CoordinatorId, heartbeat: Duration) -> CoordinatorConfig {
         CoordinatorConfig {
             id,
-            heartbeat: Duration::from_secs(5),
+            heartbeat,
             down_after: 2,
             nonce_range: NonceRange::new(1, 2_000_000_000).unwrap_or(NonceRange::FULL),
             chunk_default: 100_000,
             chunk_target: Duration::from_secs(2),
             ban_after: 3,
             evidence_slack: 5,
-            tip_poll: Duration::from_secs(1),
+            tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
         }
@@ -102,12 +111,12 @@ impl CoordinatorConfig {
 
     /// How long a peer may be silent before it is down.
     pub fn peer_timeout(&self) -> Duration {
-        self.heartbeat * self.down_after.max(1)
+        Timing::new(self.heartbeat).peer_timeout(self.down_after)
     }
 
     /// How long a miner may be silent before it is forgotten.
     pub fn miner_timeout(&self) -> Duration {
-        self.heartbeat * (self.down_after.max(1) + 2)
+        Timing::new(self.heartbeat).miner_timeout(self.down_after)
     }
 }
 

@@ -77,12 +77,10 @@ fn addr(port: u16) -> SocketAddr {
 
 fn node_cfg(id: u16) -> CoordinatorConfig {
     CoordinatorConfig {
-        heartbeat: Duration::from_millis(HB),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
-        tip_poll: Duration::from_millis(HB),
         chunk_target: Duration::from_millis(200),
-        ..CoordinatorConfig::new(CoordinatorId(id))
+        ..CoordinatorConfig::with_heartbeat(CoordinatorId(id), Duration::from_millis(HB))
     }
 }
 
@@ -106,12 +104,9 @@ impl Net {
         let miners = (0..miners)
             .map(|i| {
                 let cfg = MinerConfig {
-                    heartbeat: Duration::from_millis(HB),
-                    leader_timeout: Duration::from_millis(3 * HB),
-                    retry: Duration::from_millis(HB / 2),
                     step: Duration::from_millis(1),
                     initial_hashrate: 2_000_000,
-                    ..MinerConfig::new(MinerId(100 + i))
+                    ..MinerConfig::with_heartbeat(MinerId(100 + i), Duration::from_millis(HB))
                 };
                 (
                     addr(1000 + i as u16),

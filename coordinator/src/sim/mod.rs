@@ -49,12 +49,8 @@ pub struct Fleet {
 /// The miner timing used with a coordinator heartbeat interval.
 pub fn miner_config(id: MinerId, heartbeat: Duration, initial_hashrate: u32) -> MinerConfig {
     MinerConfig {
-        heartbeat,
-        leader_timeout: heartbeat * 3,
-        retry: (heartbeat / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)),
-        step: Duration::from_millis(20),
         initial_hashrate: initial_hashrate.max(1),
-        ..MinerConfig::new(id)
+        ..MinerConfig::with_heartbeat(id, heartbeat)
     }
 }
 

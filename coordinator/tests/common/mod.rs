@@ -112,12 +112,10 @@ pub async fn start_coordinators(n: u16, chain_url: &str, opts: &ClusterOpts) -> 
     let chain = Arc::new(HttpChain::new(chain_url).unwrap());
     let heartbeat = opts.heartbeat;
     start_local(&cluster, chain, |id| CoordinatorConfig {
-        heartbeat,
-        tip_poll: heartbeat,
         chunk_target: Duration::from_millis(300),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(500),
-        ..CoordinatorConfig::new(id)
+        ..CoordinatorConfig::with_heartbeat(id, heartbeat)
     })
     .await
     .unwrap()

@@ -1,10 +1,16 @@
-//! The miner's inputs: messages and timeouts.
+//! The miner's inputs: messages, timeouts and scanned steps.
 
-use super::{Assignment, Dest, DropReason, Event, MAX_ASSIGNMENTS, Miner, Refusal};
+use core::time::Duration;
+
+use super::{
+    Assignment, Dest, DropReason, Event, MAX_ASSIGNMENTS, Miner, PendingYes, Refusal, StepId,
+};
 use crate::ids::{CoordinatorId, Epoch, JobRef, NodeId};
+use crate::kernel::ScanOutcome;
 use crate::time::Instant;
 use crate::wire::{
-    Announce, HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe, WireAddr,
+    Announce, HeartbeatRequest, Message, Process, ProcessAnswerNo, ProcessAnswerYes,
+    ProcessInterrupt, Recipe, WireAddr,
 };
 
 impl Miner {
@@ -66,6 +72,76 @@ impl Miner {
             self.send_pending_yes(now);
         }
         if self.wants_work() && now >= self.next_request {
+            self.request_work(now);
+        }
+    }
+
+    /// Reports a scanned step: its outcome and how long it took.
+    pub fn handle_step(
+        &mut self,
+        now: Instant,
+        id: StepId,
+        outcome: ScanOutcome,
+        elapsed: Duration,
+    ) {
+        if self.in_flight != Some(id) {
+            return;
+        }
+        self.in_flight = None;
+        self.stats.hashes += outcome.hashes;
+        self.rate.record(outcome.hashes, elapsed);
+        // The assignment may have been interrupted while the step ran.
+        let Some(a) = self
+            .assignments
+            .first_mut()
+            .filter(|a| a.serial == id.serial)
+        else {
+            return;
+        };
+        a.record(outcome);
+        if let Some(nonce) = a.found() {
+            let answer = ProcessAnswerYes {
+                job: a.job,
+                range: a.range,
+                nonce,
+            };
+            let (job, to) = (a.job, a.reply_to);
+            self.stats.solutions += 1;
+            self.push_event(Event::Found { job, nonce });
+            self.pending_yes = Some(PendingYes {
+                answer,
+                to,
+                next_send: now,
+                attempts: 0,
+            });
+            // The job is solved: nothing else of it is worth scanning.
+            self.assignments.retain(|a| a.job != job);
+            self.send_pending_yes(now);
+            self.request_work(now);
+        } else if a.finished(false) {
+            let a = self.assignments.remove(0);
+            let best = a.best();
+            self.stats.ranges_done += 1;
+            self.push_event(Event::Exhausted {
+                job: a.job,
+                range: a.range,
+                best,
+            });
+            self.send(
+                Dest::Addr(a.reply_to),
+                Message::ProcessAnswerNo(ProcessAnswerNo {
+                    job: a.job,
+                    range: a.range,
+                    best,
+                }),
+            );
+            self.request_work(now);
+        } else if a.remaining() * 2 < a.range.len()
+            && self.assignments.len() < MAX_ASSIGNMENTS
+            && now >= self.next_request
+        {
+            // Past half of the current range with nothing queued: ask now so
+            // the next range arrives before this one ends.
             self.request_work(now);
         }
     }
