@@ -8,4 +8,5 @@ pub mod cmd;
 pub mod driver;
 pub mod mining;
 pub mod node;
+pub mod random;
 pub mod sim;

@@ -59,7 +59,9 @@ pub struct JobRef {
 
 /// A random number a node draws each time it starts. Frames carry it so that
 /// a node that restarts (and so restarts its frame counter at zero) is heard
-/// again instead of being taken for a replay.
+/// again instead of being taken for a replay. The protocol only carries it:
+/// the host draws it from the operating system and a board from its chip,
+/// never from a clock and never a constant (a failed draw stops the node).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BootId(pub u32);

@@ -15,12 +15,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
 use super::{
-    CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, load_key_random, runtime,
-    shutdown_signal,
+    CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, runtime, shutdown_signal,
 };
 use crate::chain_http::HttpChain;
 use crate::driver::local::{LocalCluster, start_local};
 use crate::mining::select;
+use crate::random;
 
 use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
@@ -99,7 +99,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     let zero_bits = args
         .zero_bits
         .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
-    let key = load_key_random();
+    let key = random::cluster_key().map_err(Failure::from)?;
     println!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
         args.threads, args.coordinators, args.blocks

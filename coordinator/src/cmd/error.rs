@@ -35,8 +35,8 @@ pub enum UsageError {
 /// A failure while running, with input that was fine. Exit status 1.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// The operating system refused something the command needs: threads,
-    /// the async runtime, sockets of its own, random numbers.
+    /// The operating system refused something the command needs: the async
+    /// runtime, sockets of its own.
     #[error("cannot start {what}: {source}")]
     Resources {
         /// What could not be started.
@@ -47,6 +47,9 @@ pub enum Failure {
     /// The scanning threads asked for could not all be started.
     #[error("{0}; try fewer --threads")]
     Threads(#[from] crate::mining::SpawnError),
+    /// The operating system's random source failed.
+    #[error(transparent)]
+    Random(#[from] crate::random::RandomError),
     /// A kernel backend failed its known-answer test on this CPU.
     #[error(transparent)]
     SelfTest(#[from] protocol::kernel::SelfTestFailed),

@@ -136,20 +136,6 @@ pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, U
     }
 }
 
-/// A fresh random key, for the demo.
-pub fn load_key_random() -> ClusterKey {
-    let mut key = [0u8; 32];
-    if getrandom::fill(&mut key).is_err() {
-        // Without OS randomness the demo still runs; its key is then only
-        // as secret as the clock.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        key[..16].copy_from_slice(&nanos.to_le_bytes());
-    }
-    ClusterKey::from_bytes(key)
-}
-
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let mut out = std::io::stdout().lock();

@@ -12,6 +12,7 @@ use super::{
     CommandError, Failure, NodeArgs, UsageError, check_fleet, flags, init_logging, kernel_and_rate,
     load_key, open_registry, parse_chaos, runtime, shutdown_signal,
 };
+use crate::random::{self, RandomError};
 use crate::sim::{self, Fleet};
 
 /// Arguments of `sim`.
@@ -65,7 +66,10 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
     let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
-    let first_id = args.first_id.map_or_else(random_first_id, |id| id.0);
+    let first_id = match args.first_id {
+        Some(id) => id.0,
+        None => random_first_id().map_err(Failure::from)?,
+    };
     let fleet = Fleet {
         miners: args.miners,
         threads: args.threads,
@@ -102,8 +106,6 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
 }
 
 /// A random first id, so that two `sim` processes do not collide.
-fn random_first_id() -> u32 {
-    let mut b = [0u8; 4];
-    let _ = getrandom::fill(&mut b);
-    u32::from_le_bytes(b) & 0x7fff_0000
+fn random_first_id() -> Result<u32, RandomError> {
+    Ok(random::u32()? & 0x7fff_0000)
 }

@@ -118,7 +118,7 @@ pub async fn run_node<C: ChainApi>(
         Some(r) => Some(r.register(id, listen)?),
         None => None,
     };
-    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id));
+    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id))?;
     let clock = Clock::new();
     let mut node = Node::new(cfg, clock.now());
     for (peer, addr) in &deps.peers {

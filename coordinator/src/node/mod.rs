@@ -56,7 +56,7 @@ pub struct Now {
 
 /// Tunables of a coordinator node. (A miner's are
 /// `protocol::miner::MinerConfig`; a board's network settings,
-/// `miner_driver::NodeConfig`.)
+/// `miner_driver::CoordinatorConfig`.)
 #[derive(Clone, Debug)]
 pub struct CoordinatorConfig {
     /// This node's id.

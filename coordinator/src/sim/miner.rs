@@ -60,7 +60,7 @@ pub async fn run_miner(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let transport = Transport::new(socket, deps.chaos);
-    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Miner(cfg.id));
+    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Miner(cfg.id))?;
     let clock = Clock::new();
     let addrs: Vec<WireAddr> = deps.coordinators.iter().map(|&a| a.into()).collect();
     let mut miner = Miner::new(cfg, &addrs, clock.mono());
