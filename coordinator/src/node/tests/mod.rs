@@ -1,6 +1,6 @@
 //! The node driven deterministically: coordinators and `protocol` miners
 //! exchange datagrams through an in-memory network with seeded faults
-//! (`net.rs`), a fake chain answers calls (`chain.rs`), the clock is
+//! (`net.rs`, `faults.rs`), a fake chain answers calls (`chain.rs`), the clock is
 //! advanced by hand, and every miner millisecond is put down to a cause
 //! (`idle.rs`). `scenarios.rs` runs clusters on a clean network;
 //! `chaos.rs` proves the same properties under loss, duplication and
@@ -8,6 +8,7 @@
 
 mod chain;
 mod chaos;
+mod faults;
 mod idle;
 mod net;
 mod scenarios;

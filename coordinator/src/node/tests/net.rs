@@ -21,36 +21,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::chain::FakeChain;
+pub(super) use super::faults::Faults;
+use super::faults::{Traffic, kind};
 use super::idle::{Fates, IdleLog};
 use crate::node::{CoordinatorConfig, Node, NodeEvent, Now};
 
 /// Heartbeat interval of the tests, in milliseconds.
 pub(super) const HB: u64 = 100;
-
-/// What the fault layer does to each datagram on a kind of link.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct Faults {
-    /// Probability it is lost.
-    pub drop: f64,
-    /// Probability it arrives twice.
-    pub duplicate: f64,
-    /// Each copy is held back a uniform 0..=`max_delay` ms.
-    pub max_delay: u64,
-}
-
-impl Faults {
-    /// Loss only.
-    pub fn loss(drop: f64) -> Faults {
-        Faults {
-            drop,
-            ..Faults::default()
-        }
-    }
-
-    fn any(&self) -> bool {
-        self.drop > 0.0 || self.duplicate > 0.0 || self.max_delay > 0
-    }
-}
 
 /// A datagram in flight.
 #[derive(Clone, Copy)]
@@ -59,13 +36,6 @@ pub(super) struct Datagram {
     pub sender: NodeId,
     pub to: SocketAddr,
     pub message: Message,
-}
-
-/// Datagrams sent and lost, by message kind.
-#[derive(Debug, Default)]
-pub(super) struct Traffic {
-    /// Kind -> (sent, dropped, duplicated).
-    pub by_kind: BTreeMap<&'static str, (u64, u64, u64)>,
 }
 
 pub(super) struct Net {
@@ -121,19 +91,6 @@ fn miner_cfg(id: MinerId) -> MinerConfig {
         step: Duration::from_millis(1),
         initial_hashrate: MINER_SPEED,
         ..MinerConfig::with_heartbeat(id, Duration::from_millis(HB))
-    }
-}
-
-fn kind(m: &Message) -> &'static str {
-    match m {
-        Message::HeartbeatRequest(_) => "HeartbeatRequest",
-        Message::HeartbeatReply(_) => "HeartbeatReply",
-        Message::Process(_) => "Process",
-        Message::ProcessAnswerNo(_) => "ProcessAnswerNo",
-        Message::ProcessAnswerYes(_) => "ProcessAnswerYes",
-        Message::ProcessInterrupt(_) => "ProcessInterrupt",
-        Message::Discover(_) => "Discover",
-        Message::Announce(_) => "Announce",
     }
 }
 
