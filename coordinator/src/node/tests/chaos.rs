@@ -110,7 +110,7 @@ fn under_20_percent_loss_frequent_blocks_keep_miners_busy() {
     const MINUTE: u64 = 60_000;
     let (clean, clean_net) = mine_for(MINUTE, Faults::default());
     let (lossy, lossy_net) = mine_for(MINUTE, Faults::loss(0.2));
-    println!("blocks per simulated minute, 2 coordinators, 4 miners, a block per ~1.3 heartbeats:");
+    println!("blocks per simulated minute, 2 coordinators, 4 miners, a block per ~1.4 heartbeats:");
     println!(
         "  no faults: {clean}; miner time: {}",
         clean_net.idle.summary()
