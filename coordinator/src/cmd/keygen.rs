@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use protocol::hex::Hex;
 
-use crate::{UsageError, random};
+use super::{CommandError, Failure};
+use crate::random;
 
 /// Prints a new key.
-pub fn run() -> Result<ExitCode, UsageError> {
-    let key = random::cluster_key().map_err(|e| UsageError(e.to_string()))?;
+pub fn run() -> Result<ExitCode, CommandError> {
+    let key = random::cluster_key().map_err(Failure::from)?;
     println!("{}", Hex(key.as_bytes()));
     Ok(ExitCode::SUCCESS)
 }

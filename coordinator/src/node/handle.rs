@@ -50,7 +50,10 @@ impl Node {
 
     fn on_peer_message(&mut self, now: Now, from: SocketAddr, id: CoordinatorId, message: Message) {
         let view = match message {
-            Message::HeartbeatRequest(hb) => Some(hb.view),
+            Message::HeartbeatRequest(hb) => {
+                self.chain.reported_by(id, hb.chain);
+                Some(hb.view)
+            }
             Message::HeartbeatReply(r) => Some(r.view),
             _ => None,
         };

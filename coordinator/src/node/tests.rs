@@ -75,12 +75,12 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn node_cfg(id: u16) -> NodeConfig {
-    NodeConfig {
+fn node_cfg(id: u16) -> CoordinatorConfig {
+    CoordinatorConfig {
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
         chunk_target: Duration::from_millis(200),
-        ..NodeConfig::with_heartbeat(CoordinatorId(id), Duration::from_millis(HB))
+        ..CoordinatorConfig::with_heartbeat(CoordinatorId(id), Duration::from_millis(HB))
     }
 }
 
@@ -337,13 +337,13 @@ fn a_chain_outage_is_waited_out() {
     net.chain.down = true;
     net.run(1_000);
     let s = net.node(1).status(net.now().mono);
-    assert!(!s.chain_up);
+    assert_eq!(s.chain_up, Some(false));
     assert_eq!(s.work, "fetching template");
     assert!(s.stats.chain_failures >= 3, "retried with backoff");
     assert!(s.stats.chain_failures < 30, "but not in a tight loop");
     net.chain.down = false;
     net.run_until(2_000, |n| n.chain.blocks.len() >= 3);
-    assert!(net.node(1).status(net.now().mono).chain_up);
+    assert_eq!(net.node(1).status(net.now().mono).chain_up, Some(true));
 }
 
 #[test]

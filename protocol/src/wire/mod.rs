@@ -54,6 +54,25 @@ pub struct HeartbeatRequest {
     /// this leader drops it: a lost `ProcessInterrupt` costs at most one
     /// interval.
     pub job: Option<JobRef>,
+    /// The chain service as the sender found it, when the sender leads
+    /// (`Unknown` from a follower, which does not call it): followers report
+    /// the leader's view instead of one they never measured. Appended in
+    /// frame version 2.
+    pub chain: ChainHealth,
+}
+
+/// The chain service as a coordinator last found it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ChainHealth {
+    /// Not known: the sender does not call the service, or has had neither
+    /// an answer nor a failure yet.
+    #[default]
+    Unknown,
+    /// The sender's last call was answered.
+    Up,
+    /// The sender's last call failed; it retries with backoff.
+    Down,
 }
 
 /// What a miner is doing.

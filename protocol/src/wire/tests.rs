@@ -22,6 +22,7 @@ pub(crate) fn samples() -> [Message; 8] {
         Message::HeartbeatRequest(HeartbeatRequest {
             view,
             job: Some(job),
+            chain: ChainHealth::Down,
         }),
         Message::HeartbeatReply(HeartbeatReply {
             view,
@@ -95,6 +96,39 @@ fn golden_bytes_pin_the_layout() {
     assert_eq!(&bytes[..4], &[2, 1, 2, 0]);
     assert_eq!(&bytes[4..84], &GENESIS.template());
     assert_eq!(&bytes[84..], &[20, 1, 0xa0, 0x8d, 0x06]);
+}
+
+#[test]
+fn a_heartbeat_request_ends_with_the_chain_health() {
+    // docs/wire-format.md walks through these bytes.
+    let hb = |chain| {
+        Message::HeartbeatRequest(HeartbeatRequest {
+            view: LeaderView {
+                epoch: Epoch(7),
+                leader: Some(CoordinatorId(1)),
+            },
+            job: None,
+            chain,
+        })
+    };
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        hb(ChainHealth::Down).encode(&mut buf).unwrap(),
+        &[0, 7, 1, 1, 0, 2]
+    );
+    for (chain, byte) in [
+        (ChainHealth::Unknown, 0),
+        (ChainHealth::Up, 1),
+        (ChainHealth::Down, 2),
+    ] {
+        assert_eq!(hb(chain).encode(&mut buf).unwrap()[5], byte);
+    }
+    // Version 1's request, without the field, is refused, not misread.
+    assert_eq!(Message::decode(&[0, 7, 1, 1, 0]), Err(BodyError::Malformed));
+    assert_eq!(
+        Message::decode(&[0, 7, 1, 1, 0, 3]),
+        Err(BodyError::Malformed)
+    );
 }
 
 /// The layout the four work messages had when they carried `epoch` and

@@ -38,6 +38,7 @@ fn work_from_an_older_epoch_or_a_non_leader_is_refused() {
     let hb = HeartbeatRequest {
         view: view(5, Some(C2)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(2),
@@ -84,6 +85,7 @@ fn a_silent_leader_is_dropped_and_discovery_resumes() {
     let hb = HeartbeatRequest {
         view: view(1, Some(C2)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(500),
@@ -135,6 +137,7 @@ fn a_faulty_miner_reports_its_fault_and_takes_no_work() {
         Message::HeartbeatRequest(HeartbeatRequest {
             view: view(1, Some(C1)),
             job: None,
+            chain: ChainHealth::Unknown,
         }),
     );
     let tx = drain(&mut m);

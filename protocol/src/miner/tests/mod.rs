@@ -13,7 +13,9 @@ use crate::kernel::Kernel;
 use crate::kernel::ScanJob;
 use crate::range::NonceRange;
 use crate::vectors::GENESIS;
-use crate::wire::{Announce, HeaderBytes, HeartbeatRequest, Process, ProcessInterrupt, Recipe};
+use crate::wire::{
+    Announce, ChainHealth, HeaderBytes, HeartbeatRequest, Process, ProcessInterrupt, Recipe,
+};
 
 const C1: CoordinatorId = CoordinatorId(1);
 const C2: CoordinatorId = CoordinatorId(2);
@@ -67,6 +69,7 @@ fn following() -> Miner {
     let hb = HeartbeatRequest {
         view: view(1, Some(C1)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(1),

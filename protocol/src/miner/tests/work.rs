@@ -134,6 +134,7 @@ fn interrupts_and_newer_jobs_stop_old_work() {
             epoch: Epoch(1),
             job: JobId(3),
         }),
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(7),
@@ -200,6 +201,7 @@ fn a_step_of_a_dropped_assignment_never_counts_for_the_same_range_leased_again()
     let hb = HeartbeatRequest {
         view: view(1, Some(C1)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(401),
