@@ -101,6 +101,22 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
         ),
         (vec!["sim", "--miners", "5000", "--insecure"], "--miners"),
         (
+            vec!["sim", "--miners", "100001", "--rate", "10", "--insecure"],
+            "from 1 to 100000",
+        ),
+        (
+            vec!["sim", "--rate", "0", "--insecure"],
+            "from 1 to 100000000",
+        ),
+        (
+            vec!["sim", "--rate", "10", "--ramp-ms", "600001", "--insecure"],
+            "--ramp-ms",
+        ),
+        (
+            vec!["sim", "--rate", "10", "--threads", "2", "--insecure"],
+            "--threads",
+        ),
+        (
             vec!["sim", "--miners", "64", "--threads", "128", "--insecure"],
             "at most 4096",
         ),

@@ -12,6 +12,10 @@ use protocol::{CoordinatorId, MinerId};
 pub const MAX_THREADS: usize = 1024;
 /// Simulated miners in one process (each has its own UDP socket).
 pub const MAX_MINERS: u32 = 1024;
+/// Throttled miners in one process (`sim --rate`; a UDP socket each).
+pub const MAX_LOAD_MINERS: u32 = 100_000;
+/// Hashes per second of one throttled miner.
+pub const MAX_LOAD_RATE: u32 = 100_000_000;
 /// Scanning threads one process may run at once (`--miners` times
 /// `--threads`).
 pub const MAX_PROCESS_THREADS: u64 = 4096;
@@ -67,6 +71,22 @@ pub fn local_threads(text: &str) -> Result<usize, String> {
 /// Simulated miners: 1 to [`MAX_MINERS`].
 pub fn miners(text: &str) -> Result<u32, String> {
     whole(text, 1, u64::from(MAX_MINERS))
+}
+
+/// `sim`'s miners: 1 to [`MAX_LOAD_MINERS`] (at most [`MAX_MINERS`]
+/// unless throttled, which `sim` checks).
+pub fn load_miners(text: &str) -> Result<u32, String> {
+    whole(text, 1, u64::from(MAX_LOAD_MINERS))
+}
+
+/// A throttled miner's hashes per second: 1 to [`MAX_LOAD_RATE`].
+pub fn load_rate(text: &str) -> Result<u32, String> {
+    whole(text, 1, u64::from(MAX_LOAD_RATE))
+}
+
+/// How long the load takes to start its miners: 0 to 600000 ms.
+pub fn ramp_ms(text: &str) -> Result<u64, String> {
+    whole(text, 0, 600_000)
 }
 
 /// The demo's coordinators: 1 to [`MAX_COORDINATORS`].

@@ -13,6 +13,7 @@ pub mod keygen;
 pub mod run;
 pub mod scan;
 pub mod sim;
+pub mod sim_load;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -22,8 +22,8 @@ pub struct SimArgs {
     /// registry directory is read.
     #[arg(long = "coordinator", value_name = "ADDR")]
     pub coordinators: Vec<SocketAddr>,
-    /// How many miners (1 to 1024).
-    #[arg(long, default_value_t = 1, value_parser = flags::miners)]
+    /// How many miners (1 to 1024; with --rate, 1 to 100000).
+    #[arg(long, default_value_t = 1, value_parser = flags::load_miners)]
     pub miners: u32,
     /// Threads per miner (1 to 1024; at most 4096 for all the miners).
     #[arg(long, default_value_t = 1, value_parser = flags::threads)]
@@ -44,11 +44,27 @@ pub struct SimArgs {
     /// Fault injection on sent datagrams, `SEED:DROP:DUP:DELAY_MS` (testing).
     #[arg(long, hide = true)]
     pub chaos: Option<String>,
+    /// Load mode: every miner scans with the kernel, throttled to this many
+    /// hashes per second (1 to 100000000), one thread for all of them.
+    #[arg(long, value_parser = flags::load_rate, conflicts_with = "threads")]
+    pub rate: Option<u32>,
+    /// Load mode: start the miners evenly over this many milliseconds (0 to
+    /// 600000; default 0, all at once).
+    #[arg(long, default_value_t = 0, value_parser = flags::ramp_ms, requires = "rate")]
+    pub ramp_ms: u64,
 }
 
 /// Runs `sim` until Ctrl-C or SIGTERM.
 pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
     init_logging("info");
+    if args.rate.is_none() && args.miners > flags::MAX_MINERS {
+        return Err(UsageError::Flag(format!(
+            "--miners {}: at most {} without --rate (each runs its own threads)",
+            args.miners,
+            flags::MAX_MINERS
+        ))
+        .into());
+    }
     check_fleet(args.miners, args.threads)?;
     if let Some(first) = args.first_id
         && first.0.checked_add(args.miners - 1).is_none()
@@ -60,6 +76,9 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
             u32::MAX
         ))
         .into());
+    }
+    if let Some(rate) = args.rate {
+        return super::sim_load::run(args, rate);
     }
     let heartbeat = args.node.heartbeat();
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
@@ -106,6 +125,6 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
 }
 
 /// A random first id, so that two `sim` processes do not collide.
-fn random_first_id() -> Result<u32, RandomError> {
+pub(super) fn random_first_id() -> Result<u32, RandomError> {
     Ok(random::u32()? & 0x7fff_0000)
 }

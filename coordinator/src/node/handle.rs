@@ -81,6 +81,7 @@ impl Node {
         }
         match message {
             Message::HeartbeatReply(r) => {
+                self.stats.miner_heartbeats += 1;
                 entry.hashrate = r.hashrate;
                 if let Some(state) = r.miner {
                     entry.report(state);

@@ -13,6 +13,9 @@ use super::{CoverageCounts, MinerSummary, Node, Work};
 pub struct NodeStats {
     /// Messages handled.
     pub received: u64,
+    /// Statuses (`HeartbeatReply`) handled from miners, work requests
+    /// included.
+    pub miner_heartbeats: u64,
     /// Messages queued for sending.
     pub sent: u64,
     /// Jobs started.

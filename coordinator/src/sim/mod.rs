@@ -1,6 +1,8 @@
 //! Host-simulated miners: many independent `protocol` miners in one process,
 //! each with its own UDP socket.
 
+pub mod load;
+pub mod load_stats;
 pub mod miner;
 pub mod probe;
 
