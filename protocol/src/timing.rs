@@ -31,6 +31,11 @@
 //!   interval), an interrupt a miner has not acknowledged, and the
 //!   `Process` of a lease older than that which a miner's request shows it
 //!   does not hold.
+//! - A leader heartbeats its miners in slices, one every
+//!   [`Timing::miner_beat_every`] (a 64th of an interval, at least
+//!   [`MINER_BEAT_MIN`]), each miner once an interval: a fleet of 10,000
+//!   is not sent 10,000 datagrams at once, nor do their replies arrive at
+//!   once and overflow the leader's socket buffer.
 
 use core::time::Duration;
 
@@ -53,6 +58,13 @@ pub const PEER_PROBES: u32 = 12;
 
 /// Probes a miner sends its silent leader before taking it for dead.
 pub const LEADER_PROBES: u32 = 8;
+
+/// Slices of its miners a leader heartbeats per interval.
+pub const MINER_BEAT_SLICES: u32 = 64;
+
+/// The shortest time between two slices of a leader's heartbeats to its
+/// miners.
+pub const MINER_BEAT_MIN: Duration = Duration::from_millis(10);
 
 /// The longest a leader goes without polling the chain's tip.
 pub const TIP_POLL_MAX: Duration = Duration::from_secs(1);
@@ -124,6 +136,15 @@ impl Timing {
         self.heartbeat / 8
     }
 
+    /// How often a leader sends the next slice of its miners their
+    /// heartbeat: a [`MINER_BEAT_SLICES`]th of an interval, at least
+    /// [`MINER_BEAT_MIN`], at most the interval.
+    pub fn miner_beat_every(&self) -> Duration {
+        (self.heartbeat / MINER_BEAT_SLICES)
+            .max(MINER_BEAT_MIN)
+            .min(self.heartbeat)
+    }
+
     /// How long a coordinator keeps a silent miner in its book: two
     /// intervals longer than a peer's time-out (a miner sends its status
     /// once per interval, so a few lost ones never forget it).
@@ -190,6 +211,12 @@ mod tests {
         assert_eq!(t.leader_probe_window(), ms(100));
         assert!(t.leader_probe_window() < t.leader_timeout());
         assert_eq!(t.resend_after(), ms(12) + Duration::from_micros(500));
+        assert_eq!(t.miner_beat_every(), MINER_BEAT_MIN);
+        assert_eq!(
+            Timing::default().miner_beat_every(),
+            ms(78) + Duration::from_micros(125)
+        );
+        assert_eq!(Timing::new(ms(10)).miner_beat_every(), ms(10));
         let waits: [Duration; 4] = core::array::from_fn(|i| backoff(ms(400), i as u32 + 1));
         assert_eq!(waits, [ms(100), ms(200), ms(400), ms(400)]);
     }

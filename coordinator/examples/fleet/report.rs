@@ -28,6 +28,12 @@ pub fn print(cli: &Cli, rows: &[Row]) {
     line("leader CPU, s per s (user + system)", &|r| {
         format!("{:.3} ({:.3} + {:.3})", r.cpu, r.cpu_user, r.cpu_system)
     });
+    line("load and chain service CPU, s per s", &|r| {
+        format!("{:.2}", r.load_cpu)
+    });
+    line("the load's timers late by, p99", &|r| {
+        format!("{:.1} ms", r.load_lag_p99_ms)
+    });
     line("request to `Process`, median / p99 / max", &|r| {
         format!(
             "{:.2} / {:.2} / {:.1} ms",

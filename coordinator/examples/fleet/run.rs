@@ -31,6 +31,9 @@ pub struct Row {
     pub cpu_system: f64,
     /// Both.
     pub cpu: f64,
+    /// CPU seconds per second of this process: the load and the chain
+    /// service.
+    pub load_cpu: f64,
     /// Work request to `Process` at the miners: median, ms.
     pub wait_p50_ms: f64,
     /// 99th percentile, ms.
@@ -39,6 +42,8 @@ pub struct Row {
     pub wait_max_ms: f64,
     /// Waits measured.
     pub waits: u64,
+    /// How late the load's timers fired: 99th percentile, ms.
+    pub load_lag_p99_ms: f64,
     /// Miner statuses the leader handled per second.
     pub heartbeats_per_s: f64,
     /// Answers the leader handled per second.
@@ -176,7 +181,7 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
     // The chain service and the load share this process, on one worker
     // thread; the leader has its own process.
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(2)
         .enable_all()
         .build()?;
     let store = SqliteStore::open(&dir.path().join("chain.db"), Some(cli.zero_bits))?;
@@ -233,9 +238,12 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
     stats.reset_waits();
     let s0 = rt.block_on(status(&client, &url))?;
     let cpu0 = proc::cpu(pid).ok_or("no leader CPU time")?;
+    let me = std::process::id();
+    let load0 = proc::cpu(me).ok_or("no CPU time")?;
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs_f64(cli.seconds));
     let cpu1 = proc::cpu(pid).ok_or("no leader CPU time")?;
+    let load1 = proc::cpu(me).ok_or("no CPU time")?;
     let elapsed = t0.elapsed().as_secs_f64();
     let s1 = rt.block_on(status(&client, &url))?;
     let dropped_leader = proc::udp_drops(&leader_port);
@@ -258,10 +266,12 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
         cpu_user: (cpu1.user - cpu0.user) / elapsed,
         cpu_system: (cpu1.system - cpu0.system) / elapsed,
         cpu: (cpu1.total() - cpu0.total()) / elapsed,
+        load_cpu: (load1.total() - load0.total()) / elapsed,
         wait_p50_ms: load.wait.p50_ms,
         wait_p99_ms: load.wait.p99_ms,
         wait_max_ms: load.wait.max_ms,
         waits: load.wait.count,
+        load_lag_p99_ms: load.lag.p99_ms,
         heartbeats_per_s: per_s(&["stats", "miner_heartbeats"]),
         answers_per_s: (answers(&s1) - answers(&s0)) as f64 / elapsed,
         leases_per_s: per_s(&["stats", "leases"]),

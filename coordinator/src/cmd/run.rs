@@ -183,23 +183,33 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             status: Some(status_tx),
             events: None,
         };
-        // The node stops on Ctrl-C or SIGTERM, or when the local miner
-        // stops by itself (its threads could not start, say).
+        // The node runs as a task on the runtime's workers, so the thread
+        // that takes a datagram's readiness event is the one that handles
+        // it (from `block_on`, every datagram would wake a second thread).
+        // It stops on Ctrl-C or SIGTERM, or when the local miner stops by
+        // itself (its threads could not start, say).
+        let mut node = tokio::spawn(run_node(socket, cfg, deps, stopped(stop_rx.clone())));
         let mut miner_failed = None;
-        let stop = async {
-            let failure = async {
-                match fleet.as_mut() {
-                    Some(f) => f.failure().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                () = shutdown_signal() => {}
-                failed = failure => miner_failed = Some(failed),
+        let failure = async {
+            match fleet.as_mut() {
+                Some(f) => f.failure().await,
+                None => std::future::pending().await,
             }
         };
-        let result = run_node(socket, cfg, deps, stop).await;
+        let ended = tokio::select! {
+            () = shutdown_signal() => None,
+            failed = failure => {
+                miner_failed = Some(failed);
+                None
+            }
+            ended = &mut node => Some(ended),
+        };
         let _ = stop_tx.send(true);
+        let ended = match ended {
+            Some(ended) => ended,
+            None => node.await,
+        };
+        let result = ended.unwrap_or_else(|e| Err(std::io::Error::other(e)));
         if let Some(f) = fleet {
             f.stop().await;
         }

@@ -4,16 +4,14 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use protocol::frame::{MAX_FRAME, Opened, Opener, Sealer};
+use protocol::frame::{FrameError, MAX_FRAME, Opened, Sealer, Verifier};
 use protocol::wire::Message;
 use protocol::{ClusterKey, NodeId};
 use serde::Serialize;
 
+use super::replay::SenderWindows;
 use super::transport::{ChaosCounts, Transport};
 use crate::random::{self, RandomError};
-
-/// Senders a host node tracks replay windows for.
-pub const REPLAY_SENDERS: usize = 1024;
 
 /// Datagram counters.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -44,7 +42,8 @@ impl WireCounters {
 pub struct Link {
     transport: Transport,
     sealer: Sealer,
-    opener: Box<Opener<REPLAY_SENDERS>>,
+    verifier: Verifier,
+    windows: SenderWindows,
     counters: WireCounters,
 }
 
@@ -54,7 +53,8 @@ impl Link {
     pub fn new(transport: Transport, key: &ClusterKey, me: NodeId) -> Result<Link, RandomError> {
         Ok(Link {
             sealer: Sealer::new(key, me, random::boot_id()?),
-            opener: Box::new(Opener::new(key, me)),
+            verifier: Verifier::new(key, me),
+            windows: SenderWindows::default(),
             transport,
             counters: WireCounters::default(),
         })
@@ -91,10 +91,17 @@ impl Link {
         }
     }
 
-    /// Opens one received datagram; refusals are counted and dropped.
+    /// Opens one received datagram (the frame's checks, then its sender's
+    /// replay window); refusals are counted and dropped.
     pub fn open(&mut self, bytes: &[u8]) -> Option<Opened> {
         self.counters.received += 1;
-        match self.opener.open(bytes) {
+        let opened = self.verifier.verify(bytes).and_then(|o| {
+            self.windows
+                .accept(o.sender, o.boot, o.counter)
+                .map(|()| o)
+                .map_err(FrameError::Replay)
+        });
+        match opened {
             Ok(opened) => {
                 self.counters.accepted += 1;
                 Some(opened)

@@ -6,6 +6,7 @@ pub mod link;
 pub mod local;
 pub mod node;
 pub mod registry;
+pub mod replay;
 pub mod status_http;
 pub mod transport;
 

@@ -20,6 +20,14 @@ use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
 use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, NodeStatus, Now};
 
+/// The receive buffer a node asks for: a leader's miners' statuses and
+/// requests arrive in bursts (after a job's interrupt, every miner asks for
+/// work at once), and a full buffer drops datagrams silently.
+pub const RECEIVE_BUFFER: usize = 4 << 20;
+
+/// How often the status snapshot is refreshed, at most.
+const STATUS_EVERY: Duration = Duration::from_millis(100);
+
 /// A node's status with its datagram counters: what `--status` serves.
 #[derive(Clone, Debug, Serialize)]
 pub struct CoordinatorStatus {
@@ -114,6 +122,16 @@ pub async fn run_node<C: ChainApi>(
     let id = cfg.id;
     let transport = Transport::new(socket, deps.chaos);
     let listen = transport.local_addr()?;
+    match transport.widen_receive_buffer(RECEIVE_BUFFER) {
+        Ok(got) if got >= RECEIVE_BUFFER => {}
+        Ok(got) => tracing::warn!(
+            asked = RECEIVE_BUFFER,
+            got,
+            "small UDP receive buffer: bursts from many miners may be dropped (raise \
+             net.core.rmem_max)"
+        ),
+        Err(error) => tracing::warn!(%error, "cannot size the UDP receive buffer"),
+    }
     let _registration = match &deps.registry {
         Some(r) => Some(r.register(id, listen)?),
         None => None,
@@ -127,6 +145,7 @@ pub async fn run_node<C: ChainApi>(
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<ChainReply>();
     let mut registry_tick = tokio::time::interval(Duration::from_millis(500));
     let mut last_status = tokio::time::Instant::now() - Duration::from_secs(1);
+    let mut status_every = STATUS_EVERY;
     let mut buf = vec![0u8; MAX_FRAME + 1];
     tokio::pin!(shutdown);
     tracing::info!(%id, %listen, "coordinator started");
@@ -149,10 +168,14 @@ pub async fn run_node<C: ChainApi>(
             }
         }
         if let Some(tx) = &deps.status
-            && last_status.elapsed() >= Duration::from_millis(100)
+            && last_status.elapsed() >= status_every
         {
-            last_status = tokio::time::Instant::now();
+            let started = tokio::time::Instant::now();
             tx.send_replace(Some(status(&node, &link, &clock, listen)));
+            // A snapshot costs in proportion to the miners: spend at most
+            // 1% of the time on them.
+            last_status = tokio::time::Instant::now();
+            status_every = STATUS_EVERY.max((last_status - started) * 100);
         }
         let deadline = clock.deadline(node.poll_timeout());
         tokio::select! {

@@ -119,6 +119,15 @@ impl Transport {
         }
     }
 
+    /// Asks for a receive buffer of `bytes` (`SO_RCVBUF`); returns what the
+    /// system granted (Linux caps the request at `net.core.rmem_max` and
+    /// reports twice the size it keeps for datagrams, with bookkeeping).
+    pub fn widen_receive_buffer(&self, bytes: usize) -> io::Result<usize> {
+        let socket = socket2::SockRef::from(&*self.socket);
+        socket.set_recv_buffer_size(bytes)?;
+        socket.recv_buffer_size()
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.local_addr()

@@ -28,9 +28,10 @@ impl Node {
     pub fn handle_timeout(&mut self, now: Now) {
         self.refresh_role(now);
         self.probe_peers(now.mono);
+        self.heartbeat_miners(now.mono);
         if now.mono >= self.next_heartbeat {
             self.next_heartbeat = now.mono + self.cfg.heartbeat;
-            self.heartbeat_all(now.mono);
+            self.heartbeat_peers(now.mono);
             let gone = self
                 .miners
                 .forget_silent(now.mono, self.cfg.miner_timeout());
@@ -39,6 +40,7 @@ impl Node {
                     job.revoke(miner);
                 }
             }
+            self.check_job(true);
         }
         if self.leading.is_some() {
             self.leader_timers(now);
@@ -218,13 +220,25 @@ impl Node {
         }
     }
 
-    /// Counts any breach of the accounting invariants (tests assert none).
+    /// Counts any breach of the accounting invariants (tests assert none):
+    /// the counts after every change, in constant time, and everything
+    /// (every lease and free interval) in debug builds.
     pub(super) fn check_invariants(&mut self) {
-        if let Work::Mining { job, .. } = &self.work
-            && let Err(e) = job.check()
-        {
-            self.stats.invariant_violations += 1;
-            self.stats.last_violation = Some(e);
+        self.check_job(cfg!(debug_assertions));
+    }
+
+    /// Checks the current job's accounting, all of it when `full`.
+    pub(super) fn check_job(&mut self, full: bool) {
+        if let Work::Mining { job, .. } = &self.work {
+            let checked = if full {
+                job.check()
+            } else {
+                job.check_counts()
+            };
+            if let Err(e) = checked {
+                self.stats.invariant_violations += 1;
+                self.stats.last_violation = Some(e);
+            }
         }
     }
 }

@@ -1,7 +1,6 @@
 //! One job: a header with one timestamp, its nonce range cut into leases,
 //! and the checks every answer must pass before it is believed.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use protocol::header::sha256d;
@@ -9,19 +8,8 @@ use protocol::kernel::Best;
 use protocol::{BlockHeader, HEADER_LEN, Hash256, Instant, JobRef, MinerId, NonceRange};
 
 use super::coverage::Coverage;
-
-/// A range leased to a miner.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Lease {
-    /// Who holds it.
-    pub miner: MinerId,
-    /// The nonces.
-    pub range: NonceRange,
-    /// When it was issued.
-    pub issued: Instant,
-    /// When it goes back to the free list if unanswered.
-    pub expires: Instant,
-}
+pub use super::leases::Lease;
+use super::leases::LeaseBook;
 
 /// What a `ProcessAnswerNo` turned out to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,8 +52,8 @@ pub struct Job {
     /// When the job started.
     pub started: Instant,
     coverage: Coverage,
-    /// Outstanding leases by first nonce (ranges are disjoint).
-    leases: BTreeMap<u32, Lease>,
+    /// Outstanding leases (ranges are disjoint).
+    leases: LeaseBook,
     /// Leases that expired.
     pub expired: u64,
 }
@@ -94,7 +82,7 @@ impl Job {
             zero_bits,
             started: now,
             coverage: Coverage::new(range),
-            leases: BTreeMap::new(),
+            leases: LeaseBook::default(),
             expired: 0,
         }
     }
@@ -106,12 +94,22 @@ impl Job {
 
     /// Outstanding leases.
     pub fn leases(&self) -> impl Iterator<Item = &Lease> {
-        self.leases.values()
+        self.leases.iter()
+    }
+
+    /// How many leases are outstanding.
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
     }
 
     /// Leases `miner` holds.
     pub fn leases_of(&self, miner: MinerId) -> usize {
-        self.leases.values().filter(|l| l.miner == miner).count()
+        self.leases.count_of(miner)
+    }
+
+    /// The leases `miner` holds.
+    pub fn leases_held(&self, miner: MinerId) -> impl Iterator<Item = &Lease> {
+        self.leases.of(miner)
     }
 
     /// Leases up to `len` nonces to `miner` until `now + timeout`.
@@ -123,87 +121,71 @@ impl Job {
         timeout: Duration,
     ) -> Option<NonceRange> {
         let range = self.coverage.take(len)?;
-        self.leases.insert(
-            range.first(),
-            Lease {
-                miner,
-                range,
-                issued: now,
-                expires: now + timeout,
-            },
-        );
+        self.leases.insert(Lease {
+            miner,
+            range,
+            issued: now,
+            expires: now + timeout,
+        });
         Some(range)
     }
 
     /// Returns expired leases to the free list and reports them.
     pub fn expire(&mut self, now: Instant) -> Vec<Lease> {
-        let gone: Vec<u32> = self
-            .leases
-            .iter()
-            .filter(|(_, l)| l.expires <= now)
-            .map(|(&k, _)| k)
-            .collect();
-        let mut out = Vec::with_capacity(gone.len());
-        for k in gone {
-            if let Some(l) = self.leases.remove(&k) {
-                self.coverage.release(l.range);
-                self.expired += 1;
-                out.push(l);
-            }
+        let mut out = Vec::new();
+        while let Some(l) = self.leases.pop_expired(now) {
+            self.coverage.release(l.range);
+            self.expired += 1;
+            out.push(l);
         }
         out
     }
 
     /// Returns every lease of `miner` to the free list (it is banned).
     pub fn revoke(&mut self, miner: MinerId) {
-        let theirs: Vec<u32> = self
-            .leases
-            .iter()
-            .filter(|(_, l)| l.miner == miner)
-            .map(|(&k, _)| k)
-            .collect();
-        for k in theirs {
-            if let Some(l) = self.leases.remove(&k) {
-                self.coverage.release(l.range);
-            }
+        for l in self.leases.remove_miner(miner) {
+            self.coverage.release(l.range);
         }
     }
 
     /// Returns one lease to the free list (its answer was not believed).
     pub fn revoke_range(&mut self, range: NonceRange) {
-        if let Some(l) = self.leases.remove(&range.first()) {
+        if let Some(l) = self.leases.remove(range.first()) {
             self.coverage.release(l.range);
         }
     }
 
-    /// Checks that leases are disjoint and agree with the coverage counts,
-    /// and the coverage's own invariants.
-    pub fn check(&self) -> Result<(), String> {
-        self.coverage.check()?;
-        let mut prev: Option<NonceRange> = None;
-        let mut leased = 0u64;
-        for (first, l) in &self.leases {
-            if *first != l.range.first() {
-                return Err(format!("lease {} filed under {first}", l.range));
-            }
-            if prev.is_some_and(|p| p.overlaps(&l.range)) {
-                return Err(format!("leases overlap at {}", l.range));
-            }
-            leased += l.range.len();
-            prev = Some(l.range);
+    /// Checks, in constant time, what every change must keep: the coverage
+    /// counts add up and the leased count is what the leases hold. The
+    /// leader runs it after every change; [`Job::check`] runs each
+    /// heartbeat interval.
+    pub fn check_counts(&self) -> Result<(), String> {
+        let c = self.coverage.counts();
+        if c.scanned + c.leased + c.free != c.total {
+            return Err(format!("counts do not add up: {c:?}"));
         }
-        if leased != self.coverage.counts().leased {
+        if self.leases.nonces() != c.leased {
             return Err(format!(
-                "leases hold {leased} nonces, coverage says {}",
-                self.coverage.counts().leased
+                "leases hold {} nonces, coverage says {}",
+                self.leases.nonces(),
+                c.leased
             ));
         }
         Ok(())
     }
 
+    /// Checks everything, visiting every lease and free interval: the
+    /// leases are disjoint and indexed right ([`LeaseBook::check`]), agree
+    /// with the coverage counts, and the coverage's own invariants hold.
+    pub fn check(&self) -> Result<(), String> {
+        self.coverage.check()?;
+        self.leases.check()?;
+        self.check_counts()
+    }
+
     /// The earliest lease expiry.
     pub fn next_expiry(&self) -> Option<Instant> {
-        self.leases.values().map(|l| l.expires).min()
+        self.leases.next_expiry()
     }
 
     /// Zero bits of the hash of this job's header with `nonce`.
@@ -232,9 +214,9 @@ impl Job {
         if let YesVerdict::Solution(hash) = self.answer_yes(range, best.nonce) {
             return NoVerdict::Solution(hash);
         }
-        match self.leases.get(&range.first()) {
+        match self.leases.get(range.first()) {
             Some(l) if l.miner == miner && l.range == range => {
-                self.leases.remove(&range.first());
+                self.leases.remove(range.first());
                 self.coverage.complete(range);
                 NoVerdict::Accepted
             }
@@ -265,7 +247,7 @@ impl Job {
     /// Whether the lease of `miner` for exactly `range` is outstanding.
     pub fn holds(&self, miner: MinerId, range: NonceRange) -> bool {
         self.leases
-            .get(&range.first())
+            .get(range.first())
             .is_some_and(|l| l.miner == miner && l.range == range)
     }
 }

@@ -73,18 +73,49 @@ impl Node {
     }
 
     /// Sends `HeartbeatRequest` to every peer and, when leading, to every
-    /// active miner.
+    /// active miner (on taking the lead: every miner should hear of it).
     pub(super) fn heartbeat_all(&mut self, now: Instant) {
+        self.heartbeat_peers(now);
+        if self.leading.is_some() {
+            let hb = self.heartbeat(now);
+            let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
+            for addr in miners {
+                self.send(addr, hb);
+            }
+        }
+    }
+
+    /// Sends `HeartbeatRequest` to every peer.
+    pub(super) fn heartbeat_peers(&mut self, now: Instant) {
         let hb = self.heartbeat(now);
         let peers: Vec<_> = self.members.peers().map(|(_, p)| p.addr).collect();
         for addr in peers {
             self.send(addr, hb);
         }
-        if self.leading.is_some() {
-            let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
-            for addr in miners {
-                self.send(addr, hb);
-            }
+    }
+
+    /// When leading and due, sends the next slice of miners their
+    /// heartbeat: one slice every [`CoordinatorConfig::miner_beat_every`],
+    /// sized so that every miner gets one each interval, walking the
+    /// miners in id order.
+    ///
+    /// [`CoordinatorConfig::miner_beat_every`]: super::CoordinatorConfig::miner_beat_every
+    pub(super) fn heartbeat_miners(&mut self, now: Instant) {
+        if now < self.next_miner_beat {
+            return;
+        }
+        let every = self.cfg.miner_beat_every();
+        self.next_miner_beat = now + every;
+        if self.leading.is_none() {
+            return;
+        }
+        let slices = (self.cfg.heartbeat.as_micros() / every.as_micros().max(1)).max(1);
+        let n = self.miners.len().div_ceil(slices as usize);
+        let (addrs, last) = self.miners.slice_after(self.beat_cursor, n);
+        self.beat_cursor = last;
+        let hb = self.heartbeat(now);
+        for addr in addrs {
+            self.send(addr, hb);
         }
     }
 
@@ -269,8 +300,8 @@ impl Node {
         }
         let settled = now - self.cfg.resend_after();
         let again: Vec<Message> = job
-            .leases()
-            .filter(|l| l.miner == miner && l.issued <= settled)
+            .leases_held(miner)
+            .filter(|l| l.issued <= settled)
             .map(|l| process(job, l.range))
             .collect();
         self.stats.leases_resent += again.len() as u64;

@@ -94,6 +94,11 @@ pub struct MinerBook {
     /// Failed claims by miner, kept when a silent miner is forgotten, so a
     /// liar cannot wipe its record by pausing.
     strikes: BTreeMap<MinerId, u32>,
+    /// No interrupt is due again before this (none pending: `None`). It
+    /// may be early, never late: an acknowledgement does not move it, and
+    /// the next [`MinerBook::due_interrupts`] sets it exactly. So the
+    /// leader's time-out never scans every miner.
+    next_interrupt: Option<Instant>,
 }
 
 impl MinerBook {
@@ -155,6 +160,42 @@ impl MinerBook {
         gone
     }
 
+    /// Miners known, banned ones included.
+    pub fn len(&self) -> usize {
+        self.miners.len()
+    }
+
+    /// Whether no miner is known.
+    pub fn is_empty(&self) -> bool {
+        self.miners.is_empty()
+    }
+
+    /// Up to `n` active miners after `cursor` in id order, wrapping around
+    /// (each at most once), and the last of them: the next slice of a walk
+    /// through every miner.
+    pub fn slice_after(
+        &self,
+        cursor: Option<MinerId>,
+        n: usize,
+    ) -> (Vec<SocketAddr>, Option<MinerId>) {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let after = cursor.map_or(Unbounded, Excluded);
+        let upto = cursor.map_or(Unbounded, std::ops::Bound::Included);
+        let mut last = cursor;
+        let addrs = self
+            .miners
+            .range((after, Unbounded))
+            .chain(self.miners.range((Unbounded, upto)))
+            .filter(|(_, e)| !e.banned)
+            .take(n)
+            .map(|(&id, e)| {
+                last = Some(id);
+                e.addr
+            })
+            .collect();
+        (addrs, last)
+    }
+
     /// Miners not banned.
     pub fn active(&self) -> impl Iterator<Item = (MinerId, &MinerEntry)> {
         self.miners
@@ -186,6 +227,7 @@ impl MinerBook {
                     next,
                     resent: 0,
                 });
+                self.next_interrupt = Some(self.next_interrupt.map_or(next, |t| t.min(next)));
             }
         }
     }
@@ -194,25 +236,33 @@ impl MinerBook {
     /// scheduled `every` later.
     pub fn due_interrupts(&mut self, now: Instant, every: Duration) -> Vec<(SocketAddr, JobRef)> {
         let mut due = Vec::new();
+        if self.next_interrupt.is_none_or(|t| t > now) {
+            return due;
+        }
+        let mut next: Option<Instant> = None;
         for e in self.miners.values_mut().filter(|e| !e.banned) {
-            let Some(p) = e.interrupt.as_mut().filter(|p| p.next <= now) else {
+            let Some(p) = e.interrupt.as_mut() else {
                 continue;
             };
-            due.push((e.addr, p.job));
-            p.resent += 1;
-            p.next = now + every;
-            if p.resent >= INTERRUPT_RESENDS {
-                e.interrupt = None;
+            if p.next <= now {
+                due.push((e.addr, p.job));
+                p.resent += 1;
+                p.next = now + every;
+                if p.resent >= INTERRUPT_RESENDS {
+                    e.interrupt = None;
+                    continue;
+                }
             }
+            next = Some(next.map_or(p.next, |t| t.min(p.next)));
         }
+        self.next_interrupt = next;
         due
     }
 
-    /// When an interrupt is next due again.
+    /// When an interrupt may next be due again (perhaps none is, then: an
+    /// acknowledgement does not move this).
     pub fn next_interrupt(&self) -> Option<Instant> {
-        self.active()
-            .filter_map(|(_, e)| e.interrupt.map(|p| p.next))
-            .min()
+        self.next_interrupt
     }
 
     /// Sum of reported hash rates of active miners.
@@ -258,6 +308,13 @@ mod tests {
         assert!(e.interrupt.is_some());
         e.report(MinerState::Mining(job(4)));
         assert!(e.interrupt.is_none());
+        // The due time is not moved by the acknowledgement, only by the
+        // next look, which finds nothing to send.
+        assert_eq!(book.next_interrupt(), Some(Instant::from_millis(20)));
+        assert!(
+            book.due_interrupts(Instant::from_millis(20), Duration::from_millis(10))
+                .is_empty()
+        );
         assert_eq!(book.next_interrupt(), None);
         // Never acknowledged: given up after INTERRUPT_RESENDS.
         book.get_mut(MinerId(1))
@@ -271,6 +328,30 @@ mod tests {
             })
             .sum();
         assert_eq!(sent, usize::from(INTERRUPT_RESENDS));
+    }
+
+    #[test]
+    fn slices_walk_every_active_miner_once_per_round() {
+        let mut book = MinerBook::default();
+        let addr = |i: u16| SocketAddr::from(([127, 0, 0, 1], i));
+        for i in 1..=5 {
+            book.heard(MinerId(u32::from(i)), addr(i), Instant::ZERO);
+        }
+        book.failed_claim(MinerId(3), 1);
+        let (a, c) = book.slice_after(None, 2);
+        assert_eq!((a, c), (vec![addr(1), addr(2)], Some(MinerId(2))));
+        let (a, c) = book.slice_after(c, 2);
+        assert_eq!(
+            (a, c),
+            (vec![addr(4), addr(5)], Some(MinerId(5))),
+            "3 is banned"
+        );
+        let (a, c) = book.slice_after(c, 2);
+        assert_eq!((a, c), (vec![addr(1), addr(2)], Some(MinerId(2))), "wraps");
+        // Never one miner twice in a slice, whatever `n`.
+        let (a, _) = book.slice_after(Some(MinerId(4)), 100);
+        assert_eq!(a, vec![addr(5), addr(1), addr(2), addr(4)]);
+        assert_eq!(book.slice_after(None, 0).0, Vec::<SocketAddr>::new());
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod election;
 mod handle;
 mod job;
 mod leading;
+mod leases;
 mod membership;
 mod miners;
 mod status;
@@ -129,6 +130,12 @@ impl CoordinatorConfig {
     /// [`Timing::resend_after`]).
     pub fn resend_after(&self) -> Duration {
         Timing::new(self.heartbeat).resend_after()
+    }
+
+    /// How often the leader heartbeats the next slice of its miners (see
+    /// [`Timing::miner_beat_every`]).
+    pub fn miner_beat_every(&self) -> Duration {
+        Timing::new(self.heartbeat).miner_beat_every()
     }
 
     /// How long a miner may be silent before it is forgotten.
@@ -269,6 +276,10 @@ pub struct Node {
     /// Time of the last job's header, so a new job gets a new timestamp.
     last_time: Option<(Hash256, u32)>,
     next_heartbeat: Instant,
+    /// When the next slice of miners is due its heartbeat, and the last
+    /// miner sent one (`leading.rs`).
+    next_miner_beat: Instant,
+    beat_cursor: Option<MinerId>,
     next_tip: Instant,
     /// When leadership could next change with no message (grace end, a
     /// peer timing out), as of the last input.
@@ -297,6 +308,8 @@ impl Node {
             last_closed: None,
             last_time: None,
             next_heartbeat: now.mono,
+            next_miner_beat: now.mono,
+            beat_cursor: None,
             next_tip: now.mono,
             membership_change: None,
             next_probe: None,
@@ -349,10 +362,13 @@ impl Node {
         if let Some(p) = self.next_probe {
             at(p);
         }
-        if self.leading.is_some()
-            && let Some(i) = self.miners.next_interrupt()
-        {
-            at(i);
+        if self.leading.is_some() {
+            if let Some(i) = self.miners.next_interrupt() {
+                at(i);
+            }
+            if !self.miners.is_empty() {
+                at(self.next_miner_beat);
+            }
         }
         match &self.work {
             Work::Idle => {}

@@ -158,7 +158,7 @@ impl Node {
                 zero_bits: j.zero_bits,
                 time: j.solved_header(0).time,
                 coverage: j.coverage().counts(),
-                leases: j.leases().count(),
+                leases: j.lease_count(),
                 age_secs: now.saturating_since(j.started).as_secs_f64(),
             }),
             peers: self

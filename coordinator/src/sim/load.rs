@@ -270,6 +270,7 @@ async fn run_one(
             },
             () = tokio::time::sleep_until(wake) => {
                 let now = tokio::time::Instant::now();
+                stats.late(now - wake);
                 if let Some(s) = step.take_if(|_| step_due.is_some_and(|d| d <= now)) {
                     miner.handle_step(clock.mono(), s.id, s.outcome, s.nominal);
                 }

@@ -65,6 +65,9 @@ pub struct LoadStats {
     waits: Mutex<Histogram<u64>>,
     /// From a miner's start to its first assignment, microseconds.
     first_work: Mutex<Histogram<u64>>,
+    /// How late the miners' timers fired, microseconds: the load's own
+    /// delay, part of every wait it measures.
+    lag: Mutex<Histogram<u64>>,
 }
 
 /// A distribution, summarized.
@@ -111,6 +114,9 @@ pub struct LoadSnapshot {
     pub wait: Spread,
     /// Start to first assignment, every miner so far.
     pub first_work: Spread,
+    /// How late the miners' timers fired (the load falling behind), since
+    /// the last [`LoadStats::reset_waits`].
+    pub lag: Spread,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -151,6 +157,7 @@ impl Default for LoadStats {
             counters: LoadCounters::default(),
             waits: Mutex::new(histogram()),
             first_work: Mutex::new(histogram()),
+            lag: Mutex::new(histogram()),
         }
     }
 }
@@ -167,10 +174,18 @@ impl LoadStats {
         record(&self.first_work, d);
     }
 
-    /// Forgets the waits recorded so far (the start of a measurement).
+    /// A miner's timer fired `d` after it was due.
+    pub fn late(&self, d: Duration) {
+        record(&self.lag, d);
+    }
+
+    /// Forgets the waits and lags recorded so far (the start of a
+    /// measurement).
     pub fn reset_waits(&self) {
-        if let Ok(mut h) = self.waits.lock() {
-            h.reset();
+        for h in [&self.waits, &self.lag] {
+            if let Ok(mut h) = h.lock() {
+                h.reset();
+            }
         }
     }
 
@@ -193,6 +208,7 @@ impl LoadStats {
             hashes: get(&c.hashes),
             wait: spread(&self.waits),
             first_work: spread(&self.first_work),
+            lag: spread(&self.lag),
         }
     }
 }

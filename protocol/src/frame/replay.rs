@@ -1,5 +1,8 @@
 //! Replay protection: per sender, the boot id it is on and a 64-frame
-//! sliding window of counters (RFC 6479 style).
+//! sliding window of counters (RFC 6479 style): [`Window`]. A
+//! [`ReplayTable`] keeps the windows of a fixed number of senders (a board
+//! hears a few coordinators); a host with thousands of senders keeps the
+//! same windows in a map of its own.
 //!
 //! What it stops:
 //! - a frame delivered twice (network duplication, or an attacker replaying
@@ -43,14 +46,71 @@ pub enum ReplayError {
     RetiredBoot,
 }
 
+/// One sender's replay state: the boot it is on, which of the last 64
+/// counters of that boot were accepted, and the boots it has left.
 #[derive(Clone, Debug)]
-struct Entry {
-    sender: NodeId,
+pub struct Window {
     boot: BootId,
     highest: u64,
     /// Bit `i` set: counter `highest - i` was accepted.
     seen: u64,
     retired: [Option<BootId>; RETIRED],
+}
+
+impl Window {
+    /// The window of a sender first heard with `(boot, counter)`.
+    pub fn new(boot: BootId, counter: u64) -> Window {
+        Window {
+            boot,
+            highest: counter,
+            seen: 1,
+            retired: [None; RETIRED],
+        }
+    }
+
+    /// Accepts `(boot, counter)` and records it, or refuses it and changes
+    /// nothing.
+    pub fn accept(&mut self, boot: BootId, counter: u64) -> Result<(), ReplayError> {
+        if self.boot != boot {
+            if self.retired.contains(&Some(boot)) {
+                return Err(ReplayError::RetiredBoot);
+            }
+            self.retired.rotate_right(1);
+            self.retired[0] = Some(self.boot);
+            *self = Window {
+                retired: self.retired,
+                ..Window::new(boot, counter)
+            };
+            return Ok(());
+        }
+        if counter > self.highest {
+            let shift = counter - self.highest;
+            self.seen = if shift >= WINDOW {
+                0
+            } else {
+                self.seen << shift
+            };
+            self.seen |= 1;
+            self.highest = counter;
+        } else {
+            let behind = self.highest - counter;
+            if behind >= WINDOW {
+                return Err(ReplayError::TooOld);
+            }
+            let bit = 1u64 << behind;
+            if self.seen & bit != 0 {
+                return Err(ReplayError::Duplicate);
+            }
+            self.seen |= bit;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    sender: NodeId,
+    window: Window,
     last_use: u64,
 }
 
@@ -99,42 +159,12 @@ impl<const N: usize> ReplayTable<N> {
         let Some(e) = self.entries.iter_mut().find(|e| e.sender == sender) else {
             self.insert(Entry {
                 sender,
-                boot,
-                highest: counter,
-                seen: 1,
-                retired: [None; RETIRED],
+                window: Window::new(boot, counter),
                 last_use: clock,
             });
             return Ok(());
         };
-        if e.boot != boot {
-            if e.retired.contains(&Some(boot)) {
-                return Err(ReplayError::RetiredBoot);
-            }
-            e.retired.rotate_right(1);
-            e.retired[0] = Some(e.boot);
-            e.boot = boot;
-            e.highest = counter;
-            e.seen = 1;
-            e.last_use = clock;
-            return Ok(());
-        }
-        if counter > e.highest {
-            let shift = counter - e.highest;
-            e.seen = if shift >= WINDOW { 0 } else { e.seen << shift };
-            e.seen |= 1;
-            e.highest = counter;
-        } else {
-            let behind = e.highest - counter;
-            if behind >= WINDOW {
-                return Err(ReplayError::TooOld);
-            }
-            let bit = 1u64 << behind;
-            if e.seen & bit != 0 {
-                return Err(ReplayError::Duplicate);
-            }
-            e.seen |= bit;
-        }
+        e.window.accept(boot, counter)?;
         e.last_use = clock;
         Ok(())
     }
@@ -198,6 +228,18 @@ mod tests {
             t.accept(NodeId::Miner(MinerId(1)), boot, 2),
             Err(ReplayError::Duplicate)
         );
+    }
+
+    #[test]
+    fn a_window_alone_keeps_the_same_rules() {
+        let mut w = Window::new(BootId(1), 10);
+        assert_eq!(w.accept(BootId(1), 10), Err(ReplayError::Duplicate));
+        assert_eq!(w.accept(BootId(1), 9), Ok(()));
+        assert_eq!(w.accept(BootId(2), 0), Ok(()));
+        assert_eq!(w.accept(BootId(1), 11), Err(ReplayError::RetiredBoot));
+        assert_eq!(w.accept(BootId(2), 0), Err(ReplayError::Duplicate));
+        assert_eq!(w.accept(BootId(2), 64), Ok(()));
+        assert_eq!(w.accept(BootId(2), 0), Err(ReplayError::TooOld));
     }
 
     #[test]
