@@ -41,15 +41,19 @@ async fn two_hundred_throttled_miners_answer_and_every_answer_passes_the_checks(
 
     // Every miner has had at least one answer verified, and blocks were
     // found by throttled miners, re-hashed and accepted.
-    wait_for(LONG, "an answer verified from every miner", || {
-        coords[0].status().is_some_and(|s| {
-            s.node.miners.len() == miners as usize
-                && s.node.miners.iter().all(|m| m.ranges_done > 0)
-        })
-    })
+    wait_for(
+        LONG,
+        "an answer verified from every miner, three blocks",
+        || {
+            coords[0].status().is_some_and(|s| {
+                s.node.miners.len() == miners as usize
+                    && s.node.miners.iter().all(|m| m.ranges_done > 0)
+                    && s.node.stats.blocks >= 3
+            })
+        },
+    )
     .await;
     let client = chain.client();
-    wait_for_height(&client, 3, LONG).await;
     assert!(verify_chain(&client, zero_bits).await >= 3);
 
     let load = running.stats.snapshot();

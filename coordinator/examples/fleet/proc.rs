@@ -37,6 +37,21 @@ pub fn cpu(pid: u32) -> Option<Cpu> {
     })
 }
 
+/// Seconds the threads of process `pid` have spent runnable but waiting
+/// for a CPU (the second field of each `/proc/PID/task/TID/schedstat`):
+/// how much other work on the machine delayed them.
+pub fn run_queue_wait(pid: u32) -> f64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0.0;
+    };
+    let nanos: u64 = tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    nanos as f64 / 1e9
+}
+
 /// Resident memory of process `pid`, bytes (`VmRSS` of `/proc/PID/status`).
 pub fn rss(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -7,17 +7,27 @@ use super::run::Row;
 /// Prints the machine, the settings and one column per fleet size.
 pub fn print(cli: &Cli, rows: &[Row]) {
     println!(
-        "CPU: {} ({} logical CPUs); heartbeat {} ms; {} H/s per miner; {:.0} s measured per size",
+        "CPU: {} ({} logical CPUs); heartbeat {} ms; {} H/s per miner; miners started over {} ms; \
+         {:.0} s measured per size",
         proc::cpu_model(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         cli.heartbeat_ms,
         cli.rate,
+        cli.ramp().as_millis(),
         cli.seconds,
     );
     let mut header = String::from("| figure |");
     let mut rule = String::from("|---|");
     for r in rows {
-        header.push_str(&format!(" {} miners |", group(u64::from(r.miners))));
+        if cli.baseline.is_some() {
+            header.push_str(&format!(
+                " {} miners, {} |",
+                group(u64::from(r.miners)),
+                r.leader
+            ));
+        } else {
+            header.push_str(&format!(" {} miners |", group(u64::from(r.miners))));
+        }
         rule.push_str("---:|");
     }
     println!("{header}\n{rule}");
@@ -28,8 +38,15 @@ pub fn print(cli: &Cli, rows: &[Row]) {
     line("leader CPU, s per s (user + system)", &|r| {
         format!("{:.3} ({:.3} + {:.3})", r.cpu, r.cpu_user, r.cpu_system)
     });
-    line("load and chain service CPU, s per s", &|r| {
-        format!("{:.2}", r.load_cpu)
+    line("leader threads waiting for a CPU, s per s", &|r| {
+        format!("{:.3}", r.leader_queued)
+    });
+    line(
+        "load and chain service CPU, s per s (waiting for a CPU)",
+        &|r| format!("{:.2} ({:.2})", r.load_cpu, r.load_queued),
+    );
+    line("blocks while measuring (chain zero bits)", &|r| {
+        format!("{} ({})", r.blocks, r.zero_bits)
     });
     line("the load's timers late by, p99", &|r| {
         format!("{:.1} ms", r.load_lag_p99_ms)

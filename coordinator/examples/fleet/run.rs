@@ -23,6 +23,8 @@ use super::proc;
 pub struct Row {
     /// Miners.
     pub miners: u32,
+    /// Which coordinator build.
+    pub leader: String,
     /// Seconds measured.
     pub seconds: f64,
     /// The leader's CPU seconds per second: user, system, both.
@@ -31,9 +33,17 @@ pub struct Row {
     pub cpu_system: f64,
     /// Both.
     pub cpu: f64,
+    /// Seconds per second the leader's threads waited for a CPU.
+    pub leader_queued: f64,
     /// CPU seconds per second of this process: the load and the chain
     /// service.
     pub load_cpu: f64,
+    /// Seconds per second the load's threads waited for a CPU.
+    pub load_queued: f64,
+    /// Blocks accepted while measuring.
+    pub blocks: u64,
+    /// The chain's difficulty.
+    pub zero_bits: u8,
     /// Work request to `Process` at the miners: median, ms.
     pub wait_p50_ms: f64,
     /// 99th percentile, ms.
@@ -98,9 +108,15 @@ impl Drop for Leader {
 
 type Error = Box<dyn std::error::Error>;
 
-fn start_leader(cli: &Cli, dir: &Path, chain: &str, key: &Path) -> Result<Leader, Error> {
+fn start_leader(
+    cli: &Cli,
+    exe: &Path,
+    dir: &Path,
+    chain: &str,
+    key: &Path,
+) -> Result<Leader, Error> {
     let log = std::fs::File::create(dir.join("leader.log"))?;
-    let mut child = Command::new(std::env::current_exe()?)
+    let mut child = Command::new(exe)
         .args([
             "leader",
             "--id",
@@ -168,7 +184,7 @@ fn refused(s: &Value) -> u64 {
 }
 
 /// Runs `miners` miners against one leader and measures it.
-pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
+pub fn measure(cli: &Cli, miners: u32, label: &str, exe: &Path) -> Result<Row, Error> {
     load::ensure_descriptors(miners)?;
     let dir = tempfile::tempdir()?;
     let key = random::cluster_key()?;
@@ -184,7 +200,15 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let store = SqliteStore::open(&dir.path().join("chain.db"), Some(cli.zero_bits))?;
+    let zero_bits = match cli.blocks_every {
+        // A block every `secs` on average at the fleet's rate.
+        Some(secs) => (f64::from(miners) * f64::from(cli.rate) * secs)
+            .log2()
+            .round()
+            .clamp(1.0, 255.0) as u8,
+        None => cli.zero_bits,
+    };
+    let store = SqliteStore::open(&dir.path().join("chain.db"), Some(zero_bits))?;
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let chain_url = format!("http://{}", listener.local_addr()?);
     let (stop_chain, chain_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -198,7 +222,7 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
         },
     ));
 
-    let leader = start_leader(cli, dir.path(), &chain_url, &key_path)?;
+    let leader = start_leader(cli, exe, dir.path(), &chain_url, &key_path)?;
     let pid = leader.child.id();
     let client = reqwest::Client::new();
     let url = leader.status.clone();
@@ -226,24 +250,26 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
         key,
         coordinators: vec![leader.udp],
         heartbeat,
-        ramp: Duration::from_millis(cli.ramp_ms),
+        ramp: cli.ramp(),
     }))?;
     let ports: HashSet<u16> = running.addrs.iter().map(|a| a.port()).collect();
     let leader_port = HashSet::from([leader.udp.port()]);
     let stats = Arc::clone(&running.stats);
 
     // Warm-up: every miner started, then two intervals to settle.
-    std::thread::sleep(Duration::from_millis(cli.ramp_ms) + heartbeat * 2);
+    std::thread::sleep(cli.ramp() + heartbeat * 2);
     let rss_with = proc::rss(pid).ok_or("no leader RSS")?;
     stats.reset_waits();
     let s0 = rt.block_on(status(&client, &url))?;
     let cpu0 = proc::cpu(pid).ok_or("no leader CPU time")?;
     let me = std::process::id();
     let load0 = proc::cpu(me).ok_or("no CPU time")?;
+    let queued0 = (proc::run_queue_wait(pid), proc::run_queue_wait(me));
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs_f64(cli.seconds));
     let cpu1 = proc::cpu(pid).ok_or("no leader CPU time")?;
     let load1 = proc::cpu(me).ok_or("no CPU time")?;
+    let queued1 = (proc::run_queue_wait(pid), proc::run_queue_wait(me));
     let elapsed = t0.elapsed().as_secs_f64();
     let s1 = rt.block_on(status(&client, &url))?;
     let dropped_leader = proc::udp_drops(&leader_port);
@@ -262,11 +288,16 @@ pub fn measure(cli: &Cli, miners: u32) -> Result<Row, Error> {
     let limit_ms = 2.0 * heartbeat.as_secs_f64() * 1000.0;
     Ok(Row {
         miners,
+        leader: label.to_owned(),
         seconds: elapsed,
         cpu_user: (cpu1.user - cpu0.user) / elapsed,
         cpu_system: (cpu1.system - cpu0.system) / elapsed,
         cpu: (cpu1.total() - cpu0.total()) / elapsed,
+        leader_queued: (queued1.0 - queued0.0) / elapsed,
         load_cpu: (load1.total() - load0.total()) / elapsed,
+        load_queued: (queued1.1 - queued0.1) / elapsed,
+        blocks: num(&s1, &["stats", "blocks"]) - num(&s0, &["stats", "blocks"]),
+        zero_bits,
         wait_p50_ms: load.wait.p50_ms,
         wait_p99_ms: load.wait.p99_ms,
         wait_max_ms: load.wait.max_ms,

@@ -25,6 +25,9 @@ use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, Nod
 /// work at once), and a full buffer drops datagrams silently.
 pub const RECEIVE_BUFFER: usize = 4 << 20;
 
+/// Datagrams sent in a row before those waiting are read.
+const SEND_BATCH: usize = 256;
+
 /// How often the status snapshot is refreshed, at most.
 const STATUS_EVERY: Duration = Duration::from_millis(100);
 
@@ -151,8 +154,23 @@ pub async fn run_node<C: ChainApi>(
     tracing::info!(%id, %listen, "coordinator started");
 
     loop {
+        let mut sent = 0;
         while let Some(t) = node.poll_transmit() {
             link.send(t.to, &t.message).await;
+            sent += 1;
+            if sent % SEND_BATCH == 0 {
+                // A long burst (an interrupt to every miner, a new job's
+                // leases): take in what arrived meanwhile, before the
+                // miners' answers to it overflow the receive buffer.
+                for _ in 0..SEND_BATCH {
+                    let Ok((n, from)) = transport.try_recv_from(&mut buf) else {
+                        break;
+                    };
+                    if let Some(opened) = link.open(&buf[..n]) {
+                        node.handle_message(clock.now(), from, opened.sender, opened.message);
+                    }
+                }
+            }
         }
         while let Some(call) = node.poll_chain() {
             spawn_call(Arc::clone(&deps.chain), call, reply_tx.clone());

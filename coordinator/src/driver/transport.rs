@@ -138,6 +138,11 @@ impl Transport {
         self.socket.recv_from(buf).await
     }
 
+    /// Receives one datagram if one is waiting (`WouldBlock` if none).
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket.try_recv_from(buf)
+    }
+
     /// What the chaos layer has done so far.
     pub fn chaos_counts(&self) -> Option<ChaosCounts> {
         let chaos = self.chaos.as_ref()?;
