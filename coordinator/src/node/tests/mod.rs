@@ -9,6 +9,7 @@
 mod chain;
 mod chaos;
 mod faults;
+mod fleet;
 mod idle;
 mod net;
 mod scenarios;
