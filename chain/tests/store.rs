@@ -20,9 +20,9 @@ fn blocks_survive_reopening_and_the_difficulty_stays() {
     {
         let store = SqliteStore::open(&db, Some(ZERO_BITS)).unwrap();
         for i in 0..3 {
-            let block = next_block(&store, 0, &format!("m{i}"));
-            store.append(&block).unwrap();
-            appended.push(block);
+            let next = next_block(&store, 0, &format!("m{i}"));
+            next.append(&store).unwrap();
+            appended.push(next.block);
         }
     }
     let store = SqliteStore::open(&db, None).unwrap();
@@ -70,7 +70,8 @@ fn a_new_chain_defaults_to_24_zero_bits() {
 fn appends_off_the_tip_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let block = next_block(&store, 0, "m");
+    let next = next_block(&store, 0, "m");
+    let block = next.block.clone();
     let wrong_height = chain::api::Block {
         height: 2,
         ..block.clone()
@@ -78,10 +79,13 @@ fn appends_off_the_tip_change_nothing() {
     let mut wrong_parent = block.clone();
     wrong_parent.header.prev_hash = protocol::Hash256([1; 32]);
     for bad in [wrong_height, wrong_parent] {
-        assert!(matches!(store.append(&bad), Err(AppendError::NotOnTip)));
+        assert!(matches!(
+            store.append(&bad, &next.body, &[]),
+            Err(AppendError::NotOnTip)
+        ));
     }
-    store.append(&block).unwrap();
-    assert!(matches!(store.append(&block), Err(AppendError::NotOnTip)));
+    next.append(&store).unwrap();
+    assert!(matches!(next.append(&store), Err(AppendError::NotOnTip)));
     assert_eq!(store.blocks(0, 10).unwrap().len(), 2);
 }
 
@@ -105,7 +109,7 @@ fn rival_appends_from_two_connections_commit_once() {
                 let (store, barrier) = (store.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    store.append(&block)
+                    block.append(store.as_ref())
                 })
             })
             .collect();
@@ -177,8 +181,9 @@ fn foreign_and_missing_files_are_refused() {
 fn export_writes_one_tab_separated_line_per_block() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let block = next_block(&store, 0, "rig one");
-    store.append(&block).unwrap();
+    let next = next_block(&store, 0, "rig one");
+    next.append(&store).unwrap();
+    let block = next.block;
     let mut out = Vec::new();
     assert_eq!(export::export(&store, &mut out).unwrap(), 2);
     let text = String::from_utf8(out).unwrap();

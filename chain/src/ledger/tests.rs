@@ -298,7 +298,9 @@ fn trades_settle_at_the_resting_price_and_locks_follow_orders() {
             expiry: None,
         },
     );
-    let effects = l.apply_block(3, &block(3, seller, std::slice::from_ref(&buy))).unwrap();
+    let effects = l
+        .apply_block(3, &block(3, seller, std::slice::from_ref(&buy)))
+        .unwrap();
     assert_eq!(effects.trades.len(), 1);
     let t = effects.trades[0];
     assert_eq!(
@@ -345,7 +347,8 @@ fn an_order_rests_through_its_expiry_height_and_leaves_after() {
             expiry: Some(3),
         },
     );
-    l.apply_block(2, &block(2, a, std::slice::from_ref(&sell))).unwrap();
+    l.apply_block(2, &block(2, a, std::slice::from_ref(&sell)))
+        .unwrap();
     assert!(
         l.apply_block(3, &block(3, a, &[]))
             .unwrap()
