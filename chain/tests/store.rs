@@ -202,3 +202,111 @@ fn export_writes_one_tab_separated_line_per_block() {
     );
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
 }
+
+#[test]
+fn mempool_writes_check_the_mark_and_templates_their_parent() {
+    use chain::ledger::{Action, Address, Amount, Tx};
+    use chain::store::{AdmitError, Dropped, TemplateBody, TxStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
+    let key = common::trader(3);
+    let tx = |seq| {
+        Tx::sign(
+            &key,
+            seq,
+            Action::Deposit {
+                to: Address([1; 20]),
+                amount: Amount(5),
+            },
+        )
+    };
+    let read = store.mempool(0).unwrap();
+    assert_eq!(read.mark.last_seq, 0);
+    assert_eq!(store.admit(read.mark, &[tx(0), tx(1)], 9).unwrap(), [1, 2]);
+    // An admission against the old mark is refused whole.
+    assert!(matches!(
+        store.admit(read.mark, &[tx(2)], 9),
+        Err(AdmitError::Moved)
+    ));
+    let read = store.mempool(1).unwrap();
+    assert_eq!(read.entries.len(), 1);
+    assert_eq!(read.entries[0].tx, tx(1));
+    // The same signer and sequence twice cannot both wait.
+    let other = Tx::sign(
+        &key,
+        1,
+        Action::Cancel {
+            order: Default::default(),
+        },
+    );
+    assert!(matches!(
+        store.admit(read.mark, &[other], 9),
+        Err(AdmitError::Moved)
+    ));
+    let tip = store.tip_state().unwrap().tip.hash;
+    let dropped = Dropped {
+        id: tx(0).id(),
+        code: "not_operator".into(),
+        reason: "test".into(),
+    };
+    assert!(
+        !store
+            .drop_pending(protocol::Hash256([1; 32]), &[dropped.clone()])
+            .unwrap()
+    );
+    assert!(store.drop_pending(tip, &[dropped]).unwrap());
+    assert!(matches!(
+        store.transaction(&tx(0).id()).unwrap(),
+        Some((_, TxStatus::Dropped { code, height: 0, .. })) if code == "not_operator"
+    ));
+    assert!(matches!(
+        store.transaction(&tx(1).id()).unwrap(),
+        Some((_, TxStatus::Pending { seq: 2 }))
+    ));
+
+    // A template body is kept only for the tip, and dropped by the next block.
+    let next = next_block(&store, 0, "m");
+    let template = TemplateBody {
+        merkle_root: protocol::Hash256([4; 32]),
+        parent: tip,
+        body: vec![tx(1)],
+    };
+    assert!(store.put_template(&template).unwrap());
+    assert_eq!(
+        store.template(&template.merkle_root).unwrap(),
+        Some(template.clone())
+    );
+    store.append(&next.block, &next.body, &[]).unwrap();
+    assert_eq!(store.template(&template.merkle_root).unwrap(), None);
+    assert!(!store.put_template(&template).unwrap());
+    assert_eq!(
+        store.blocks_with_bodies(1, 5, 100).unwrap(),
+        [(next.block, next.body)]
+    );
+}
+
+#[test]
+fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v1.db");
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE chain (id INTEGER PRIMARY KEY, schema_version INTEGER, zero_bits INTEGER, genesis_hash BLOB);
+             CREATE TABLE blocks (height INTEGER PRIMARY KEY);
+             INSERT INTO chain VALUES (1, 1, 24, x'00');",
+        )
+        .unwrap();
+    let err = SqliteStore::open(&old, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Schema {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}

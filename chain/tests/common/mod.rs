@@ -20,6 +20,16 @@ pub const ZERO_BITS: u8 = 8;
 /// The service's clock in these tests (2027-01-15), far past genesis.
 pub const NOW: u64 = 1_800_000_000;
 
+/// The chain operator's key in the ledger tests.
+pub fn operator() -> chain::ledger::SigningKey {
+    chain::ledger::SigningKey::from_bytes(&[0xAA; 32])
+}
+
+/// A trader's key.
+pub fn trader(n: u8) -> chain::ledger::SigningKey {
+    chain::ledger::SigningKey::from_bytes(&[n; 32])
+}
+
 /// The payout address the tests' templates name.
 pub const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
 
@@ -46,9 +56,32 @@ impl Service {
     }
 
     pub async fn start_with(config: ServiceConfig) -> Service {
+        Service::start_full(config, None).await
+    }
+
+    /// A new chain whose deposits [`operator`] signs.
+    pub async fn start_ledger() -> Service {
+        Service::start_full(
+            ServiceConfig {
+                clock: Clock::fixed(NOW),
+                ..ServiceConfig::default()
+            },
+            Some(chain::ledger::public_key(&operator())),
+        )
+        .await
+    }
+
+    pub async fn start_full(
+        config: ServiceConfig,
+        operator: Option<chain::ledger::PublicKey>,
+    ) -> Service {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("chain.db");
-        let store = Arc::new(SqliteStore::open(&db, Some(ZERO_BITS)).unwrap());
+        let params = chain::store::CreateParams {
+            zero_bits: Some(ZERO_BITS),
+            operator,
+        };
+        let store = Arc::new(SqliteStore::open_with(&db, params).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
