@@ -10,7 +10,7 @@ use chain::ledger::{
     Action, Address, Amount, Asset, Price, REWARD, Side, SigningKey, Tx, TxBody, address,
 };
 use chain::{ClientError, Store};
-use common::{NOW, PAYOUT, Service, operator, solve, trader};
+use common::{PAYOUT, Service, operator, solve, trader};
 use protocol::hex::Hex;
 use reqwest::Method;
 use serde_json::Value;
