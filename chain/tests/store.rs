@@ -251,7 +251,7 @@ fn mempool_writes_check_the_mark_and_templates_their_parent() {
     };
     assert!(
         !store
-            .drop_pending(protocol::Hash256([1; 32]), &[dropped.clone()])
+            .drop_pending(protocol::Hash256([1; 32]), std::slice::from_ref(&dropped))
             .unwrap()
     );
     assert!(store.drop_pending(tip, &[dropped]).unwrap());
