@@ -67,6 +67,9 @@ pub struct Replica {
     clock: Clock,
     admitted: AtomicU64,
     commits: AtomicU64,
+    /// `View::queue.len()`, readable without the view's lock (which a
+    /// write holds through its fsync).
+    pending: AtomicU64,
     dropped: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -140,6 +143,7 @@ impl Replica {
             clock,
             admitted: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
             dropped: Mutex::new(BTreeMap::new()),
         };
         drop(replica.sync()?);
@@ -248,6 +252,7 @@ impl Replica {
             }
             view.mark = read.mark;
             view.stale = false;
+            self.pending.store(view.queue.len() as u64, Ordering::Relaxed);
             if !dropped.is_empty() && self.store.drop_pending(read.mark.tip, &dropped)? {
                 let mut counts = self.dropped.lock().unwrap_or_else(PoisonError::into_inner);
                 for d in dropped {
@@ -324,12 +329,8 @@ fn from_next(view: &View) -> u64 {
 }
 
 impl Replica {
-    /// Valid mempool entries as last synced (no store access).
+    /// Valid mempool entries as last synced (no store access, no lock).
     pub fn pending_count(&self) -> usize {
-        self.view
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .queue
-            .len()
+        self.pending.load(Ordering::Relaxed) as usize
     }
 }
