@@ -205,11 +205,9 @@ impl Replica {
         loop {
             let state = self.store.tip_state()?;
             if state.tip.hash != view.tip.tip.hash {
+                // `replay` keeps `view.tip` (and the recent times) with the
+                // ledger, block by block.
                 self.replay(view, state.tip.height)?;
-                view.tip = self.store.tip_state()?;
-                if view.tip.tip.height != view.ledger.height() {
-                    continue;
-                }
                 view.stale = true;
                 view.templates.clear();
             }
