@@ -509,4 +509,21 @@ async fn conservation_holds_at_every_height_of_a_random_workload() {
         }
     }
     assert!(!svc.client.trades(0, 1000).await.unwrap().is_empty());
+
+    // Replaying the stored blocks gives the same ledger the service built.
+    let store: std::sync::Arc<dyn Store> = svc.store.clone();
+    let replica = chain::replica::Replica::open(
+        store,
+        chain::replica::Limits::default(),
+        chain::Clock::fixed(common::NOW),
+    )
+    .unwrap();
+    let view = replica.sync().unwrap();
+    view.ledger.check_conservation().unwrap();
+    let book = chain::api::BookView::of(&view.ledger, 1000);
+    assert_eq!(book, svc.client.book(1000).await.unwrap());
+    for k in keys.iter().map(address).chain([PAYOUT]) {
+        let replayed = chain::api::AccountView::of(k, &view.ledger, &view.pending);
+        assert_eq!(replayed, svc.client.account(&k).await.unwrap());
+    }
 }

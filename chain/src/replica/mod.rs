@@ -250,7 +250,8 @@ impl Replica {
             }
             view.mark = read.mark;
             view.stale = false;
-            self.pending.store(view.queue.len() as u64, Ordering::Relaxed);
+            self.pending
+                .store(view.queue.len() as u64, Ordering::Relaxed);
             if !dropped.is_empty() && self.store.drop_pending(read.mark.tip, &dropped)? {
                 let mut counts = self.dropped.lock().unwrap_or_else(PoisonError::into_inner);
                 for d in dropped {
