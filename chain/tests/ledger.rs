@@ -518,12 +518,18 @@ async fn conservation_holds_at_every_height_of_a_random_workload() {
         chain::Clock::fixed(common::NOW),
     )
     .unwrap();
-    let view = replica.sync().unwrap();
-    view.ledger.check_conservation().unwrap();
-    let book = chain::api::BookView::of(&view.ledger, 1000);
+    let addresses: Vec<Address> = keys.iter().map(address).chain([PAYOUT]).collect();
+    let (book, accounts) = {
+        let view = replica.sync().unwrap();
+        view.ledger.check_conservation().unwrap();
+        let accounts: Vec<_> = addresses
+            .iter()
+            .map(|k| chain::api::AccountView::of(*k, &view.ledger, &view.pending))
+            .collect();
+        (chain::api::BookView::of(&view.ledger, 1000), accounts)
+    };
     assert_eq!(book, svc.client.book(1000).await.unwrap());
-    for k in keys.iter().map(address).chain([PAYOUT]) {
-        let replayed = chain::api::AccountView::of(k, &view.ledger, &view.pending);
-        assert_eq!(replayed, svc.client.account(&k).await.unwrap());
+    for (k, replayed) in addresses.iter().zip(accounts) {
+        assert_eq!(replayed, svc.client.account(k).await.unwrap());
     }
 }
