@@ -249,7 +249,8 @@ async fn bad_transactions_get_their_code_are_counted_and_change_nothing() {
         (got, answer["code"].as_str()),
         (415, Some("unsupported_media_type"))
     );
-    let (got, answer) = post_tx(&svc, &"00".repeat(3000)).await;
+    let limit = chain::ServiceConfig::default().tx_body_limit();
+    let (got, answer) = post_tx(&svc, &"0".repeat(limit)).await;
     assert_eq!(
         (got, answer["code"].as_str()),
         (413, Some("body_too_large"))
@@ -303,6 +304,60 @@ async fn bad_transactions_get_their_code_are_counted_and_change_nothing() {
     }
     assert_eq!(stats.errors["insufficient_funds"], 2);
     assert_eq!(stats.admitted, 2);
+}
+
+#[tokio::test]
+async fn a_batch_is_admitted_transaction_by_transaction() {
+    let svc = Service::start_ledger().await;
+    let alice = trader(1);
+    let a = address(&alice);
+    let good = Tx::sign(&operator(), 0, deposit(a, 5));
+    let next = Tx::sign(&operator(), 1, deposit(a, 6));
+    let mut forged = Tx::sign(&operator(), 2, deposit(a, 7)).encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = Tx::decode(&forged).unwrap();
+    let gap = Tx::sign(&operator(), 9, deposit(a, 8));
+    let results = svc
+        .client
+        .submit_transactions(&[good.clone(), next.clone(), forged, gap, good.clone()])
+        .await
+        .unwrap();
+    let summary: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            chain::api::TxOutcome::Accepted(a) => format!("{} {}", a.status, a.duplicate),
+            chain::api::TxOutcome::Refused(e) => e.code.clone(),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "pending false",
+            "pending false",
+            "bad_signature",
+            "sequence_gap",
+            "pending true"
+        ]
+    );
+    assert_eq!(svc.client.account(&a).await.unwrap().pending.usd, 11);
+    let stats = svc.client.stats().await.unwrap();
+    assert_eq!(
+        (stats.errors["bad_signature"], stats.errors["sequence_gap"]),
+        (1, 1)
+    );
+    let (status, answer) = svc
+        .send(
+            Method::POST,
+            "/v1/transactions",
+            Some("application/json"),
+            serde_json::json!({ "txs": [] }).to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
 }
 
 /// Builds a block header for the service's template with a body of our own.
