@@ -54,6 +54,10 @@ pub struct DemoArgs {
     /// Kernel backend.
     #[arg(long)]
     pub backend: Option<String>,
+    /// Fault injection on every datagram the coordinators and miners send,
+    /// `SEED:DROP:DUP:DELAY_MS` (testing).
+    #[arg(long, hide = true)]
+    pub chaos: Option<String>,
 }
 
 /// The zero bits that give a block about every `secs` at `rate` hashes/s.
@@ -84,6 +88,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         .unwrap_or(cores.min(flags::MAX_MINERS as usize) as u32);
     check_fleet(miners, args.threads)?;
     let heartbeat = Duration::from_millis(args.heartbeat_ms);
+    let chaos = super::parse_chaos(args.chaos.as_deref())?;
     let dir = data_dir(args)?;
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
@@ -127,7 +132,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         let cluster = LocalCluster {
             coordinators: args.coordinators,
             key: key.clone(),
-            chaos: None,
+            chaos,
             events: Some(events_tx),
         };
         let nodes = start_local(&cluster, Arc::clone(&chain), |id| {
@@ -147,7 +152,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             coordinators: addrs.clone(),
             registry: None,
             heartbeat,
-            chaos: None,
+            chaos,
         })
         .await
         .map_err(|e| Failure::resources("the miners", e))?;

@@ -19,6 +19,9 @@ pub struct NodeStats {
     pub jobs: u64,
     /// Leases issued.
     pub leases: u64,
+    /// `Process` messages sent again to a miner whose request showed it
+    /// did not hold them.
+    pub leases_resent: u64,
     /// Leases that expired unanswered.
     pub leases_expired: u64,
     /// Ranges answered and verified.
@@ -33,6 +36,8 @@ pub struct NodeStats {
     pub blocks_rejected: u64,
     /// Interrupts sent.
     pub interrupts: u64,
+    /// Interrupts sent again, unacknowledged.
+    pub interrupts_resent: u64,
     /// Answers for jobs or leases no longer current.
     pub stale_answers: u64,
     /// Answers whose checks failed.
@@ -43,6 +48,8 @@ pub struct NodeStats {
     pub unexpected: u64,
     /// Failed chain calls.
     pub chain_failures: u64,
+    /// Probes sent to peers suspected of being down.
+    pub peer_probes: u64,
     /// Breaches of the accounting invariants (always zero, or a bug).
     pub invariant_violations: u64,
     /// The last breach, described.

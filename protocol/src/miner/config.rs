@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 use crate::ids::MinerId;
-use crate::timing::{DEFAULT_HEARTBEAT, Timing};
+use crate::timing::{DEFAULT_HEARTBEAT, LEADER_PROBES, Timing};
 
 /// Timing and identity of a miner.
 #[derive(Clone, Copy, Debug)]
@@ -50,5 +50,20 @@ impl MinerConfig {
             initial_hashrate: 100_000,
             broadcast_discovery: false,
         }
+    }
+
+    /// The last part of the leader's time-out in which a silent leader is
+    /// probed before it is taken for dead (see
+    /// [`Timing::leader_probe_window`]).
+    pub fn probe_window(&self) -> Duration {
+        Timing::new(self.heartbeat)
+            .leader_probe_window()
+            .min(self.leader_timeout)
+    }
+
+    /// How often a silent leader is probed: [`LEADER_PROBES`] times in the
+    /// probe window.
+    pub fn probe_every(&self) -> Duration {
+        self.probe_window() / LEADER_PROBES
     }
 }
