@@ -68,6 +68,7 @@ impl Node {
                 hashrate: 0,
                 miner: None,
                 request: None,
+                kind: None,
             });
             self.send(from, reply);
         }
@@ -81,7 +82,8 @@ impl Node {
         }
         match message {
             Message::HeartbeatReply(r) => {
-                entry.hashrate = r.hashrate;
+                entry.report_rate(now.mono, r.hashrate);
+                entry.kind = r.kind.or(entry.kind);
                 if let Some(state) = r.miner {
                     entry.report(state);
                 }
