@@ -229,9 +229,9 @@ fn spawn_call<C: ChainApi>(
     tokio::spawn(async move {
         let started = tokio::time::Instant::now();
         let reply = match call {
-            ChainCall::Template { seq } => ChainReply::Template {
+            ChainCall::Template { seq, payout } => ChainReply::Template {
                 seq,
-                result: chain.template().await,
+                result: chain.template(payout).await,
             },
             ChainCall::Submit {
                 seq,

@@ -30,6 +30,7 @@ mod membership;
 mod miners;
 mod status;
 
+use chain::ledger::Address;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -82,6 +83,9 @@ pub struct CoordinatorConfig {
     pub chain_retry_min: Duration,
     /// Longest retry delay.
     pub chain_retry_max: Duration,
+    /// The address this node's blocks pay their reward to: it names it
+    /// when it asks for a template.
+    pub payout: Address,
 }
 
 impl CoordinatorConfig {
@@ -106,6 +110,7 @@ impl CoordinatorConfig {
             tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
+            payout: Address::default(),
         }
     }
 
