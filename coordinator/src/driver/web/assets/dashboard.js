@@ -89,14 +89,16 @@ function keyValues(section, body, value) {
   dl.replaceChildren(out);
 }
 
+// A warning of `/status`: `{kind, subject, text, count, time, first}`
+// (times in Unix seconds), or anything else, shown as text.
 function warningText(w) {
   if (typeof w !== "object" || w === null) return String(w);
-  const main = w.message ?? w.text ?? w.warning ?? describe(w);
+  const main = w.text ?? w.message ?? describe(w);
   const extra = [];
-  if (w.count > 1) extra.push(`×${w.count}`);
-  if (w.kind) extra.unshift(w.kind);
-  const ago = w.last_ms_ago ?? w.age_ms ?? w.last_seen_ms;
-  if (typeof ago === "number") extra.push(age(ago));
+  if (w.kind) extra.push(String(w.kind).replace(/_/g, " "));
+  if (w.subject) extra.push(w.subject);
+  if (w.count > 1) extra.push(`${w.count} times`);
+  if (typeof w.time === "number") extra.push(`last at ${clock(w.time * 1000)}`);
   return extra.length ? `${main} (${extra.join(", ")})` : main;
 }
 
@@ -131,8 +133,10 @@ function render(view) {
     wl.appendChild(li);
   }
   $("warning-list").replaceChildren(wl);
-  keyValues("quorum", "quorum-body", s.quorum);
-  keyValues("best", "best-body", s.best_so_far ?? s.best ?? (s.job ? s.job.best : undefined));
+  // Quorum, the vote in progress and the best hashes, when the node has them.
+  const quorum = s.quorum && s.vote ? Object.assign({}, s.quorum, { vote: s.vote }) : s.quorum;
+  keyValues("quorum", "quorum-body", quorum);
+  keyValues("best", "best-body", s.best_so_far ?? s.best);
 
   // The job and its coverage.
   const j = s.job;
