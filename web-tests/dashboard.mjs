@@ -58,4 +58,26 @@ await main("dashboard", async ({ page, loads }) => {
   });
   if (inked < 1000) throw new Error(`the chart drew ${inked} pixels`);
   await shot(page, "dashboard");
+
+  // Warnings, quorum and best hashes, as /status gives them, are shown
+  // when present and hidden when absent.
+  const extra = await page.evaluate(() => {
+    const v = structuredClone(lastView);
+    const hidden = ["warnings", "quorum", "best"].map((id) => document.getElementById(id).hidden);
+    v.rate = [];
+    v.status.warnings = [{ kind: "bad_tag", subject: "192.0.2.7:7411", text: "datagrams with a bad tag: another cluster key?",
+      count: 3, time: Math.floor(Date.now() / 1000), first: 0 }];
+    v.status.quorum = { met: true, coordinators: 2 };
+    v.status.best = { zero_bits: 31, miner: 100 };
+    render(v);
+    const shown = ["warnings", "quorum", "best"].map((id) => document.getElementById(id).hidden);
+    return { hidden, shown, warning: document.getElementById("warning-list").textContent,
+      quorum: document.getElementById("quorum-body").textContent };
+  });
+  if (extra.shown.some((h) => h)) throw new Error(`panels not shown: ${JSON.stringify(extra)}`);
+  if (!extra.warning.includes("another cluster key?") || !extra.warning.includes("3 times")) {
+    throw new Error(`warning: ${extra.warning}`);
+  }
+  if (!extra.quorum.includes("met")) throw new Error(`quorum: ${extra.quorum}`);
+  say(`PANELS ${JSON.stringify(extra.hidden)}`);
 });
