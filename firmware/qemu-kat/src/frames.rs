@@ -8,8 +8,8 @@ use cortex_m_semihosting::hprintln;
 use protocol::frame::{MAX_FRAME, Opener, Sealer};
 use protocol::vectors::GENESIS;
 use protocol::wire::{
-    HeaderBytes, HeartbeatReply, LeaderView, Message, MinerKind, MinerState, Process, ProcessRequest,
-    Recipe,
+    HeaderBytes, HeartbeatReply, LeaderView, Message, MinerKind, MinerState, Process,
+    ProcessRequest, Recipe,
 };
 use protocol::{
     BootId, ClusterKey, CoordinatorId, Epoch, JobId, JobRef, MinerId, NodeId, NonceRange,
