@@ -17,6 +17,7 @@ use chain::{ServiceConfig, SqliteStore, Store};
 use clap::{Args, Subcommand};
 use tokio::net::TcpListener;
 
+use super::output::{errln, outln};
 use super::{CommandError, Failure, UsageError, flags};
 
 /// Arguments of `chain`.
@@ -69,6 +70,7 @@ pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
 }
 
 fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     let store = SqliteStore::open(db, zero_bits)
         .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?;
     let runtime = super::runtime()?;
@@ -86,10 +88,10 @@ fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, Com
             .tip;
         // The first line of output, so that scripts and tests can find a
         // port the system chose.
-        println!("listening on http://{addr}");
+        outln!("listening on http://{addr}");
         let _ = io::stdout().flush();
         super::init_logging("info");
-        eprintln!(
+        errln!(
             "chain service: {} ({} zero bits), tip at height {} ({})",
             db.display(),
             store.params().zero_bits,

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
+use super::output::outln;
 use super::{
     CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, runtime, shutdown_signal,
 };
@@ -82,6 +83,7 @@ fn data_dir(args: &DemoArgs) -> Result<PathBuf, UsageError> {
 
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let miners = args
         .miners
@@ -93,18 +95,20 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
     let kernel = choose_kernel(args.backend.as_deref())?.kernel;
-    println!("measuring the {} kernel on one thread...", kernel.backend());
+    outln!("measuring the {} kernel on one thread...", kernel.backend());
     let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
     let zero_bits = args
         .zero_bits
         .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
     let key = random::cluster_key().map_err(Failure::from)?;
-    println!(
+    outln!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
-        args.threads, args.coordinators, args.blocks
+        args.threads,
+        args.coordinators,
+        args.blocks
     );
-    println!("data and log in {}", dir.display());
+    outln!("data and log in {}", dir.display());
 
     runtime()?.block_on(async move {
         let store = chain::SqliteStore::open(&dir.join("chain.db"), Some(zero_bits))
@@ -185,13 +189,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             stop_latencies: observer.stop_latencies(),
             interrupted,
         };
-        println!();
-        println!(
+        outln!();
+        outln!(
             "the chain ({} blocks, height TAB hash TAB header TAB miner):",
             chain_text.len()
         );
         for line in &chain_text {
-            println!("{line}");
+            outln!("{line}");
         }
         report.print();
         Ok(if interrupted {

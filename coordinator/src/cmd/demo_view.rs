@@ -12,6 +12,7 @@ use chain::ChainClient;
 use protocol::JobRef;
 use tokio::sync::{mpsc, watch};
 
+use super::output::outln;
 use crate::driver::{CoordinatorStatus, TimedEvent};
 use crate::node::NodeEvent;
 use crate::sim::MinerProbe;
@@ -293,29 +294,29 @@ impl Report {
     /// Prints the summary.
     pub fn print(&self) {
         let secs = self.elapsed.as_secs_f64();
-        println!();
+        outln!();
         if self.interrupted {
-            println!("interrupted");
+            outln!("interrupted");
         }
-        println!(
+        outln!(
             "mined {} blocks in {:.1} s: {:.1} blocks per minute",
             self.blocks,
             secs,
             self.blocks as f64 * 60.0 / secs.max(1e-9)
         );
         match self.aggregate {
-            Some(a) => println!(
+            Some(a) => outln!(
                 "hash rate: {} for the whole fleet, against {} for the kernels measured alone ({:.0}%)",
                 mhs(a),
                 mhs(self.sum_alone),
                 100.0 * a / self.sum_alone.max(1.0)
             ),
-            None => println!("hash rate: not enough time to measure"),
+            None => outln!("hash rate: not enough time to measure"),
         }
         let mut l = self.stop_latencies.clone();
         l.sort();
         if let (Some(max), false) = (l.last(), l.is_empty()) {
-            println!(
+            outln!(
                 "from a verified solution to the last miner stopping: median {} ms, max {} ms, over {} blocks",
                 l[l.len() / 2].as_millis(),
                 max.as_millis(),

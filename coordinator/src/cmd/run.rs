@@ -12,6 +12,7 @@ use protocol::CoordinatorId;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
+use super::output::outln;
 use super::{
     CommandError, Failure, NodeArgs, UsageError, flags, init_logging, kernel_and_rate, load_key,
     open_registry, parse_chaos, runtime, shutdown_signal,
@@ -97,6 +98,7 @@ pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
 
 /// Runs `run` until Ctrl-C or SIGTERM.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     init_logging("info");
     let cfg = node_config(args);
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
@@ -129,7 +131,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
         };
         // The first lines of output name the addresses, so that scripts and
         // tests can use port 0 and find what the system chose.
-        println!("listening on udp://{listen}");
+        outln!("listening on udp://{listen}");
         if let Some(addr) = args.status {
             let listener = TcpListener::bind(addr)
                 .await
@@ -141,7 +143,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             let local = listener
                 .local_addr()
                 .map_err(|e| Failure::resources("the status server", e))?;
-            println!("status on http://{local}/status");
+            outln!("status on http://{local}/status");
             tokio::spawn(serve_status(listener, status_rx, stopped(stop_rx.clone())));
         }
         let _ = std::io::Write::flush(&mut std::io::stdout());

@@ -48,6 +48,7 @@ pub struct SimArgs {
 
 /// Runs `sim` until Ctrl-C or SIGTERM.
 pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     init_logging("info");
     check_fleet(args.miners, args.threads)?;
     if let Some(first) = args.first_id
