@@ -515,7 +515,7 @@ fn check_table(table: &toml::Table, cmd: &Command, path: &[&str]) -> Result<(), 
             continue;
         }
         let flag = key.replace('_', "-");
-        if names.iter().any(|n| *n == flag) {
+        if names.contains(&flag) {
             continue;
         }
         let whose = if path.is_empty() {

@@ -24,7 +24,7 @@ use crate::mining::select;
 use crate::random;
 
 use crate::node::CoordinatorConfig;
-use crate::sim::{self, Fleet};
+use crate::sim::{self, Fleet, FleetReach};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
@@ -157,6 +157,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             registry: None,
             heartbeat,
             chaos,
+            reach: FleetReach::default(),
         })
         .await
         .map_err(|e| Failure::resources("the miners", e))?;
