@@ -199,7 +199,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             outln!("{line}");
         }
         report.print();
-        Ok(if interrupted {
+        Ok(if super::output::closed() {
+            // `demo | head`: the reader has all it wanted.
+            ExitCode::SUCCESS
+        } else if interrupted {
             ExitCode::from(130)
         } else {
             ExitCode::SUCCESS

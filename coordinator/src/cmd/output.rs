@@ -34,9 +34,48 @@ macro_rules! errln {
 pub(crate) use errln;
 
 /// This command stops cleanly when its output closes, instead of exiting
-/// at once.
+/// at once; a pipe whose reader has gone is noticed even while the command
+/// has nothing to write (`run ... | head -1`).
 pub fn keep_running() {
     GRACEFUL.store(true, Ordering::SeqCst);
+    #[cfg(unix)]
+    watch_pipes();
+}
+
+/// Waits, on a thread of its own, for stdout or stderr to report an error
+/// or a hang-up (`poll(2)` reports both unasked: the reader of a pipe has
+/// gone, the terminal has closed), then marks the output closed. Files and
+/// open terminals never report either, so the thread just sleeps.
+#[cfg(unix)]
+fn watch_pipes() {
+    use rustix::event::{PollFd, PollFlags, poll};
+    let spawned = std::thread::Builder::new()
+        .name("output-watch".into())
+        .spawn(|| {
+            let (out, err) = (io::stdout(), io::stderr());
+            let mut fds = [
+                PollFd::new(&out, PollFlags::empty()),
+                PollFd::new(&err, PollFlags::empty()),
+            ];
+            loop {
+                match poll(&mut fds, None) {
+                    // A closed descriptor (`>&-`): writes will tell.
+                    Ok(_) if fds.iter().any(|f| f.revents().contains(PollFlags::NVAL)) => return,
+                    Ok(_) => {
+                        let gone = PollFlags::ERR | PollFlags::HUP;
+                        if fds.iter().any(|f| f.revents().intersects(gone)) {
+                            mark_closed();
+                            return;
+                        }
+                    }
+                    Err(rustix::io::Errno::INTR) => {}
+                    // An unpollable descriptor: writes will tell.
+                    Err(_) => return,
+                }
+            }
+        });
+    // Without the thread, a failed write still tells.
+    drop(spawned);
 }
 
 /// Whether stdout or stderr has closed.

@@ -274,3 +274,30 @@ fn environment_names() {
         "COORDINATOR_CHAIN_EXPORT_DB"
     );
 }
+
+#[test]
+fn the_example_cluster_file_parses_for_every_subcommand() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/cluster.toml");
+    let env = |_: &str| None;
+    for args in [
+        &["run", "--id", "1"][..],
+        &["run", "--id", "3"],
+        &["sim"],
+        &["sim", "--miners", "8"],
+        &["chain"],
+        &["chain", "export"],
+        &["demo"],
+        &["keygen"],
+        &["bench"],
+    ] {
+        let mut argv: Vec<OsString> = vec!["coordinator".into(), "--config".into(), file.into()];
+        argv.extend(args.iter().map(OsString::from));
+        if let Err(e) = parse::<crate::cli::Cli>(argv, &env) {
+            let text = match e {
+                ParseError::Clap(e) => e.render().to_string(),
+                ParseError::Config(e) => e.to_string(),
+            };
+            panic!("{args:?}: {text}");
+        }
+    }
+}
