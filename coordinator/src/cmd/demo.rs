@@ -191,13 +191,14 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             interrupted,
         };
         outln!();
-        outln!(
-            "the chain ({} blocks, height TAB hash TAB header TAB miner):",
-            chain_text.len()
-        );
+        outln!("the chain ({} blocks):", chain_text.len().saturating_sub(1));
         for line in &chain_text {
             outln!("{line}");
         }
+        outln!(
+            "every header: coordinator chain export --db {}",
+            dir.join("chain.db").display()
+        );
         report.print();
         Ok(if super::output::closed() {
             // `demo | head`: the reader has all it wanted.

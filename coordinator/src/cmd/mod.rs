@@ -14,6 +14,7 @@ pub mod keygen;
 pub mod output;
 pub mod run;
 pub mod scan;
+pub mod screen;
 pub mod sim;
 
 use std::path::{Path, PathBuf};

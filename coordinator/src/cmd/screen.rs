@@ -71,7 +71,10 @@ impl Screen {
         let mut shown: Vec<&str> = lines.iter().map(String::as_str).collect();
         let more;
         if shown.len() > fit {
-            more = format!("... {} more lines (a taller terminal shows them)", shown.len() - fit + 1);
+            more = format!(
+                "... {} more lines (a taller terminal shows them)",
+                shown.len() - fit + 1
+            );
             shown.truncate(fit - 1);
             shown.push(&more);
         }
@@ -137,7 +140,13 @@ mod tests {
     #[test]
     fn rows_of_a_wider_frame_are_counted_again_after_a_resize() {
         let mut s = Screen::new();
-        s.frame(&["x".repeat(100)], Size { cols: 120, rows: 24 });
+        s.frame(
+            &["x".repeat(100)],
+            Size {
+                cols: 120,
+                rows: 24,
+            },
+        );
         // 100 columns at a width of 40 re-wrap into 3 rows.
         let bytes = s.frame(&["y".into()], Size { cols: 40, rows: 24 });
         assert!(bytes.starts_with("\r\x1b[3A\x1b[J"), "{bytes:?}");
