@@ -55,7 +55,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub discover: bool,
     /// Where --discover broadcasts (repeat for several networks) [default:
-    /// 255.255.255.255:7411].
+    /// the broadcast address of every network this machine is on, port
+    /// 7411].
     #[arg(long, value_name = "IP:PORT")]
     pub broadcast: Vec<SocketAddr>,
     /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
@@ -156,7 +157,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             advertise,
             broadcast: match (args.discover, args.broadcast.is_empty()) {
                 (false, _) => Vec::new(),
-                (true, true) => vec![default_broadcast()],
+                (true, true) => default_broadcast(),
                 (true, false) => args.broadcast.clone(),
             },
         };

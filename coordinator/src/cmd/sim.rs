@@ -36,7 +36,8 @@ pub struct SimArgs {
     #[arg(long)]
     pub discover: bool,
     /// Where --discover broadcasts (repeat for several networks) [default:
-    /// 255.255.255.255:7411].
+    /// the broadcast address of every network this machine is on, port
+    /// 7411].
     #[arg(long, value_name = "IP:PORT")]
     pub broadcast: Vec<SocketAddr>,
     /// How many miners (1 to 1024).
@@ -101,7 +102,7 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
             .collect(),
         broadcast: match (args.discover, args.broadcast.is_empty()) {
             (false, _) => Vec::new(),
-            (true, true) => vec![default_broadcast()],
+            (true, true) => default_broadcast(),
             (true, false) => args.broadcast.clone(),
         },
         warnings: Arc::clone(&warnings),

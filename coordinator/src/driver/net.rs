@@ -23,10 +23,27 @@ use crate::node::Node;
 /// their broadcast `Discover` to.
 pub const DISCOVERY_PORT: u16 = 7411;
 
-/// The default broadcast target: every host on the local network, on the
-/// coordinators' port.
-pub fn default_broadcast() -> SocketAddr {
-    SocketAddr::from((Ipv4Addr::BROADCAST, DISCOVERY_PORT))
+/// The default broadcast targets, on the coordinators' port: the
+/// broadcast address of every IPv4 network this machine is on (loopback
+/// aside), or, if none is found, 255.255.255.255 (which the system sends
+/// only where its default route goes: a LAN without a gateway needs the
+/// former).
+pub fn default_broadcast() -> Vec<SocketAddr> {
+    let mut out: Vec<SocketAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|i| match i.addr {
+            if_addrs::IfAddr::V4(v4) if !v4.ip.is_loopback() => v4.broadcast,
+            _ => None,
+        })
+        .map(|b| SocketAddr::from((b, DISCOVERY_PORT)))
+        .collect();
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        out.push(SocketAddr::from((Ipv4Addr::BROADCAST, DISCOVERY_PORT)));
+    }
+    out
 }
 
 /// How a node reaches beyond this machine.
