@@ -425,3 +425,53 @@ fn closed_pipes_end_commands_quietly() {
     );
     assert_eq!(code, Some(0), "{text}");
 }
+
+#[test]
+fn two_nodes_with_one_id_are_told_so_by_the_datagrams() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("cluster.key");
+    keygen(&key);
+    let ports = free_ports(2, true);
+    // Both are --id 1, each told the other is peer 2: every heartbeat
+    // claims the receiver's own id from another boot.
+    let nodes: Vec<Proc> = (0..2)
+        .map(|i| {
+            Proc::spawn(
+                &[
+                    "run",
+                    "--id",
+                    "1",
+                    "--listen",
+                    &format!("127.0.0.1:{}", ports[i]),
+                    "--peer",
+                    &format!("2@127.0.0.1:{}", ports[1 - i]),
+                    "--chain",
+                    "http://127.0.0.1:9",
+                    "--key-file",
+                    &key.display().to_string(),
+                    "--status",
+                    "127.0.0.1:0",
+                    "--heartbeat-ms",
+                    "100",
+                ],
+                &[],
+                &dir.path().join(format!("n{i}.log")),
+            )
+        })
+        .collect();
+    for (i, n) in nodes.iter().enumerate() {
+        let status = n.line("status on ");
+        let s = wait_json(&status, "an id clash from the other node", |s| {
+            !warnings_of(s, "id_clash").is_empty()
+        });
+        let w = &warnings_of(&s, "id_clash")[0];
+        assert_eq!(w["subject"], format!("127.0.0.1:{}", ports[1 - i]), "{w}");
+        assert!(
+            w["text"]
+                .as_str()
+                .unwrap()
+                .contains("coordinator 1, this node's own id"),
+            "{w}"
+        );
+    }
+}
