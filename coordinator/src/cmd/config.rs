@@ -214,11 +214,7 @@ fn layer(
         let (Some(long), id) = (arg.get_long(), arg.get_id().as_str()) else {
             continue;
         };
-        let settable = matches!(
-            arg.get_action(),
-            ArgAction::Set | ArgAction::Append | ArgAction::SetTrue | ArgAction::SetFalse
-        );
-        if !settable || id == CONFIG_ARG {
+        if !settable(arg.get_action()) || id == CONFIG_ARG {
             continue;
         }
         if leaf.value_source(id) == Some(ValueSource::CommandLine) {
@@ -480,15 +476,21 @@ impl ConfigFile {
     }
 }
 
+/// Whether a flag of this kind can be set from elsewhere: values and
+/// switches (not help, version or counts).
+fn settable(action: &ArgAction) -> bool {
+    matches!(
+        action,
+        ArgAction::Set | ArgAction::Append | ArgAction::SetTrue | ArgAction::SetFalse
+    )
+}
+
 /// The long names of every settable flag of `cmd` and its subcommands.
 fn flag_names(cmd: &Command, out: &mut Vec<String>) {
     for arg in cmd.get_arguments() {
         if let Some(long) = arg.get_long()
             && arg.get_id().as_str() != CONFIG_ARG
-            && !matches!(
-                arg.get_action(),
-                ArgAction::Help | ArgAction::HelpShort | ArgAction::HelpLong | ArgAction::Version
-            )
+            && settable(arg.get_action())
             && !out.iter().any(|n| n == long)
         {
             out.push(long.to_owned());

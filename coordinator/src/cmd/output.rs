@@ -34,29 +34,29 @@ macro_rules! errln {
 pub(crate) use errln;
 
 /// This command stops cleanly when its output closes, instead of exiting
-/// at once; a pipe whose reader has gone is noticed even while the command
-/// has nothing to write (`run ... | head -1`).
+/// at once; a log (stderr) whose reader has gone is noticed even while
+/// the command has nothing to log (`run ... 2>&1 | head -3`).
 pub fn keep_running() {
     GRACEFUL.store(true, Ordering::SeqCst);
     #[cfg(unix)]
     watch_pipes();
 }
 
-/// Waits, on a thread of its own, for stdout or stderr to report an error
-/// or a hang-up (`poll(2)` reports both unasked: the reader of a pipe has
-/// gone, the terminal has closed), then marks the output closed. Files and
-/// open terminals never report either, so the thread just sleeps.
+/// Waits, on a thread of its own, for stderr to report an error or a
+/// hang-up (`poll(2)` reports both unasked: the reader of a pipe has gone,
+/// the terminal has closed), then marks the output closed: a command that
+/// can no longer say what is wrong stops. Files and open terminals never
+/// report either, so the thread just sleeps. Stdout is not watched: a
+/// script may read the first line (the address) and close it, and the
+/// command goes on (until it next writes there).
 #[cfg(unix)]
 fn watch_pipes() {
     use rustix::event::{PollFd, PollFlags, poll};
     let spawned = std::thread::Builder::new()
         .name("output-watch".into())
         .spawn(|| {
-            let (out, err) = (io::stdout(), io::stderr());
-            let mut fds = [
-                PollFd::new(&out, PollFlags::empty()),
-                PollFd::new(&err, PollFlags::empty()),
-            ];
+            let err = io::stderr();
+            let mut fds = [PollFd::new(&err, PollFlags::empty())];
             loop {
                 match poll(&mut fds, None) {
                     // A closed descriptor (`>&-`): writes will tell.
