@@ -4,8 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::{chain as chain_cmd, demo, keygen, run, sim};
-use crate::{UsageError, bench, scan_cmd};
+use crate::cmd::{CommandError, bench, chain as chain_cmd, demo, keygen, run, scan, sim};
 
 /// Distributed proof-of-work mining: coordinators, miners and tools.
 #[derive(Debug, Parser)]
@@ -26,7 +25,7 @@ enum Command {
     /// Print a new random cluster key (64 hex characters).
     Keygen,
     /// Mine or verify one header over a nonce range.
-    Scan(scan_cmd::ScanArgs),
+    Scan(scan::ScanArgs),
     /// Measure every hashing method this build has, side by side.
     Bench(bench::BenchArgs),
     /// Serve the chain service (the blocks every coordinator shares) on an
@@ -34,20 +33,21 @@ enum Command {
     Chain(chain_cmd::ChainArgs),
 }
 
-/// Parses the command line and runs it. Bad input exits with status 2.
+/// Parses the command line and runs it. Bad input exits with status 2, a
+/// failure while running with status 1 (see [`CommandError`]).
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result: Result<ExitCode, UsageError> = match &cli.command {
+    let result: Result<ExitCode, CommandError> = match &cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Keygen => keygen::run(),
-        Command::Scan(args) => scan_cmd::run(args),
+        Command::Scan(args) => scan::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Chain(args) => chain_cmd::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");
-        ExitCode::from(2)
+        e.exit_code()
     })
 }

@@ -254,7 +254,6 @@ async fn a_lying_miner_is_caught_and_banned() {
     liar.send(leader_addr, &request()).await;
     let p = liar.expect(LONG, lease).await;
     let yes = ProcessAnswerYes {
-        epoch: p.epoch,
         job: p.job,
         range: p.range,
         nonce: p.range.first(),
@@ -264,10 +263,13 @@ async fn a_lying_miner_is_caught_and_banned() {
     // 2: "no" without doing the work: the first nonce as the best.
     liar.send(leader_addr, &request()).await;
     let p = liar.expect(LONG, lease).await;
-    // Hash a few nonces and keep a weak one, as a miner skipping work would.
+    // Hash a few nonces and keep a weak one, as a miner skipping work would:
+    // weaker than any honest best of the range (`min_best_bits`; 3 bits for
+    // the 300-nonce leases of a 1000 H/s miner).
     let mut header = p.header.header();
+    let floor = coordinator::node::min_best_bits(p.range.len(), 5);
     let weak = (p.range.first()..)
-        .find(|&n| header.with_nonce(n).hash().zero_bits() < 4)
+        .find(|&n| header.with_nonce(n).hash().zero_bits() < floor)
         .unwrap();
     header = header.with_nonce(weak);
     let lazy = Best {
@@ -275,7 +277,6 @@ async fn a_lying_miner_is_caught_and_banned() {
         zero_bits: header.hash().zero_bits() as u8,
     };
     let no = |best| ProcessAnswerNo {
-        epoch: p.epoch,
         job: p.job,
         range: p.range,
         best,

@@ -368,3 +368,34 @@ fn the_registry_entry_is_removed_on_ctrl_c_and_left_by_a_kill() {
     b.kill9();
     assert_eq!(entries(), vec!["8.addr".to_owned()]);
 }
+
+#[test]
+fn a_follower_reports_the_leaders_view_of_a_chain_outage() {
+    let env = Env::new();
+    let (mut chain, url) = env.chain("127.0.0.1:0");
+    let (_c1, s1) = env.coordinator(1, &url);
+    let (_c2, s2) = env.coordinator(2, &url);
+    let chain_up = |status: &str, leading: bool, up: bool| {
+        http_json(status).filter(|s| s["leading"] == leading && s["chain_up"] == up)
+    };
+    wait("coordinator 1 leading, the chain up", || {
+        chain_up(&s1, true, true)
+    });
+    wait(
+        "coordinator 2 following, the chain up as its leader found it",
+        || chain_up(&s2, false, true),
+    );
+
+    chain.kill9();
+    wait("the leader to find the outage", || {
+        chain_up(&s1, true, false)
+    });
+    let (s, _) = wait("the follower to report the outage the leader found", || {
+        chain_up(&s2, false, false)
+    });
+    assert_eq!(s["chain_source"], "leader 1");
+    assert_eq!(
+        s["stats"]["chain_failures"], 0,
+        "the follower itself never called the chain service"
+    );
+}

@@ -69,7 +69,7 @@ pub fn init() -> Board {
     let p = embassy_rp::init(Default::default());
 
     #[cfg(chip = "rp2040")]
-    let (unique, boot, seed) = {
+    let (unique, random) = {
         let mut flash = embassy_rp::flash::Flash::<
             _,
             embassy_rp::flash::Blocking,
@@ -82,13 +82,15 @@ pub fn init() -> Board {
                 e
             );
         }
-        // The ring oscillator's random bit (ROSC RANDOMBIT).
-        let mut rng = embassy_rp::clocks::RoscRng;
-        (u64::from_be_bytes(uid), rng.next_u32(), rng.next_u64())
+        // The ring oscillator's random bit (ROSC RANDOMBIT), which runs in
+        // embassy's default clock configuration.
+        let mut random = [0u8; RANDOM_BYTES];
+        embassy_rp::clocks::RoscRng.fill_bytes(&mut random);
+        (u64::from_be_bytes(uid), random)
     };
 
     #[cfg(chip = "rp2350")]
-    let (unique, boot, seed) = {
+    let (unique, random) = {
         let unique = embassy_rp::otp::get_chipid().unwrap_or_else(|e| {
             defmt::warn!(
                 "cannot read the chip id from OTP ({}); miner id falls back to 0",
@@ -99,8 +101,11 @@ pub fn init() -> Board {
         // The true random number generator.
         let mut trng =
             embassy_rp::trng::Trng::new(p.TRNG, Irqs, embassy_rp::trng::Config::default());
-        (unique, trng.blocking_next_u32(), trng.blocking_next_u64())
+        let mut random = [0u8; RANDOM_BYTES];
+        trng.blocking_fill_bytes(&mut random);
+        (unique, random)
     };
+    let (boot, seed) = split_random(random);
 
     Board {
         wifi: WifiPins {
@@ -114,11 +119,35 @@ pub fn init() -> Board {
         core1: p.CORE1,
         identity: Identity {
             miner: config::MINER_ID.map_or_else(|| miner_id_from(unique), MinerId),
-            boot: BootId(boot),
+            boot,
             seed,
             unique,
         },
     }
+}
+
+/// Random bytes drawn at each boot: 4 for the boot id, 8 for the network
+/// stack's seed.
+const RANDOM_BYTES: usize = 12;
+
+/// The boot id and the network seed from the chip's random bytes.
+///
+/// They come from the chip only (the host's policy, in
+/// `coordinator/src/random.rs`, holds here too): never from a clock, never
+/// a constant. A source that is stuck (every byte alike: a stopped ring
+/// oscillator reads as all zeros or all ones; by chance, one boot in
+/// 2^88) is a fault the board cannot work around, since a boot id that
+/// repeats makes coordinators take its frames for replays after every
+/// restart: the board stops here, with the reason in its log.
+fn split_random(random: [u8; RANDOM_BYTES]) -> (BootId, u64) {
+    if random.iter().all(|&b| b == random[0]) {
+        panic!("the chip's random source is stuck: no boot id can be drawn");
+    }
+    let [b0, b1, b2, b3, s @ ..] = random;
+    (
+        BootId(u32::from_le_bytes([b0, b1, b2, b3])),
+        u64::from_le_bytes(s),
+    )
 }
 
 /// The default miner id: the unique id's two 32-bit halves XORed together.

@@ -4,6 +4,7 @@
 use core::time::Duration;
 
 use protocol::miner::MinerConfig;
+use protocol::timing::DEFAULT_HEARTBEAT;
 use protocol::wire::WireAddr;
 use protocol::{ClusterKey, MinerId};
 
@@ -56,11 +57,12 @@ pub fn cluster_key() -> ClusterKey {
     ClusterKey::from_bytes(CLUSTER_KEY)
 }
 
-/// The state machine's settings for this board.
+/// The state machine's settings for this board, for coordinators run with
+/// the default heartbeat interval (`--heartbeat-ms 5000`).
 pub fn miner_config(id: MinerId) -> MinerConfig {
     MinerConfig {
         step: STEP,
         initial_hashrate: INITIAL_HASHRATE,
-        ..MinerConfig::new(id)
+        ..MinerConfig::with_heartbeat(id, DEFAULT_HEARTBEAT)
     }
 }

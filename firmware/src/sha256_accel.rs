@@ -23,10 +23,9 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use embassy_rp::pac;
 use embassy_rp::pac::sha256::regs::Csr;
 use embassy_rp::pac::sha256::vals::DmaSize;
-use miner_driver::Scanner;
 use protocol::NonceRange;
 use protocol::kernel::engine::{self, BlockEngine};
-use protocol::kernel::{ScanJob, ScanOutcome};
+use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
 
 /// Whether the handle was taken.
 static TAKEN: AtomicBool = AtomicBool::new(false);

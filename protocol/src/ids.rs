@@ -46,9 +46,10 @@ pub struct Epoch(pub u32);
 pub struct JobId(pub u32);
 
 /// A job named across epochs. Ordered by epoch first, so that any job of a
-/// newer leader supersedes every job of an older one.
+/// newer leader supersedes every job of an older one. The work messages
+/// carry it as one field; postcard writes it as the epoch's varint, then the
+/// job's. Shown as `e3/j300` (`Display`, and `defmt::Format` alike).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct JobRef {
     /// The leadership epoch the job was issued in.
     pub epoch: Epoch,
@@ -58,7 +59,9 @@ pub struct JobRef {
 
 /// A random number a node draws each time it starts. Frames carry it so that
 /// a node that restarts (and so restarts its frame counter at zero) is heard
-/// again instead of being taken for a replay.
+/// again instead of being taken for a replay. The protocol only carries it:
+/// the host draws it from the operating system and a board from its chip,
+/// never from a clock and never a constant (a failed draw stops the node).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct BootId(pub u32);
@@ -132,6 +135,13 @@ impl fmt::Display for JobId {
 impl fmt::Display for JobRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.epoch, self.job)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for JobRef {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "e{=u32}/j{=u32}", self.epoch.0, self.job.0)
     }
 }
 

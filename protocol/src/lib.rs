@@ -8,8 +8,10 @@
 //!   boot id, counter, body, HMAC-SHA256 tag), with replay protection.
 //! - [`header`]: the 80-byte block header and the proof-of-work rule.
 //! - [`kernel`]: the sha256d nonce-scanning kernel and its backends.
-//! - [`leader`]: leadership as a pure function of a membership view.
 //! - [`miner`]: the miner state machine, driven by host and firmware alike.
+//! - [`timing`]: every timer of the protocol, derived from the heartbeat.
+//! - [`ids`], [`range`], [`time`], [`key`], [`hex`]: small value types.
+//! - [`vectors`]: public Bitcoin blocks used as known answers.
 #![no_std]
 #![deny(unsafe_code)]
 
@@ -19,10 +21,10 @@ pub mod hex;
 pub mod ids;
 pub mod kernel;
 pub mod key;
-pub mod leader;
 pub mod miner;
 pub mod range;
 pub mod time;
+pub mod timing;
 pub mod vectors;
 pub mod wire;
 

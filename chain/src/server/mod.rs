@@ -6,19 +6,30 @@
 //! malformed bodies, and even a panic, which [`CatchPanicLayer`] turns into
 //! a 500 rather than a dropped connection. Store calls block, so handlers
 //! run them on tokio's blocking pool.
+//!
+//! [`serve_router`] is the connection loop (hyper's HTTP/1.1 server through
+//! hyper-util) rather than `axum::serve`, which cannot answer a client that
+//! half-closes its side after sending its request (`printf ... | nc -N`,
+//! HTTP/1.0-style scripts): hyper takes that end of input for a vanished
+//! client unless `half_close` is on, and `axum::serve` does not turn it on.
 
 mod error;
 mod handlers;
 mod submit;
 
 use std::future::Future;
+use std::io;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::get;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -115,14 +126,70 @@ pub fn router(store: Arc<dyn Store>, config: ServiceConfig) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight and returns. Errors only if accepting fails.
+/// the requests in flight and returns (see [`serve_router`]).
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
     config: ServiceConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(store, config))
-        .with_graceful_shutdown(shutdown)
-        .await
+) -> io::Result<()> {
+    serve_router(listener, router(store, config), shutdown).await
+}
+
+/// Serves `app` over HTTP/1.1 on `listener` until `shutdown` completes:
+/// then it stops accepting, lets every connection finish the request it is
+/// on (idle ones close at once), and returns when all have closed.
+///
+/// A client may half-close its side once its request is sent and still
+/// gets the answer. A failed accept never ends serving: a connection reset
+/// before it was accepted is skipped, and anything else (out of file
+/// descriptors, say) is logged and retried after a second, as hyper's own
+/// server did. The `Result` is for callers that treat serving as fallible.
+pub async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let mut http = http1::Builder::new();
+    // The timer lets hyper apply its default 30 s limit on reading a
+    // request's head, so a silent client does not hold a connection forever.
+    http.half_close(true).timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    accept_failed(e).await;
+                    continue;
+                }
+            },
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn accept_failed(e: io::Error) {
+    if matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!(error = %e, "accepting a connection failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }

@@ -17,7 +17,7 @@ use chain::{ServiceConfig, SqliteStore, Store};
 use clap::{Args, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::UsageError;
+use super::{CommandError, Failure, UsageError, flags};
 
 /// Arguments of `chain`.
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ pub struct ChainArgs {
     /// Difficulty of a new chain, in leading zero bits (1-255) [default:
     /// 24]. A chain keeps the difficulty it was created with: giving
     /// another value for an existing file is refused.
-    #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+    #[arg(long, value_parser = flags::chain_zero_bits)]
     pub zero_bits: Option<u8>,
 }
 
@@ -58,31 +58,31 @@ pub struct ExportArgs {
 }
 
 /// Runs `chain` or `chain export`.
-pub fn run(args: &ChainArgs) -> Result<ExitCode, UsageError> {
+pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
     match (&args.command, &args.listen, &args.db) {
         (Some(ChainCommand::Export(export_args)), _, _) => export(export_args),
         (None, Some(listen), Some(db)) => serve(listen, db, args.zero_bits),
-        (None, _, _) => Err(UsageError("chain needs --listen ADDR and --db PATH".into())),
+        (None, _, _) => {
+            Err(UsageError::Flag("chain needs --listen ADDR and --db PATH".into()).into())
+        }
     }
 }
 
-fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, UsageError> {
+fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, CommandError> {
     let store = SqliteStore::open(db, zero_bits)
-        .map_err(|e| UsageError(format!("--db {}: {e}", db.display())))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| UsageError(format!("--listen {listen}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| UsageError(format!("--listen {listen}: {e}")))?;
+        let bind_error = |source| UsageError::Address {
+            flag: "--listen",
+            addr: listen.to_owned(),
+            source,
+        };
+        let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
         let tip = store
             .tip_state()
-            .map_err(|e| UsageError(format!("--db {}: {e}", db.display())))?
+            .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?
             .tip;
         // The first line of output, so that scripts and tests can find a
         // port the system chose.
@@ -106,17 +106,18 @@ fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, Usa
         .await
         {
             Ok(()) => Ok(ExitCode::SUCCESS),
-            Err(e) => {
-                eprintln!("error: serving stopped: {e}");
-                Ok(ExitCode::from(1))
+            Err(source) => Err(Failure::Stopped {
+                what: "serving".into(),
+                source,
             }
+            .into()),
         }
     })
 }
 
-fn export(args: &ExportArgs) -> Result<ExitCode, UsageError> {
+fn export(args: &ExportArgs) -> Result<ExitCode, CommandError> {
     let store = SqliteStore::open_existing(&args.db)
-        .map_err(|e| UsageError(format!("--db {}: {e}", args.db.display())))?;
+        .map_err(|e| UsageError::Path(format!("--db {}: {e}", args.db.display())))?;
     let mut out = BufWriter::new(io::stdout().lock());
     match chain::export::export(&store, &mut out) {
         Ok(_) => Ok(ExitCode::SUCCESS),
@@ -124,9 +125,10 @@ fn export(args: &ExportArgs) -> Result<ExitCode, UsageError> {
         Err(ExportError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(ExitCode::from(1))
+        Err(e) => Err(Failure::Stopped {
+            what: "export".into(),
+            source: io::Error::other(e),
         }
+        .into()),
     }
 }

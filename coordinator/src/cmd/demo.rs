@@ -14,40 +14,42 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
-use super::{load_key_random, runtime, shutdown_signal};
-use crate::UsageError;
+use super::{
+    CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, runtime, shutdown_signal,
+};
 use crate::chain_http::HttpChain;
 use crate::driver::local::{LocalCluster, start_local};
 use crate::mining::select;
+use crate::random;
 
-use crate::node::NodeConfig;
+use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Simulated miners (default: one per core).
-    #[arg(long)]
+    /// Simulated miners, 1 to 1024 (default: one per core).
+    #[arg(long, value_parser = flags::miners)]
     pub miners: Option<u32>,
-    /// Threads per miner.
-    #[arg(long, default_value_t = 1)]
+    /// Threads per miner (1 to 1024; at most 4096 for all the miners).
+    #[arg(long, default_value_t = 1, value_parser = flags::threads)]
     pub threads: usize,
-    /// Coordinators.
-    #[arg(long, default_value_t = 2)]
+    /// Coordinators (1 to 64).
+    #[arg(long, default_value_t = 2, value_parser = flags::coordinators)]
     pub coordinators: u16,
-    /// Blocks to mine.
-    #[arg(long, default_value_t = 10)]
+    /// Blocks to mine (1 to 1000000).
+    #[arg(long, default_value_t = 10, value_parser = flags::blocks)]
     pub blocks: u64,
-    /// Difficulty in zero bits (default: about one block every 3 s at the
-    /// hash rate measured on this machine).
-    #[arg(long)]
+    /// Difficulty in zero bits, 1 to 255 (default: about one block every
+    /// 3 s at the hash rate measured on this machine).
+    #[arg(long, value_parser = flags::chain_zero_bits)]
     pub zero_bits: Option<u8>,
     /// Directory for the chain database and the log (default: a new
     /// directory under the system's temp dir).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    /// Heartbeat interval in milliseconds (10 to 600000).
+    #[arg(long, default_value_t = 1000, value_parser = flags::heartbeat_ms)]
     pub heartbeat_ms: u64,
     /// Kernel backend.
     #[arg(long)]
@@ -70,33 +72,29 @@ fn data_dir(args: &DemoArgs) -> Result<PathBuf, UsageError> {
         }
     };
     std::fs::create_dir_all(&dir)
-        .map_err(|e| UsageError(format!("cannot create {}: {e}", dir.display())))?;
+        .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", dir.display())))?;
     Ok(dir)
 }
 
 /// Runs the demo.
-pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    let miners = args.miners.unwrap_or(cores);
-    if miners == 0 || args.threads == 0 || args.coordinators == 0 || args.blocks == 0 {
-        return Err(UsageError(
-            "--miners, --threads, --coordinators and --blocks must be at least 1".into(),
-        ));
-    }
-    let heartbeat = super::check_heartbeat(args.heartbeat_ms)?;
+pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let miners = args
+        .miners
+        .unwrap_or(cores.min(flags::MAX_MINERS as usize) as u32);
+    check_fleet(miners, args.threads)?;
+    let heartbeat = Duration::from_millis(args.heartbeat_ms);
     let dir = data_dir(args)?;
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
-    let kernel = select::choose_kernel(args.backend.as_deref())
-        .map_err(|e| UsageError(e.to_string()))?
-        .kernel;
+    let kernel = choose_kernel(args.backend.as_deref())?.kernel;
     println!("measuring the {} kernel on one thread...", kernel.backend());
     let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
     let zero_bits = args
         .zero_bits
         .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
-    let key = load_key_random();
+    let key = random::cluster_key().map_err(Failure::from)?;
     println!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
         args.threads, args.coordinators, args.blocks
@@ -105,14 +103,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
 
     runtime()?.block_on(async move {
         let store = chain::SqliteStore::open(&dir.join("chain.db"), Some(zero_bits))
-            .map_err(|e| UsageError(format!("chain database: {e}")))?;
+            .map_err(|e| UsageError::Path(format!("chain database: {e}")))?;
+        let chain_server = |e| Failure::resources("the chain service", e);
         let tcp = TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|e| UsageError(e.to_string()))?;
-        let chain_url = format!(
-            "http://{}",
-            tcp.local_addr().map_err(|e| UsageError(e.to_string()))?
-        );
+            .map_err(chain_server)?;
+        let chain_url = format!("http://{}", tcp.local_addr().map_err(chain_server)?);
         let (stop_tx, mut stop_rx) = watch::channel(false);
         let chain_task = tokio::spawn(chain::serve(
             tcp,
@@ -122,7 +118,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
                 let _ = stop_rx.wait_for(|s| *s).await;
             },
         ));
-        let chain = Arc::new(HttpChain::new(&chain_url).map_err(|e| UsageError(e.to_string()))?);
+        let chain = Arc::new(
+            HttpChain::new(&chain_url)
+                .map_err(|e| Failure::resources("the chain client", std::io::Error::other(e)))?,
+        );
 
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let cluster = LocalCluster {
@@ -131,13 +130,11 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             chaos: None,
             events: Some(events_tx),
         };
-        let nodes = start_local(&cluster, Arc::clone(&chain), |id| NodeConfig {
-            heartbeat,
-            tip_poll: heartbeat.min(Duration::from_secs(1)),
-            ..NodeConfig::new(id)
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| {
+            CoordinatorConfig::with_heartbeat(id, heartbeat)
         })
         .await
-        .map_err(|e| UsageError(format!("cannot start the coordinators: {e}")))?;
+        .map_err(|e| Failure::resources("the coordinators", e))?;
         let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
         let statuses = nodes.iter().map(|n| n.status.clone()).collect();
         let fleet = sim::start(Fleet {
@@ -153,7 +150,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
             chaos: None,
         })
         .await
-        .map_err(|e| UsageError(e.to_string()))?;
+        .map_err(|e| Failure::resources("the miners", e))?;
 
         let started = Instant::now();
         let mut observer = Observer::new(

@@ -1,17 +1,16 @@
 //! `coordinator keygen`: a new cluster key, 64 hex characters, from the
-//! operating system's random source.
+//! operating system's random source (`crate::random`).
 
 use std::process::ExitCode;
 
 use protocol::hex::Hex;
 
-use crate::UsageError;
+use super::{CommandError, Failure};
+use crate::random;
 
 /// Prints a new key.
-pub fn run() -> Result<ExitCode, UsageError> {
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key)
-        .map_err(|e| UsageError(format!("no random source available: {e}")))?;
-    println!("{}", Hex(&key));
+pub fn run() -> Result<ExitCode, CommandError> {
+    let key = random::cluster_key().map_err(Failure::from)?;
+    println!("{}", Hex(key.as_bytes()));
     Ok(ExitCode::SUCCESS)
 }

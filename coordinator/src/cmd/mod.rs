@@ -1,11 +1,17 @@
-//! Subcommands that run nodes: `run`, `sim`, `keygen` (and `demo`), and
-//! what they share: key loading, logging, shutdown signals.
+//! The subcommands, one module each (`run`, `sim`, `demo`, `keygen`,
+//! `scan`, `bench`, `chain`), and what they share: the bounds of their
+//! flags ([`flags`]), how they fail ([`error`]), key loading, logging,
+//! shutdown signals.
 
+pub mod bench;
 pub mod chain;
 pub mod demo;
 pub mod demo_view;
+pub mod error;
+pub mod flags;
 pub mod keygen;
 pub mod run;
+pub mod scan;
 pub mod sim;
 
 use std::path::{Path, PathBuf};
@@ -14,10 +20,11 @@ use std::time::Duration;
 use protocol::ClusterKey;
 use protocol::kernel::Kernel;
 
-use crate::UsageError;
+pub use error::{CommandError, Failure, UsageError};
+
 use crate::driver::registry::{self, Registry};
 use crate::driver::transport::ChaosConfig;
-use crate::mining::{choose_kernel, select};
+use crate::mining::select::{self, ChooseError};
 
 /// Options every node command takes.
 #[derive(Debug, clap::Args)]
@@ -28,14 +35,23 @@ pub struct NodeArgs {
     /// Run without authentication (all-zero key).
     #[arg(long)]
     pub insecure: bool,
-    /// Heartbeat interval in milliseconds.
-    #[arg(long, default_value_t = 5000)]
+    /// Heartbeat interval in milliseconds (10 to 600000).
+    #[arg(long, default_value_t = 5000, value_parser = flags::heartbeat_ms)]
     pub heartbeat_ms: u64,
+}
+
+impl NodeArgs {
+    /// The heartbeat interval.
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms)
+    }
 }
 
 /// The `--chaos` option, parsed.
 pub fn parse_chaos(spec: Option<&str>) -> Result<Option<ChaosConfig>, UsageError> {
-    spec.map(ChaosConfig::parse).transpose().map_err(UsageError)
+    spec.map(ChaosConfig::parse)
+        .transpose()
+        .map_err(|e| UsageError::Flag(format!("--chaos: {e}")))
 }
 
 /// The registry to use: `--registry DIR` if given, else the default
@@ -50,45 +66,61 @@ pub fn open_registry(
         (None, true) => None,
     };
     dir.map(|dir| {
-        Registry::open(&dir).map_err(|e| UsageError(format!("registry {}: {e}", dir.display())))
+        Registry::open(&dir)
+            .map_err(|e| UsageError::Path(format!("registry {}: {e}", dir.display())))
     })
     .transpose()
 }
 
-/// The kernel to mine with (`--backend`, or the fastest that passes its
-/// self-test) and its rate on one thread.
-pub fn kernel_and_rate(backend: Option<&str>) -> Result<(Kernel, f64), UsageError> {
-    let choice = choose_kernel(backend).map_err(|e| UsageError(e.to_string()))?;
+/// The kernel for `--backend` (or the fastest that passes its self-test):
+/// a backend this build or CPU lacks is bad input; one that fails its
+/// known-answer test is a failure of this machine.
+pub fn choose_kernel(backend: Option<&str>) -> Result<select::KernelChoice, CommandError> {
+    select::choose_kernel(backend).map_err(|e| match e {
+        ChooseError::SelfTest(e) => Failure::SelfTest(e).into(),
+        e @ (ChooseError::Unknown(..) | ChooseError::Unsupported(_)) => {
+            UsageError::Flag(format!("--backend: {e}")).into()
+        }
+    })
+}
+
+/// The kernel to mine with (see [`choose_kernel`]) and its rate on one
+/// thread.
+pub fn kernel_and_rate(backend: Option<&str>) -> Result<(Kernel, f64), CommandError> {
+    let choice = choose_kernel(backend)?;
     let rate = choice
         .measured_rate
         .unwrap_or_else(|| select::sustained_rate(choice.kernel, Duration::from_millis(50)));
     Ok((choice.kernel, rate))
 }
 
-/// Checks `--heartbeat-ms`.
-pub fn check_heartbeat(ms: u64) -> Result<Duration, UsageError> {
-    if (10..=600_000).contains(&ms) {
-        Ok(Duration::from_millis(ms))
-    } else {
-        Err(UsageError(format!(
-            "--heartbeat-ms must be from 10 to 600000, got {ms}"
-        )))
+/// Refuses `miners` miners of `threads` threads each when together they
+/// would run more than [`flags::MAX_PROCESS_THREADS`] scanning threads.
+pub fn check_fleet(miners: u32, threads: usize) -> Result<(), UsageError> {
+    let total = u64::from(miners) * threads as u64;
+    if total > flags::MAX_PROCESS_THREADS {
+        return Err(UsageError::Flag(format!(
+            "--miners {miners} with --threads {threads} is {total} scanning threads; \
+             at most {} run in one process",
+            flags::MAX_PROCESS_THREADS
+        )));
     }
+    Ok(())
 }
 
 /// The cluster key from `--key-file`, or the insecure key with
 /// `--insecure`; neither is refused.
 pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, UsageError> {
     match (key_file, insecure) {
-        (Some(_), true) => Err(UsageError(
+        (Some(_), true) => Err(UsageError::Flag(
             "--key-file and --insecure exclude each other".into(),
         )),
         (Some(path), false) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                UsageError(format!("cannot read key file {}: {e}", path.display()))
+                UsageError::Key(format!("cannot read key file {}: {e}", path.display()))
             })?;
             ClusterKey::from_hex(&text).map_err(|e| {
-                UsageError(format!(
+                UsageError::Key(format!(
                     "key file {}: {e} (a key is 64 hex characters; make one with `coordinator keygen > FILE`)",
                     path.display()
                 ))
@@ -98,30 +130,28 @@ pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, U
             tracing::warn!("--insecure: datagrams are not authenticated; anyone can forge them");
             Ok(ClusterKey::INSECURE)
         }
-        (None, false) => Err(UsageError(
+        (None, false) => Err(UsageError::Key(
             "no cluster key: pass --key-file FILE (make one with `coordinator keygen > FILE`), or --insecure to run unauthenticated".into(),
         )),
     }
 }
 
-/// A fresh random key, for the demo.
-pub fn load_key_random() -> ClusterKey {
-    let mut key = [0u8; 32];
-    if getrandom::fill(&mut key).is_err() {
-        // Without OS randomness the demo still runs; its key is then only
-        // as secret as the clock.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        key[..16].copy_from_slice(&nanos.to_le_bytes());
-    }
-    ClusterKey::from_bytes(key)
+/// Prints `value` as one line of JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
+        .map_err(|source| Failure::Stopped {
+            what: "writing the report".into(),
+            source,
+        })
 }
 
 /// Logs to `path` (the demo keeps the terminal for its display).
 pub fn init_file_logging(path: &Path) -> Result<(), UsageError> {
     let file = std::fs::File::create(path)
-        .map_err(|e| UsageError(format!("cannot create {}: {e}", path.display())))?;
+        .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", path.display())))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
@@ -166,9 +196,9 @@ pub async fn shutdown_signal() {
 }
 
 /// A multi-threaded runtime for the node commands.
-pub fn runtime() -> Result<tokio::runtime::Runtime, UsageError> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| UsageError(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| Failure::resources("the async runtime", e))
 }

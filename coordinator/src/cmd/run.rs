@@ -13,22 +13,21 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
 use super::{
-    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
-    runtime, shutdown_signal,
+    CommandError, Failure, NodeArgs, UsageError, flags, init_logging, kernel_and_rate, load_key,
+    open_registry, parse_chaos, runtime, shutdown_signal,
 };
-use crate::UsageError;
 use crate::chain_http::HttpChain;
 use crate::driver::status_http::serve_status;
 use crate::driver::{NodeDeps, run_node};
-use crate::node::NodeConfig;
+use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// This coordinator's id (1, 2, 3...; the lowest id that is up leads).
-    #[arg(long)]
-    pub id: u16,
+    /// This coordinator's id, 1 to 65535 (the lowest id that is up leads).
+    #[arg(long, value_parser = flags::coordinator_id)]
+    pub id: CoordinatorId,
     /// UDP address to listen on.
     #[arg(long, default_value = "127.0.0.1:7411")]
     pub listen: SocketAddr,
@@ -42,11 +41,11 @@ pub struct RunArgs {
     /// Cluster key and heartbeat.
     #[command(flatten)]
     pub node: NodeArgs,
-    /// A peer is down after this many missed heartbeat intervals.
-    #[arg(long, default_value_t = 2)]
+    /// A peer is down after this many missed heartbeat intervals (1 to 100).
+    #[arg(long, default_value_t = 2, value_parser = flags::down_after)]
     pub down_after: u32,
-    /// Mine with this many local threads too.
-    #[arg(long, default_value_t = 0)]
+    /// Mine with this many local threads too (0 to 1024).
+    #[arg(long, default_value_t = 0, value_parser = flags::local_threads)]
     pub threads: usize,
     /// Registry directory (default: used only without --peer).
     #[arg(long)]
@@ -54,14 +53,15 @@ pub struct RunArgs {
     /// Serve the status as JSON on this TCP address (GET /status).
     #[arg(long)]
     pub status: Option<SocketAddr>,
-    /// Lease size before a miner's rate is known.
-    #[arg(long, default_value_t = 100_000)]
+    /// Lease size before a miner's rate is known (1 to 2000000000).
+    #[arg(long, default_value_t = 100_000, value_parser = flags::chunk)]
     pub chunk: u64,
-    /// Seconds a lease should take a miner at its measured rate.
-    #[arg(long, default_value_t = 2.0)]
+    /// Seconds a lease should take a miner at its measured rate (above 0,
+    /// at most 3600).
+    #[arg(long, default_value_t = 2.0, value_parser = flags::seconds)]
     pub chunk_secs: f64,
-    /// Failed claims after which a miner is ignored.
-    #[arg(long, default_value_t = 3)]
+    /// Failed claims after which a miner is ignored (1 to 1000).
+    #[arg(long, default_value_t = 3, value_parser = flags::ban_after)]
     pub ban_after: u32,
     /// Kernel backend for local threads.
     #[arg(long)]
@@ -71,56 +71,37 @@ pub struct RunArgs {
     pub chaos: Option<String>,
 }
 
-/// Parses `ID@ADDR`.
+/// Parses `ID@ADDR`; the id is checked as `--id` is.
 pub fn parse_peer(text: &str) -> Result<(CoordinatorId, SocketAddr), String> {
     let (id, addr) = text
         .split_once('@')
-        .ok_or_else(|| format!("{text:?}: expected ID@ADDR, e.g. 2@127.0.0.1:7412"))?;
-    let id: u16 = id
-        .parse()
-        .ok()
-        .filter(|&i| i != 0)
-        .ok_or_else(|| format!("{text:?}: the id must be a number from 1 to 65535"))?;
+        .ok_or_else(|| "expected ID@ADDR, e.g. 2@127.0.0.1:7412".to_owned())?;
+    let id = flags::coordinator_id(id).map_err(|e| format!("the id {id:?} {e}"))?;
     let addr = addr
         .parse()
-        .map_err(|_| format!("{text:?}: {addr:?} is not an address like 127.0.0.1:7412"))?;
-    Ok((CoordinatorId(id), addr))
+        .map_err(|_| format!("{addr:?} is not an address like 127.0.0.1:7412"))?;
+    Ok((id, addr))
 }
 
-/// The node configuration from the arguments, checked.
-pub fn node_config(args: &RunArgs) -> Result<NodeConfig, UsageError> {
-    if args.id == 0 {
-        return Err(UsageError("--id must be from 1 to 65535".into()));
-    }
-    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
-    if args.down_after == 0 || args.ban_after == 0 || args.chunk == 0 {
-        return Err(UsageError(
-            "--down-after, --ban-after and --chunk must be at least 1".into(),
-        ));
-    }
-    if !(args.chunk_secs.is_finite() && args.chunk_secs > 0.0 && args.chunk_secs <= 3600.0) {
-        return Err(UsageError(format!(
-            "--chunk-secs must be between 0 and 3600, got {}",
-            args.chunk_secs
-        )));
-    }
-    Ok(NodeConfig {
-        heartbeat,
+/// The node configuration from the arguments (each bounded by its parser).
+pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
+    let heartbeat = args.node.heartbeat();
+    CoordinatorConfig {
         down_after: args.down_after,
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
         ban_after: args.ban_after,
-        tip_poll: heartbeat.min(Duration::from_secs(1)),
-        ..NodeConfig::new(CoordinatorId(args.id))
-    })
+        ..CoordinatorConfig::with_heartbeat(args.id, heartbeat)
+    }
 }
 
 /// Runs `run` until Ctrl-C or SIGTERM.
-pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
+pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
     init_logging("info");
-    let cfg = node_config(args)?;
+    let cfg = node_config(args);
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
-    let chain = HttpChain::new(&args.chain).map_err(|e| UsageError(format!("--chain: {e}")))?;
+    let chain =
+        HttpChain::new(&args.chain).map_err(|e| UsageError::Flag(format!("--chain: {e}")))?;
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.peers.is_empty())?;
     let kernel = if args.threads > 0 {
@@ -133,8 +114,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
     runtime()?.block_on(async move {
         let socket = UdpSocket::bind(args.listen)
             .await
-            .map_err(|e| UsageError(format!("cannot listen on {}: {e}", args.listen)))?;
-        let listen = socket.local_addr().map_err(|e| UsageError(e.to_string()))?;
+            .map_err(|source| UsageError::Address {
+                flag: "--listen",
+                addr: args.listen.to_string(),
+                source,
+            })?;
+        let listen = socket
+            .local_addr()
+            .map_err(|e| Failure::resources("the UDP socket", e))?;
         let (status_tx, status_rx) = watch::channel(None);
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -146,15 +133,19 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
         if let Some(addr) = args.status {
             let listener = TcpListener::bind(addr)
                 .await
-                .map_err(|e| UsageError(format!("--status {addr}: {e}")))?;
+                .map_err(|source| UsageError::Address {
+                    flag: "--status",
+                    addr: addr.to_string(),
+                    source,
+                })?;
             let local = listener
                 .local_addr()
-                .map_err(|e| UsageError(e.to_string()))?;
+                .map_err(|e| Failure::resources("the status server", e))?;
             println!("status on http://{local}/status");
             tokio::spawn(serve_status(listener, status_rx, stopped(stop_rx.clone())));
         }
         let _ = std::io::Write::flush(&mut std::io::stdout());
-        let fleet = match kernel {
+        let mut fleet = match kernel {
             Some((kernel, rate)) => {
                 let me = if listen.ip().is_unspecified() {
                     SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
@@ -164,7 +155,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
                 let fleet = Fleet {
                     miners: 1,
                     threads: args.threads,
-                    first_id: 0xC000_0000 | u32::from(args.id),
+                    first_id: 0xC000_0000 | u32::from(args.id.0),
                     kernel,
                     kernel_rate: rate,
                     key: key.clone(),
@@ -178,7 +169,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
                 Some(
                     sim::start(fleet)
                         .await
-                        .map_err(|e| UsageError(e.to_string()))?,
+                        .map_err(|e| Failure::resources("the local miner", e))?,
                 )
             }
             None => None,
@@ -192,12 +183,33 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, UsageError> {
             status: Some(status_tx),
             events: None,
         };
-        let result = run_node(socket, cfg, deps, shutdown_signal()).await;
+        // The node stops on Ctrl-C or SIGTERM, or when the local miner
+        // stops by itself (its threads could not start, say).
+        let mut miner_failed = None;
+        let stop = async {
+            let failure = async {
+                match fleet.as_mut() {
+                    Some(f) => f.failure().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = shutdown_signal() => {}
+                failed = failure => miner_failed = Some(failed),
+            }
+        };
+        let result = run_node(socket, cfg, deps, stop).await;
         let _ = stop_tx.send(true);
         if let Some(f) = fleet {
             f.stop().await;
         }
-        result.map_err(|e| UsageError(format!("coordinator failed: {e}")))?;
-        Ok(ExitCode::SUCCESS)
+        result.map_err(|source| Failure::Stopped {
+            what: "the coordinator".into(),
+            source,
+        })?;
+        match miner_failed {
+            None => Ok(ExitCode::SUCCESS),
+            Some(failed) => Err(Failure::from(failed).into()),
+        }
     })
 }

@@ -6,11 +6,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use protocol::MinerId;
+
 use super::{
-    NodeArgs, check_heartbeat, init_logging, kernel_and_rate, load_key, open_registry, parse_chaos,
-    runtime, shutdown_signal,
+    CommandError, Failure, NodeArgs, UsageError, check_fleet, flags, init_logging, kernel_and_rate,
+    load_key, open_registry, parse_chaos, runtime, shutdown_signal,
 };
-use crate::UsageError;
+use crate::random::{self, RandomError};
 use crate::sim::{self, Fleet};
 
 /// Arguments of `sim`.
@@ -20,11 +22,11 @@ pub struct SimArgs {
     /// registry directory is read.
     #[arg(long = "coordinator", value_name = "ADDR")]
     pub coordinators: Vec<SocketAddr>,
-    /// How many miners.
-    #[arg(long, default_value_t = 1)]
+    /// How many miners (1 to 1024).
+    #[arg(long, default_value_t = 1, value_parser = flags::miners)]
     pub miners: u32,
-    /// Threads per miner.
-    #[arg(long, default_value_t = 1)]
+    /// Threads per miner (1 to 1024; at most 4096 for all the miners).
+    #[arg(long, default_value_t = 1, value_parser = flags::threads)]
     pub threads: usize,
     /// Cluster key and heartbeat.
     #[command(flatten)]
@@ -32,9 +34,10 @@ pub struct SimArgs {
     /// Registry directory to find coordinators in.
     #[arg(long)]
     pub registry: Option<PathBuf>,
-    /// Id of the first miner (default: random); the others follow.
-    #[arg(long)]
-    pub first_id: Option<u32>,
+    /// Id of the first miner, 0 to 4294967295 (default: random); the
+    /// others follow.
+    #[arg(long, value_parser = flags::miner_id)]
+    pub first_id: Option<MinerId>,
     /// Kernel backend (default: the fastest this CPU supports).
     #[arg(long)]
     pub backend: Option<String>,
@@ -44,19 +47,29 @@ pub struct SimArgs {
 }
 
 /// Runs `sim` until Ctrl-C or SIGTERM.
-pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
+pub fn run(args: &SimArgs) -> Result<ExitCode, CommandError> {
     init_logging("info");
-    if args.miners == 0 || args.threads == 0 {
-        return Err(UsageError(
-            "--miners and --threads must be at least 1".into(),
-        ));
+    check_fleet(args.miners, args.threads)?;
+    if let Some(first) = args.first_id
+        && first.0.checked_add(args.miners - 1).is_none()
+    {
+        return Err(UsageError::Flag(format!(
+            "--first-id {} with --miners {} would number miners past {}, the largest miner id",
+            first.0,
+            args.miners,
+            u32::MAX
+        ))
+        .into());
     }
-    let heartbeat = check_heartbeat(args.node.heartbeat_ms)?;
+    let heartbeat = args.node.heartbeat();
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(args.registry.as_deref(), !args.coordinators.is_empty())?;
     let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
-    let first_id = args.first_id.unwrap_or_else(random_first_id);
+    let first_id = match args.first_id {
+        Some(id) => id.0,
+        None => random_first_id().map_err(Failure::from)?,
+    };
     let fleet = Fleet {
         miners: args.miners,
         threads: args.threads,
@@ -77,18 +90,22 @@ pub fn run(args: &SimArgs) -> Result<ExitCode, UsageError> {
             backend = %fleet.kernel.backend(),
             "starting simulated miners"
         );
-        let running = sim::start(fleet)
+        let mut running = sim::start(fleet)
             .await
-            .map_err(|e| UsageError(format!("cannot bind miner sockets: {e}")))?;
-        shutdown_signal().await;
+            .map_err(|e| Failure::resources("the miner sockets", e))?;
+        let failed = tokio::select! {
+            () = shutdown_signal() => None,
+            failed = running.failure() => Some(failed),
+        };
         running.stop().await;
-        Ok(ExitCode::SUCCESS)
+        match failed {
+            None => Ok(ExitCode::SUCCESS),
+            Some(failed) => Err(Failure::from(failed).into()),
+        }
     })
 }
 
 /// A random first id, so that two `sim` processes do not collide.
-fn random_first_id() -> u32 {
-    let mut b = [0u8; 4];
-    let _ = getrandom::fill(&mut b);
-    u32::from_le_bytes(b) & 0x7fff_0000
+fn random_first_id() -> Result<u32, RandomError> {
+    Ok(random::u32()? & 0x7fff_0000)
 }

@@ -6,10 +6,11 @@ use std::net::SocketAddr;
 
 use protocol::frame::{MAX_FRAME, Opened, Opener, Sealer};
 use protocol::wire::Message;
-use protocol::{BootId, ClusterKey, NodeId};
+use protocol::{ClusterKey, NodeId};
 use serde::Serialize;
 
 use super::transport::{ChaosCounts, Transport};
+use crate::random::{self, RandomError};
 
 /// Senders a host node tracks replay windows for.
 pub const REPLAY_SENDERS: usize = 1024;
@@ -47,28 +48,16 @@ pub struct Link {
     counters: WireCounters,
 }
 
-/// A random boot id from the operating system.
-pub fn random_boot_id() -> BootId {
-    let mut b = [0u8; 4];
-    // Without OS randomness, fall back to the clock: restarts still differ.
-    if getrandom::fill(&mut b).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        b = nanos.to_le_bytes();
-    }
-    BootId(u32::from_le_bytes(b))
-}
-
 impl Link {
-    /// A link for node `me` over `transport`.
-    pub fn new(transport: Transport, key: &ClusterKey, me: NodeId) -> Link {
-        Link {
-            sealer: Sealer::new(key, me, random_boot_id()),
+    /// A link for node `me` over `transport`, with a fresh boot id
+    /// (`crate::random`: an error if the random source fails).
+    pub fn new(transport: Transport, key: &ClusterKey, me: NodeId) -> Result<Link, RandomError> {
+        Ok(Link {
+            sealer: Sealer::new(key, me, random::boot_id()?),
             opener: Box::new(Opener::new(key, me)),
             transport,
             counters: WireCounters::default(),
-        }
+        })
     }
 
     /// The transport (for its address).

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use super::chain::ChainApi;
 use super::node::{CoordinatorStatus, NodeDeps, TimedEvent, run_node};
 use super::transport::ChaosConfig;
-use crate::node::NodeConfig;
+use crate::node::CoordinatorConfig;
 
 /// One coordinator running as a task.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ pub struct LocalCluster {
 pub async fn start_local<C: ChainApi>(
     cluster: &LocalCluster,
     chain: Arc<C>,
-    config: impl Fn(CoordinatorId) -> NodeConfig,
+    config: impl Fn(CoordinatorId) -> CoordinatorConfig,
 ) -> std::io::Result<Vec<LocalNode>> {
     let mut sockets = Vec::new();
     for _ in 0..cluster.coordinators {

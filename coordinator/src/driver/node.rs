@@ -18,7 +18,7 @@ use super::chain::ChainApi;
 use super::link::{Link, WireCounters};
 use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
-use crate::node::{ChainCall, ChainReply, Node, NodeConfig, NodeEvent, NodeStatus, Now};
+use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, NodeStatus, Now};
 
 /// A node's status with its datagram counters: what `--status` serves.
 #[derive(Clone, Debug, Serialize)]
@@ -107,7 +107,7 @@ impl Default for Clock {
 /// its final status.
 pub async fn run_node<C: ChainApi>(
     socket: UdpSocket,
-    cfg: NodeConfig,
+    cfg: CoordinatorConfig,
     deps: NodeDeps<C>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<CoordinatorStatus> {
@@ -118,7 +118,7 @@ pub async fn run_node<C: ChainApi>(
         Some(r) => Some(r.register(id, listen)?),
         None => None,
     };
-    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id));
+    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id))?;
     let clock = Clock::new();
     let mut node = Node::new(cfg, clock.now());
     for (peer, addr) in &deps.peers {

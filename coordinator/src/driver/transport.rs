@@ -52,7 +52,11 @@ impl ChaosConfig {
             max_delay: Duration::from_millis(
                 delay
                     .parse()
-                    .map_err(|_| format!("chaos delay {delay:?}: expected milliseconds"))?,
+                    .ok()
+                    .filter(|ms| *ms <= 60_000)
+                    .ok_or_else(|| {
+                        format!("chaos delay {delay:?}: expected milliseconds from 0 to 60000")
+                    })?,
             ),
         })
     }
@@ -187,6 +191,7 @@ mod tests {
         assert!(ChaosConfig::parse("7:1.5:0:0").is_err());
         assert!(ChaosConfig::parse("x:0:0:0").is_err());
         assert!(ChaosConfig::parse("1:0:0").is_err());
+        assert!(ChaosConfig::parse("1:0:0:60001").is_err());
     }
 
     #[test]

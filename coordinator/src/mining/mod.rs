@@ -3,5 +3,5 @@
 pub mod parallel;
 pub mod select;
 
-pub use parallel::{DEFAULT_CHUNK, ParallelOutcome, scan_parallel};
+pub use parallel::{DEFAULT_CHUNK, ParallelOutcome, SpawnError, scan_parallel};
 pub use select::{KernelChoice, choose_kernel};

@@ -6,12 +6,17 @@
 //! Folding the chunk outcomes in order (`ScanOutcome::then`) then gives
 //! exactly what one thread scanning the whole range would have returned:
 //! the lowest solution, and the best hash among the nonces up to it.
+//!
+//! A thread the operating system will not start is an error
+//! ([`SpawnError`]), never a panic: the threads already started stop after
+//! their chunk and the scan returns the error.
 
+use std::io;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use protocol::NonceRange;
-use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
+use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
 
 /// Nonces per chunk: small enough to balance threads and stop quickly,
 /// large enough that taking a chunk costs nothing next to scanning it.
@@ -30,28 +35,45 @@ pub struct ParallelOutcome {
     pub cancelled: bool,
 }
 
-/// Scans `range` on `threads` threads. `cancel`, when set by another thread,
+/// A scanning thread could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start scanning thread {number} of {threads}: {source}")]
+pub struct SpawnError {
+    /// Which thread (from 1).
+    pub number: usize,
+    /// How many were asked for.
+    pub threads: usize,
+    /// What the operating system said.
+    #[source]
+    pub source: io::Error,
+}
+
+/// Scans `range` on `threads` threads, each with its own copy of
+/// `scanner` (a `Kernel`, usually). `cancel`, when set by another thread,
 /// stops the scan after the chunks in progress.
 pub fn scan_parallel(
-    kernel: Kernel,
+    scanner: impl Scanner + Clone + Sync,
     job: &ScanJob,
     range: NonceRange,
     zero_bits: u8,
     threads: usize,
     chunk: u64,
     cancel: Option<&AtomicBool>,
-) -> ParallelOutcome {
+) -> Result<ParallelOutcome, SpawnError> {
     let threads = threads.max(1);
     let chunk = chunk.max(1);
     let end = u64::from(range.last()) + 1;
     let cursor = AtomicU64::new(u64::from(range.first()));
     let limit = AtomicU64::new(end);
     let done: Mutex<Vec<(u64, ScanOutcome)>> = Mutex::new(Vec::new());
+    // Set when a thread failed to start: the others stop.
+    let abort = AtomicBool::new(false);
 
     let worker = || {
+        let mut scanner = scanner.clone();
         let mut mine = Vec::new();
         loop {
-            if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            if abort.load(Ordering::Relaxed) || cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 break;
             }
             let start = cursor.fetch_add(chunk, Ordering::Relaxed);
@@ -66,7 +88,7 @@ pub fn scan_parallel(
             let Ok(part) = NonceRange::new(first, last) else {
                 break;
             };
-            let out = kernel.scan(job, part, zero_bits);
+            let out = scanner.scan(job, part, zero_bits);
             if let Some(n) = out.found {
                 limit.fetch_min(u64::from(n) + 1, Ordering::Relaxed);
             }
@@ -80,44 +102,48 @@ pub fn scan_parallel(
         worker();
     } else {
         std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(worker);
+            for number in 1..=threads {
+                let started = std::thread::Builder::new()
+                    .name("scan".into())
+                    .spawn_scoped(s, worker);
+                if let Err(source) = started {
+                    abort.store(true, Ordering::Relaxed);
+                    return Err(SpawnError {
+                        number,
+                        threads,
+                        source,
+                    });
+                }
             }
-        });
+            Ok(())
+        })?;
     }
 
     let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
     parts.sort_by_key(|(start, _)| *start);
     let hashes_done = parts.iter().map(|(_, o)| o.hashes).sum();
+    // The chunks up to the first gap (a cancel) or solution (the fold
+    // ignores what follows it): exactly the prefix one scan would cover.
     let mut expected = u64::from(range.first());
-    let mut folded: Option<ScanOutcome> = None;
-    for (start, out) in parts {
-        if start != expected || folded.is_some_and(|f| f.found.is_some()) {
-            // A gap (cancelled) or past the solution: stop folding.
-            break;
-        }
-        expected = start + out.hashes;
-        folded = Some(folded.map_or(out, |f| f.then(out)));
-    }
-    let outcome = folded.unwrap_or(ScanOutcome {
-        found: None,
-        best: protocol::kernel::Best {
-            nonce: range.first(),
-            zero_bits: 0,
-        },
-        hashes: 0,
+    let prefix = parts.into_iter().map_while(|(start, out)| {
+        (start == expected).then(|| {
+            expected = start + out.hashes;
+            out
+        })
     });
+    let outcome = ScanOutcome::fold(range.first(), prefix);
     let cancelled = outcome.found.is_none() && outcome.hashes < range.len();
-    ParallelOutcome {
+    Ok(ParallelOutcome {
         outcome,
         hashes_done,
         cancelled,
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use protocol::kernel::Kernel;
     use protocol::vectors::GENESIS;
 
     #[test]
@@ -137,7 +163,7 @@ mod tests {
                 let single = Kernel::portable().scan(&job, range, d);
                 for threads in [1, 2, 3] {
                     // Chunks of 1 000 do not align with any lane width.
-                    let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None);
+                    let par = scan_parallel(kernel, &job, range, d, threads, 1_000, None).unwrap();
                     assert_eq!(
                         par.outcome, single,
                         "{kernel:?} {range} d={d} threads={threads}"
@@ -154,7 +180,8 @@ mod tests {
         let job = ScanJob::new(&GENESIS.template());
         let stop = AtomicBool::new(true);
         let range = NonceRange::new(0, 1_000_000).unwrap();
-        let par = scan_parallel(Kernel::portable(), &job, range, 60, 2, 1_000, Some(&stop));
+        let par =
+            scan_parallel(Kernel::portable(), &job, range, 60, 2, 1_000, Some(&stop)).unwrap();
         assert!(par.cancelled);
         assert_eq!(par.outcome.hashes, 0);
     }

@@ -50,7 +50,10 @@ impl Node {
 
     fn on_peer_message(&mut self, now: Now, from: SocketAddr, id: CoordinatorId, message: Message) {
         let view = match message {
-            Message::HeartbeatRequest(hb) => Some(hb.view),
+            Message::HeartbeatRequest(hb) => {
+                self.chain.reported_by(id, hb.chain);
+                Some(hb.view)
+            }
             Message::HeartbeatReply(r) => Some(r.view),
             _ => None,
         };
@@ -132,13 +135,7 @@ impl Node {
 
     fn interrupt_one(&mut self, to: SocketAddr, job: JobRef) {
         self.stats.interrupts += 1;
-        self.send(
-            to,
-            Message::ProcessInterrupt(ProcessInterrupt {
-                epoch: job.epoch,
-                job: job.job,
-            }),
-        );
+        self.send(to, Message::ProcessInterrupt(ProcessInterrupt { job }));
     }
 
     /// Whether `job` is one this node has closed (answers to it are late).
@@ -147,10 +144,7 @@ impl Node {
     }
 
     fn on_no(&mut self, now: Now, id: MinerId, a: ProcessAnswerNo) {
-        let job_ref = JobRef {
-            epoch: a.epoch,
-            job: a.job,
-        };
+        let job_ref = a.job;
         let slack = self.cfg.evidence_slack;
         let Work::Mining { job, .. } = &mut self.work else {
             self.stats.stale_answers += 1;
@@ -184,10 +178,7 @@ impl Node {
     }
 
     fn on_yes(&mut self, now: Now, from: SocketAddr, id: MinerId, a: ProcessAnswerYes) {
-        let job_ref = JobRef {
-            epoch: a.epoch,
-            job: a.job,
-        };
+        let job_ref = a.job;
         let verdict = match &self.work {
             Work::Mining { job, .. } if job.job_ref == job_ref => job.answer_yes(a.range, a.nonce),
             _ => {

@@ -1,15 +1,13 @@
-//! Leadership transitions and the leader's work: templates, jobs, leases,
-//! solutions and submissions, and the replies of the chain service.
+//! Leadership transitions and the leader's work: jobs, leases, solutions
+//! and interrupts. Its chain calls and their replies are in `chain_io/`.
 
 use std::time::Duration;
 
 use protocol::miner::MAX_ASSIGNMENTS;
-use protocol::wire::{HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe};
+use protocol::wire::{ChainHealth, HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe};
 use protocol::{BlockHeader, Instant, JobRef, MinerId};
 
-use super::{
-    ChainCall, ChainError, ChainReply, Job, Node, NodeEvent, Now, Submitted, Template, Work,
-};
+use super::{Job, Node, NodeEvent, Now, Pending, Template, Work};
 
 impl Node {
     /// Recomputes who leads and acts on a change. Called after every input.
@@ -53,19 +51,30 @@ impl Node {
         self.last_closed = None;
         self.work = Work::NeedTemplate {
             next_try: now.mono,
-            in_flight: None,
+            call: Pending::NONE,
         };
         self.heartbeat_all(now.mono);
         self.drive(now);
     }
 
+    /// The `HeartbeatRequest` this node sends now: its view, its job and,
+    /// when it leads, what its chain calls found.
+    pub(super) fn heartbeat(&self, now: Instant) -> Message {
+        Message::HeartbeatRequest(HeartbeatRequest {
+            view: self.view(now),
+            job: self.current_job().map(|j| j.job_ref),
+            chain: if self.leading.is_some() {
+                self.chain.health()
+            } else {
+                ChainHealth::Unknown
+            },
+        })
+    }
+
     /// Sends `HeartbeatRequest` to every peer and, when leading, to every
     /// active miner.
     pub(super) fn heartbeat_all(&mut self, now: Instant) {
-        let hb = Message::HeartbeatRequest(HeartbeatRequest {
-            view: self.view(now),
-            job: self.current_job().map(|j| j.job_ref),
-        });
+        let hb = self.heartbeat(now);
         let peers: Vec<_> = self.members.peers().map(|(_, p)| p.addr).collect();
         for addr in peers {
             self.send(addr, hb);
@@ -78,182 +87,8 @@ impl Node {
         }
     }
 
-    /// Issues whatever chain call the leader's work needs now.
-    pub(super) fn drive(&mut self, now: Now) {
-        let seq = self.seq + 1;
-        match &mut self.work {
-            Work::NeedTemplate {
-                next_try,
-                in_flight,
-            } if in_flight.is_none() && now.mono >= *next_try => {
-                *in_flight = Some(seq);
-                self.seq = seq;
-                self.calls.push_back(ChainCall::Template { seq });
-            }
-            Work::Submitting {
-                job,
-                nonce,
-                miner,
-                next_try,
-                in_flight,
-            } if in_flight.is_none() && now.mono >= *next_try => {
-                *in_flight = Some(seq);
-                self.seq = seq;
-                self.calls.push_back(ChainCall::Submit {
-                    seq,
-                    header: job.solved_header(*nonce),
-                    height: job.height,
-                    miner: miner.to_string(),
-                });
-            }
-            Work::Mining { tip_in_flight, .. }
-                if tip_in_flight.is_none() && now.mono >= self.next_tip =>
-            {
-                *tip_in_flight = Some(seq);
-                self.seq = seq;
-                self.next_tip = now.mono + self.cfg.tip_poll;
-                self.calls.push_back(ChainCall::Tip { seq });
-            }
-            _ => {}
-        }
-    }
-
-    /// Handles the reply to a chain call.
-    pub fn handle_chain(&mut self, now: Now, reply: ChainReply) {
-        match reply {
-            ChainReply::Template { seq, result } => {
-                let Work::NeedTemplate {
-                    in_flight,
-                    next_try,
-                } = &mut self.work
-                else {
-                    return;
-                };
-                if *in_flight != Some(seq) {
-                    return;
-                }
-                *in_flight = None;
-                match result {
-                    Ok(t) => {
-                        self.chain_up(now.mono);
-                        self.start_job(now, t);
-                    }
-                    Err(e) => {
-                        *next_try = now.mono + self.backoff.next_delay();
-                        self.chain_down(now.mono, e);
-                    }
-                }
-            }
-            ChainReply::Submit { seq, result } => self.on_submitted(now, seq, result),
-            ChainReply::Tip { seq, result } => {
-                let Work::Mining { job, tip_in_flight } = &mut self.work else {
-                    return;
-                };
-                if *tip_in_flight != Some(seq) {
-                    return;
-                }
-                *tip_in_flight = None;
-                let prev = job.solved_header(0).prev_hash;
-                let job_ref = job.job_ref;
-                match result {
-                    Ok(tip) => {
-                        self.chain_up(now.mono);
-                        if tip.hash != prev {
-                            self.event(NodeEvent::JobStale { job: job_ref });
-                            self.close_job(now, job_ref);
-                        }
-                    }
-                    // Keep mining through an outage: a solution found
-                    // meanwhile is held and submitted when it returns.
-                    Err(e) => self.chain_down(now.mono, e),
-                }
-            }
-        }
-        self.drive(now);
-    }
-
-    fn on_submitted(&mut self, now: Now, seq: u64, result: Result<Submitted, ChainError>) {
-        let Work::Submitting {
-            in_flight,
-            next_try,
-            miner,
-            ..
-        } = &mut self.work
-        else {
-            return;
-        };
-        if *in_flight != Some(seq) {
-            return;
-        }
-        *in_flight = None;
-        let miner = *miner;
-        match result {
-            Ok(Submitted::Accepted { height, hash }) => {
-                self.chain_up(now.mono);
-                self.stats.blocks += 1;
-                self.event(NodeEvent::BlockAccepted {
-                    height,
-                    hash,
-                    miner,
-                });
-                self.need_template(now.mono);
-            }
-            Ok(Submitted::Stale(reason)) => {
-                self.chain_up(now.mono);
-                self.stats.blocks_stale += 1;
-                self.event(NodeEvent::BlockStale { reason });
-                self.need_template(now.mono);
-            }
-            Err(ChainError::Rejected(reason)) => {
-                self.chain_up(now.mono);
-                self.stats.blocks_rejected += 1;
-                self.event(NodeEvent::BlockRejected { reason });
-                self.need_template(now.mono);
-            }
-            Err(e @ ChainError::Unavailable(_)) => {
-                *next_try = now.mono + self.backoff.next_delay();
-                self.chain_down(now.mono, e);
-            }
-        }
-    }
-
-    fn need_template(&mut self, now: Instant) {
-        self.work = if self.leading.is_some() {
-            Work::NeedTemplate {
-                next_try: now,
-                in_flight: None,
-            }
-        } else {
-            Work::Idle
-        };
-    }
-
-    fn chain_up(&mut self, now: Instant) {
-        self.backoff.reset();
-        self.chain_error = None;
-        if let Some(since) = self.chain_down_since.take() {
-            self.event(NodeEvent::ChainUp {
-                after: now.saturating_since(since),
-            });
-        }
-    }
-
-    fn chain_down(&mut self, now: Instant, e: ChainError) {
-        let text = match e {
-            ChainError::Unavailable(t) | ChainError::Rejected(t) => t,
-        };
-        self.stats.chain_failures += 1;
-        if self.chain_down_since.is_none() {
-            self.chain_down_since = Some(now);
-            self.event(NodeEvent::ChainDown {
-                error: text.clone(),
-            });
-        }
-        self.chain_error = Some(text);
-    }
-
     /// Starts a job from `t` with a fresh timestamp.
-    fn start_job(&mut self, now: Now, t: Template) {
+    pub(super) fn start_job(&mut self, now: Now, t: Template) {
         let Some(epoch) = self.leading else {
             return;
         };
@@ -298,7 +133,7 @@ impl Node {
         self.next_tip = now.mono + self.cfg.tip_poll;
         self.work = Work::Mining {
             job: Box::new(job),
-            tip_in_flight: None,
+            tip_call: Pending::NONE,
         };
         for miner in self.miners.wanting() {
             self.serve(now.mono, miner);
@@ -315,10 +150,7 @@ impl Node {
     }
 
     pub(super) fn interrupt_all(&mut self, job: JobRef) {
-        let msg = Message::ProcessInterrupt(ProcessInterrupt {
-            epoch: job.epoch,
-            job: job.job,
-        });
+        let msg = Message::ProcessInterrupt(ProcessInterrupt { job });
         let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
         for addr in miners {
             self.stats.interrupts += 1;
@@ -355,7 +187,7 @@ impl Node {
             nonce,
             miner,
             next_try: now.mono,
-            in_flight: None,
+            call: Pending::NONE,
         };
         self.interrupt_all(job_ref);
         self.drive(now);
@@ -383,8 +215,7 @@ impl Node {
             };
             wanted -= 1;
             issued.push(Message::Process(Process {
-                epoch: job.job_ref.epoch,
-                job: job.job_ref.job,
+                job: job.job_ref,
                 recipe: Recipe::SHA256D,
                 header: protocol::wire::HeaderBytes(job.header),
                 zero_bits: job.zero_bits,
@@ -424,7 +255,7 @@ impl Node {
 }
 
 /// Lease length for a miner reporting `rate` hashes per second.
-pub(super) fn chunk_len(cfg: &super::NodeConfig, rate: u32) -> u64 {
+pub(super) fn chunk_len(cfg: &super::CoordinatorConfig, rate: u32) -> u64 {
     if rate == 0 {
         return cfg.chunk_default.max(1);
     }
@@ -434,7 +265,12 @@ pub(super) fn chunk_len(cfg: &super::NodeConfig, rate: u32) -> u64 {
 
 /// How long a lease may stay unanswered: three times its expected duration,
 /// behind the `held` leases queued before it, plus one heartbeat of slack.
-pub(super) fn lease_timeout(cfg: &super::NodeConfig, len: u64, rate: u32, held: usize) -> Duration {
+pub(super) fn lease_timeout(
+    cfg: &super::CoordinatorConfig,
+    len: u64,
+    rate: u32,
+    held: usize,
+) -> Duration {
     let expected = if rate == 0 {
         cfg.chunk_target
     } else {

@@ -1,6 +1,6 @@
 //! Which coordinators are up, who leads, and the highest epoch seen.
 //!
-//! Leadership itself is `protocol::leader::leader`, a pure function; this
+//! Leadership itself is `election::leader`, a pure function; this
 //! keeps the view it is computed from. A node that has just started does not
 //! count itself as up for one start-up grace period, so that it first hears
 //! its peers (and the epoch they are in) instead of claiming leadership with
@@ -10,9 +10,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use protocol::leader::{self, Member};
 use protocol::wire::LeaderView;
 use protocol::{CoordinatorId, Epoch, Instant};
+
+use super::election::{self, Member};
 
 /// A peer coordinator.
 #[derive(Clone, Copy, Debug)]
@@ -121,13 +122,13 @@ impl Membership {
 
     /// Who leads at `now`: the lowest id that is up.
     pub fn leader(&self, now: Instant) -> Option<CoordinatorId> {
-        leader::leader(&self.members(now), now, self.timeout)
+        election::leader(&self.members(now), now, self.timeout)
     }
 
     /// Whether peer `id` is up.
     pub fn is_up(&self, id: CoordinatorId, now: Instant) -> bool {
         self.peers.get(&id).is_some_and(|p| {
-            leader::is_up(
+            election::is_up(
                 &Member {
                     id,
                     last_heard: p.last_heard,

@@ -11,7 +11,8 @@
 //! 2. [`Node::handle_timeout`] whenever the clock reaches
 //!    [`Node::poll_timeout`];
 //! 3. [`Node::handle_chain`] with the reply to each [`ChainCall`] it
-//!    performed (calls run concurrently; replies may come in any order);
+//!    performed (calls run concurrently; replies may come in any order;
+//!    `chain_io/`);
 //! 4. after each `handle_*`: [`Node::poll_transmit`], [`Node::poll_chain`]
 //!    and [`Node::poll_event`] until each returns `None`.
 //!
@@ -21,6 +22,7 @@
 
 mod chain_io;
 mod coverage;
+mod election;
 mod handle;
 mod job;
 mod leading;
@@ -32,10 +34,11 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use protocol::timing::{self, Timing};
 use protocol::wire::{LeaderView, Message};
 use protocol::{CoordinatorId, Epoch, Hash256, Instant, JobId, JobRef, MinerId, NonceRange};
 
-pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Submitted, Template, Tip};
+pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Pending, Submitted, Template, Tip};
 pub use coverage::{Coverage, CoverageCounts};
 pub use job::{Job, Lease, NoVerdict, YesVerdict, min_best_bits};
 pub use membership::Membership;
@@ -51,9 +54,11 @@ pub struct Now {
     pub unix: u64,
 }
 
-/// Tunables of a node.
+/// Tunables of a coordinator node. (A miner's are
+/// `protocol::miner::MinerConfig`; a board's network settings,
+/// `miner_driver::CoordinatorConfig`.)
 #[derive(Clone, Debug)]
-pub struct NodeConfig {
+pub struct CoordinatorConfig {
     /// This node's id.
     pub id: CoordinatorId,
     /// Heartbeat interval.
@@ -70,7 +75,8 @@ pub struct NodeConfig {
     pub ban_after: u32,
     /// Slack, in bits, of the evidence check on `ProcessAnswerNo`.
     pub evidence_slack: u32,
-    /// How often the leader polls the chain tip.
+    /// How often the leader polls the chain tip (`with_heartbeat` derives
+    /// it from the heartbeat: `protocol::timing`).
     pub tip_poll: Duration,
     /// Retry delays while the chain service is down.
     pub chain_retry_min: Duration,
@@ -78,20 +84,26 @@ pub struct NodeConfig {
     pub chain_retry_max: Duration,
 }
 
-impl NodeConfig {
+impl CoordinatorConfig {
     /// The defaults of the original design: 5 s heartbeats, the nonce range
     /// 1..=2,000,000,000 in chunks of 100,000 until rates are known.
-    pub fn new(id: CoordinatorId) -> NodeConfig {
-        NodeConfig {
+    pub fn new(id: CoordinatorId) -> CoordinatorConfig {
+        CoordinatorConfig::with_heartbeat(id, timing::DEFAULT_HEARTBEAT)
+    }
+
+    /// The defaults, with heartbeats every `heartbeat` and the timers the
+    /// protocol derives from it.
+    pub fn with_heartbeat(id: CoordinatorId, heartbeat: Duration) -> CoordinatorConfig {
+        CoordinatorConfig {
             id,
-            heartbeat: Duration::from_secs(5),
+            heartbeat,
             down_after: 2,
             nonce_range: NonceRange::new(1, 2_000_000_000).unwrap_or(NonceRange::FULL),
             chunk_default: 100_000,
             chunk_target: Duration::from_secs(2),
             ban_after: 3,
             evidence_slack: 5,
-            tip_poll: Duration::from_secs(1),
+            tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
         }
@@ -99,18 +111,19 @@ impl NodeConfig {
 
     /// How long a peer may be silent before it is down.
     pub fn peer_timeout(&self) -> Duration {
-        self.heartbeat * self.down_after.max(1)
+        Timing::new(self.heartbeat).peer_timeout(self.down_after)
     }
 
     /// How long a miner may be silent before it is forgotten.
     pub fn miner_timeout(&self) -> Duration {
-        self.heartbeat * (self.down_after.max(1) + 2)
+        Timing::new(self.heartbeat).miner_timeout(self.down_after)
     }
 }
 
-/// A message to seal and send.
+/// A message to seal and send to a socket address. (A miner's outgoing
+/// message is `protocol::miner::Transmit`, addressed by `Dest`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Transmit {
+pub struct Outgoing {
     /// Destination.
     pub to: SocketAddr,
     /// The message.
@@ -211,29 +224,23 @@ enum Work {
     /// Not leading.
     Idle,
     /// Waiting for a template.
-    NeedTemplate {
-        next_try: Instant,
-        in_flight: Option<u64>,
-    },
-    /// Handing out leases.
-    Mining {
-        job: Box<Job>,
-        tip_in_flight: Option<u64>,
-    },
+    NeedTemplate { next_try: Instant, call: Pending },
+    /// Handing out leases, and polling the tip.
+    Mining { job: Box<Job>, tip_call: Pending },
     /// Holding a solution until the chain service takes it.
     Submitting {
         job: Box<Job>,
         nonce: u32,
         miner: MinerId,
         next_try: Instant,
-        in_flight: Option<u64>,
+        call: Pending,
     },
 }
 
 /// The coordinator node. See the module docs for how to drive it.
 #[derive(Debug)]
 pub struct Node {
-    cfg: NodeConfig,
+    cfg: CoordinatorConfig,
     members: Membership,
     miners: MinerBook,
     /// `Some(epoch)` while leading.
@@ -249,11 +256,8 @@ pub struct Node {
     /// When leadership could next change with no message (grace end, a
     /// peer timing out), as of the last input.
     membership_change: Option<Instant>,
-    seq: u64,
-    backoff: Backoff,
-    chain_down_since: Option<Instant>,
-    chain_error: Option<String>,
-    outbox: VecDeque<Transmit>,
+    chain: chain_io::ChainState,
+    outbox: VecDeque<Outgoing>,
     calls: VecDeque<ChainCall>,
     events: VecDeque<NodeEvent>,
     stats: NodeStats,
@@ -262,7 +266,7 @@ pub struct Node {
 impl Node {
     /// A node started at `now`. It waits one heartbeat interval before it
     /// may claim leadership, to learn its peers and their epoch first.
-    pub fn new(cfg: NodeConfig, now: Now) -> Node {
+    pub fn new(cfg: CoordinatorConfig, now: Now) -> Node {
         let members = Membership::new(cfg.id, cfg.peer_timeout(), now.mono, cfg.heartbeat);
         Node {
             members,
@@ -275,10 +279,7 @@ impl Node {
             next_heartbeat: now.mono,
             next_tip: now.mono,
             membership_change: None,
-            seq: 0,
-            backoff: Backoff::new(cfg.chain_retry_min, cfg.chain_retry_max),
-            chain_down_since: None,
-            chain_error: None,
+            chain: chain_io::ChainState::new(cfg.chain_retry_min, cfg.chain_retry_max),
             outbox: VecDeque::new(),
             calls: VecDeque::new(),
             events: VecDeque::new(),
@@ -288,7 +289,7 @@ impl Node {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &NodeConfig {
+    pub fn config(&self) -> &CoordinatorConfig {
         &self.cfg
     }
 
@@ -303,7 +304,7 @@ impl Node {
     }
 
     /// The next message to send.
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+    pub fn poll_transmit(&mut self) -> Option<Outgoing> {
         self.outbox.pop_front()
     }
 
@@ -326,21 +327,13 @@ impl Node {
         }
         match &self.work {
             Work::Idle => {}
-            Work::NeedTemplate {
-                next_try,
-                in_flight,
-            }
-            | Work::Submitting {
-                next_try,
-                in_flight,
-                ..
-            } => {
-                if in_flight.is_none() {
+            Work::NeedTemplate { next_try, call } | Work::Submitting { next_try, call, .. } => {
+                if call.is_idle() {
                     at(*next_try);
                 }
             }
-            Work::Mining { job, tip_in_flight } => {
-                if tip_in_flight.is_none() {
+            Work::Mining { job, tip_call } => {
+                if tip_call.is_idle() {
                     at(self.next_tip);
                 }
                 if let Some(e) = job.next_expiry() {
@@ -373,7 +366,7 @@ impl Node {
 
     fn send(&mut self, to: SocketAddr, message: Message) {
         self.stats.sent += 1;
-        self.outbox.push_back(Transmit { to, message });
+        self.outbox.push_back(Outgoing { to, message });
     }
 
     fn event(&mut self, e: NodeEvent) {

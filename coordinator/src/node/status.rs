@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-use protocol::Instant;
+use protocol::wire::ChainHealth;
+use protocol::{CoordinatorId, Instant};
 
 use super::{CoverageCounts, MinerSummary, Node, Work};
 
@@ -104,9 +105,15 @@ pub struct NodeStatus {
     pub miners: Vec<MinerSummary>,
     /// Sum of miners' reported rates, hashes per second.
     pub total_hashrate: u64,
-    /// Whether the chain service answers.
-    pub chain_up: bool,
-    /// The last chain error, while down.
+    /// Whether the chain service answers, as measured by whoever calls it:
+    /// this node while it leads (or submits the block it found while it
+    /// led), else the leader, from its last heartbeat. `null` when nobody
+    /// known has measured it; `chain_source` says why.
+    pub chain_up: Option<bool>,
+    /// Where `chain_up` comes from: `"this node"` or `"leader N"`, or, when
+    /// it is `null`, why.
+    pub chain_source: String,
+    /// The last error of this node's own chain calls, while down.
     pub chain_error: Option<String>,
     /// Counters.
     pub stats: NodeStats,
@@ -128,6 +135,7 @@ impl Node {
             Work::Submitting { .. } => "submitting block",
         };
         let current = self.current_job();
+        let (chain_up, chain_source) = self.chain_view(view.leader);
         NodeStatus {
             id: self.cfg.id.0,
             leader: view.leader.map(|l| l.0),
@@ -171,9 +179,139 @@ impl Node {
                 })
                 .collect(),
             total_hashrate: self.miners.total_hashrate(),
-            chain_up: self.chain_down_since.is_none(),
-            chain_error: self.chain_error.clone(),
+            chain_up,
+            chain_source,
+            chain_error: self.chain.error().map(str::to_owned),
             stats: self.stats.clone(),
         }
+    }
+
+    /// `chain_up` and `chain_source` of the status, for a node that sees
+    /// `leader` lead.
+    fn chain_view(&self, leader: Option<CoordinatorId>) -> (Option<bool>, String) {
+        let calls_itself = self.leading.is_some()
+            || leader == Some(self.cfg.id)
+            || matches!(self.work, Work::Submitting { .. });
+        let (health, source) = match leader {
+            _ if calls_itself => (self.chain.health(), "this node".to_owned()),
+            Some(l) => (self.chain.report_of(l), format!("leader {}", l.0)),
+            None => {
+                return (
+                    None,
+                    "unknown: no leader, so nobody calls the chain service".into(),
+                );
+            }
+        };
+        match health {
+            ChainHealth::Up => (Some(true), source),
+            ChainHealth::Down => (Some(false), source),
+            ChainHealth::Unknown => (
+                None,
+                format!("unknown: {source} has not heard from the chain service yet"),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use protocol::wire::{HeartbeatRequest, LeaderView, Message};
+    use protocol::{Epoch, NodeId};
+
+    use super::*;
+    use crate::node::{ChainCall, ChainError, ChainReply, CoordinatorConfig, Now};
+
+    fn at(ms: u64) -> Now {
+        Now {
+            mono: Instant::from_millis(ms),
+            unix: 1_800_000_000,
+        }
+    }
+
+    const PEER: SocketAddr =
+        SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 7411);
+
+    fn node(id: u16) -> Node {
+        let cfg = CoordinatorConfig {
+            heartbeat: Duration::from_millis(100),
+            ..CoordinatorConfig::new(CoordinatorId(id))
+        };
+        let mut node = Node::new(cfg, at(0));
+        node.add_peer(CoordinatorId(if id == 1 { 2 } else { 1 }), PEER);
+        node
+    }
+
+    fn leader_heartbeat(node: &mut Node, ms: u64, chain: ChainHealth) {
+        let hb = HeartbeatRequest {
+            view: LeaderView {
+                epoch: Epoch(1),
+                leader: Some(CoordinatorId(1)),
+            },
+            job: None,
+            chain,
+        };
+        node.handle_message(
+            at(ms),
+            PEER,
+            NodeId::Coordinator(CoordinatorId(1)),
+            Message::HeartbeatRequest(hb),
+        );
+    }
+
+    fn chain_of(node: &Node, ms: u64) -> (Option<bool>, String) {
+        let s = node.status(Instant::from_millis(ms));
+        (s.chain_up, s.chain_source)
+    }
+
+    #[test]
+    fn a_follower_reports_the_leaders_view_of_the_chain_or_null() {
+        let mut n = node(2);
+        let (up, why) = chain_of(&n, 10);
+        assert_eq!(up, None, "nobody leads yet");
+        assert!(why.contains("no leader"), "{why}");
+
+        leader_heartbeat(&mut n, 20, ChainHealth::Unknown);
+        let (up, why) = chain_of(&n, 20);
+        assert_eq!(up, None, "the leader has not heard from it yet");
+        assert!(why.contains("leader 1"), "{why}");
+
+        leader_heartbeat(&mut n, 40, ChainHealth::Down);
+        assert_eq!(chain_of(&n, 40), (Some(false), "leader 1".into()));
+        leader_heartbeat(&mut n, 60, ChainHealth::Up);
+        assert_eq!(chain_of(&n, 60), (Some(true), "leader 1".into()));
+        // Its own calls: none, so no error of its own either.
+        assert_eq!(n.status(Instant::from_millis(60)).chain_error, None);
+    }
+
+    #[test]
+    fn a_leader_reports_what_its_own_calls_found_and_tells_its_peers() {
+        let mut n = node(1);
+        n.handle_timeout(at(100));
+        assert!(n.is_leader());
+        assert_eq!(chain_of(&n, 100).0, None, "no reply yet");
+        let Some(ChainCall::Template { seq }) = n.poll_chain() else {
+            panic!("a template call")
+        };
+        let failed = Err(ChainError::Unavailable("connection refused".into()));
+        n.handle_chain(
+            at(110),
+            ChainReply::Template {
+                seq,
+                result: failed,
+            },
+        );
+        assert_eq!(chain_of(&n, 110), (Some(false), "this node".into()));
+        while n.poll_transmit().is_some() {}
+        n.handle_timeout(at(200));
+        let hb = std::iter::from_fn(|| n.poll_transmit())
+            .find_map(|t| match t.message {
+                Message::HeartbeatRequest(hb) if t.to == PEER => Some(hb),
+                _ => None,
+            })
+            .expect("a heartbeat to the peer");
+        assert_eq!(hb.chain, ChainHealth::Down);
     }
 }

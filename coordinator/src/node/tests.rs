@@ -75,14 +75,12 @@ fn addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
 
-fn node_cfg(id: u16) -> NodeConfig {
-    NodeConfig {
-        heartbeat: Duration::from_millis(HB),
+fn node_cfg(id: u16) -> CoordinatorConfig {
+    CoordinatorConfig {
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(400),
-        tip_poll: Duration::from_millis(HB),
         chunk_target: Duration::from_millis(200),
-        ..NodeConfig::new(CoordinatorId(id))
+        ..CoordinatorConfig::with_heartbeat(CoordinatorId(id), Duration::from_millis(HB))
     }
 }
 
@@ -106,12 +104,9 @@ impl Net {
         let miners = (0..miners)
             .map(|i| {
                 let cfg = MinerConfig {
-                    heartbeat: Duration::from_millis(HB),
-                    leader_timeout: Duration::from_millis(3 * HB),
-                    retry: Duration::from_millis(HB / 2),
                     step: Duration::from_millis(1),
                     initial_hashrate: 2_000_000,
-                    ..MinerConfig::new(MinerId(100 + i))
+                    ..MinerConfig::with_heartbeat(MinerId(100 + i), Duration::from_millis(HB))
                 };
                 (
                     addr(1000 + i as u16),
@@ -342,13 +337,13 @@ fn a_chain_outage_is_waited_out() {
     net.chain.down = true;
     net.run(1_000);
     let s = net.node(1).status(net.now().mono);
-    assert!(!s.chain_up);
+    assert_eq!(s.chain_up, Some(false));
     assert_eq!(s.work, "fetching template");
     assert!(s.stats.chain_failures >= 3, "retried with backoff");
     assert!(s.stats.chain_failures < 30, "but not in a tight loop");
     net.chain.down = false;
     net.run_until(2_000, |n| n.chain.blocks.len() >= 3);
-    assert!(net.node(1).status(net.now().mono).chain_up);
+    assert_eq!(net.node(1).status(net.now().mono).chain_up, Some(true));
 }
 
 #[test]
@@ -398,8 +393,7 @@ fn lying_miners_are_caught_and_banned() {
     let range = lease_of(node, liar);
     // A solution that is not one.
     let yes = Message::ProcessAnswerYes(ProcessAnswerYes {
-        epoch: job.job_ref.epoch,
-        job: job.job_ref.job,
+        job: job.job_ref,
         range,
         nonce: range.first(),
     });
@@ -413,8 +407,7 @@ fn lying_miners_are_caught_and_banned() {
     };
     let no = |best| {
         Message::ProcessAnswerNo(ProcessAnswerNo {
-            epoch: job.job_ref.epoch,
-            job: job.job_ref.job,
+            job: job.job_ref,
             range,
             best,
         })

@@ -22,7 +22,7 @@ use crate::driver::link::Link;
 use crate::driver::node::Clock;
 use crate::driver::registry::Registry;
 use crate::driver::transport::{ChaosConfig, Transport};
-use crate::mining::{ParallelOutcome, scan_parallel};
+use crate::mining::{ParallelOutcome, SpawnError, scan_parallel};
 
 /// What a simulated miner needs from outside.
 #[derive(Debug)]
@@ -48,10 +48,11 @@ pub struct MinerDeps {
 struct Running {
     id: StepId,
     cancel: Arc<AtomicBool>,
-    handle: JoinHandle<(ParallelOutcome, Duration)>,
+    handle: JoinHandle<(Result<ParallelOutcome, SpawnError>, Duration)>,
 }
 
-/// Runs one simulated miner until `shutdown` resolves.
+/// Runs one simulated miner until `shutdown` resolves. It stops early with
+/// an error if the threads of a step cannot be started.
 pub async fn run_miner(
     socket: UdpSocket,
     cfg: MinerConfig,
@@ -59,7 +60,7 @@ pub async fn run_miner(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let transport = Transport::new(socket, deps.chaos);
-    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Miner(cfg.id));
+    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Miner(cfg.id))?;
     let clock = Clock::new();
     let addrs: Vec<WireAddr> = deps.coordinators.iter().map(|&a| a.into()).collect();
     let mut miner = Miner::new(cfg, &addrs, clock.mono());
@@ -126,7 +127,10 @@ pub async fn run_miner(
                 let Some(r) = running.take() else { continue };
                 let wanted = miner.step_wanted(r.id);
                 match done {
-                    Ok((out, elapsed)) => {
+                    Ok((Err(e), _)) => {
+                        return Err(std::io::Error::other(e));
+                    }
+                    Ok((Ok(out), elapsed)) => {
                         miner.handle_step(clock.mono(), r.id, out.outcome, elapsed);
                         if !wanted {
                             deps.probe.stopped(r.id.job(), std::time::Instant::now());

@@ -12,7 +12,7 @@ use protocol::kernel::Kernel;
 use protocol::miner::MinerConfig;
 use protocol::{ClusterKey, MinerId};
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 pub use miner::{MinerDeps, run_miner};
@@ -49,12 +49,29 @@ pub struct Fleet {
 /// The miner timing used with a coordinator heartbeat interval.
 pub fn miner_config(id: MinerId, heartbeat: Duration, initial_hashrate: u32) -> MinerConfig {
     MinerConfig {
-        heartbeat,
-        leader_timeout: heartbeat * 3,
-        retry: (heartbeat / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)),
-        step: Duration::from_millis(20),
         initial_hashrate: initial_hashrate.max(1),
-        ..MinerConfig::new(id)
+        ..MinerConfig::with_heartbeat(id, heartbeat)
+    }
+}
+
+/// A miner that stopped by itself, with the error that stopped it (its
+/// scanning threads could not start, its socket failed).
+#[derive(Debug, thiserror::Error)]
+#[error("miner {miner} stopped: {error}")]
+pub struct MinerFailed {
+    /// The miner.
+    pub miner: MinerId,
+    /// Why.
+    #[source]
+    pub error: std::io::Error,
+}
+
+impl From<MinerFailed> for crate::cmd::Failure {
+    fn from(f: MinerFailed) -> Self {
+        crate::cmd::Failure::Stopped {
+            what: format!("miner {}", f.miner),
+            source: f.error,
+        }
     }
 }
 
@@ -66,10 +83,19 @@ pub struct RunningFleet {
     /// Each miner's UDP address.
     pub addrs: Vec<SocketAddr>,
     stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    tasks: Vec<JoinHandle<()>>,
+    failures: mpsc::UnboundedReceiver<MinerFailed>,
 }
 
 impl RunningFleet {
+    /// Resolves when a miner stops with an error (never, if none does).
+    pub async fn failure(&mut self) -> MinerFailed {
+        match self.failures.recv().await {
+            Some(f) => f,
+            None => std::future::pending().await,
+        }
+    }
+
     /// Stops every miner and waits for them.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -83,6 +109,7 @@ impl RunningFleet {
 /// unspecified address matching the first coordinator's family.
 pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
     let (stop, stop_rx) = watch::channel(false);
+    let (failed, failures) = mpsc::unbounded_channel();
     let bind: SocketAddr = match fleet.coordinators.first() {
         Some(a) if a.ip().is_loopback() => SocketAddr::new(a.ip(), 0),
         Some(a) if a.is_ipv6() => "[::]:0".parse().unwrap_or(SocketAddr::from(([0u8; 16], 0))),
@@ -115,7 +142,13 @@ pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
         let shutdown = async move {
             let _ = rx.wait_for(|s| *s).await;
         };
-        tasks.push(tokio::spawn(run_miner(socket, cfg, deps, shutdown)));
+        let failed = failed.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = run_miner(socket, cfg, deps, shutdown).await {
+                tracing::error!(miner = %id, %error, "miner stopped");
+                let _ = failed.send(MinerFailed { miner: id, error });
+            }
+        }));
         probes.push(probe);
     }
     Ok(RunningFleet {
@@ -123,5 +156,6 @@ pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
         addrs,
         stop,
         tasks,
+        failures,
     })
 }

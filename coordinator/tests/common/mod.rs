@@ -11,7 +11,7 @@ use coordinator::chain_http::HttpChain;
 use coordinator::driver::local::{LocalCluster, start_local};
 use coordinator::driver::transport::ChaosConfig;
 use coordinator::mining::select;
-use coordinator::node::NodeConfig;
+use coordinator::node::CoordinatorConfig;
 use coordinator::sim::{self, Fleet, RunningFleet};
 use protocol::ClusterKey;
 use protocol::kernel::Kernel;
@@ -111,13 +111,11 @@ pub async fn start_coordinators(n: u16, chain_url: &str, opts: &ClusterOpts) -> 
     };
     let chain = Arc::new(HttpChain::new(chain_url).unwrap());
     let heartbeat = opts.heartbeat;
-    start_local(&cluster, chain, |id| NodeConfig {
-        heartbeat,
-        tip_poll: heartbeat,
+    start_local(&cluster, chain, |id| CoordinatorConfig {
         chunk_target: Duration::from_millis(300),
         chain_retry_min: Duration::from_millis(50),
         chain_retry_max: Duration::from_millis(500),
-        ..NodeConfig::new(id)
+        ..CoordinatorConfig::with_heartbeat(id, heartbeat)
     })
     .await
     .unwrap()

@@ -23,5 +23,5 @@ pub mod pool;
 pub mod status;
 
 pub use node::{NodeConfig, run};
-pub use pool::{ScanPool, Scanner};
+pub use pool::ScanPool;
 pub use status::{Status, StatusSignal};

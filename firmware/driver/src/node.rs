@@ -359,33 +359,27 @@ fn log_event(event: &Event) {
             warn!("leader lost; looking for coordinators")
         }
         Event::Assigned { job, range } => info!(
-            "assigned job {}/{} nonces {}..={}",
-            job.epoch.0,
-            job.job.0,
+            "assigned job {} nonces {}..={}",
+            job,
             range.first(),
             range.last()
         ),
         Event::Found { job, nonce } => {
-            info!(
-                "found nonce {} for job {}/{}",
-                nonce, job.epoch.0, job.job.0
-            )
+            info!("found nonce {} for job {}", nonce, job)
         }
         Event::Exhausted { job, range, best } => debug!(
-            "no solution in job {}/{} nonces {}..={} (best {} zero bits)",
-            job.epoch.0,
-            job.job.0,
+            "no solution in job {} nonces {}..={} (best {} zero bits)",
+            job,
             range.first(),
             range.last(),
             best.zero_bits
         ),
         Event::Dropped { job, reason } => {
-            info!("dropped job {}/{}: {:?}", job.epoch.0, job.job.0, reason)
+            info!("dropped job {}: {:?}", job, reason)
         }
         Event::Refused(r) => warn!("refused work: {:?}", r),
-        Event::SolutionUnacknowledged { job } => warn!(
-            "solution for job {}/{} never acknowledged",
-            job.epoch.0, job.job.0
-        ),
+        Event::SolutionUnacknowledged { job } => {
+            warn!("solution for job {} never acknowledged", job)
+        }
     }
 }

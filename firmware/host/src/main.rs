@@ -13,18 +13,17 @@
 //! --key-file cluster.key`. `scripts/host-miner-test` does this.
 
 mod args;
-
-use std::time::Duration;
+mod random;
 
 use embassy_executor::{Executor, Spawner};
 use embassy_net::{Ipv4Cidr, Stack, StackResources, StaticConfigV4};
 use embassy_net_tuntap::TunTapDevice;
 use log::{error, info};
 use miner_driver::{NodeConfig, ScanPool, Status, StatusSignal};
+use protocol::MinerId;
 use protocol::kernel::{self, Kernel};
 use protocol::miner::MinerConfig;
 use protocol::wire::{Fault, WireAddr};
-use protocol::{BootId, MinerId};
 use static_cell::StaticCell;
 
 /// One worker per thread, as the boards have one per core.
@@ -64,14 +63,24 @@ fn main() {
     let id = args.id.to_be_bytes();
     device.set_hardware_address([0x02, 0x4d, id[0], id[1], id[2], id[3]]);
 
-    let seed = random_u64();
+    let drawn = match random::draw() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("host-miner: the operating system's random source failed: {e}");
+            std::process::exit(1);
+        }
+    };
     let config = embassy_net::Config::ipv4_static(StaticConfigV4 {
         address: Ipv4Cidr::new(args.address, args.prefix),
         gateway: args.gateway,
         dns_servers: Default::default(),
     });
-    let (stack, runner) =
-        embassy_net::new(device, config, RESOURCES.init(StackResources::new()), seed);
+    let (stack, runner) = embassy_net::new(
+        device,
+        config,
+        RESOURCES.init(StackResources::new()),
+        drawn.seed,
+    );
 
     let kernel = Kernel::detect();
     let fault = match kernel::self_test(&kernel) {
@@ -88,13 +97,10 @@ fn main() {
             .collect(),
     );
     let miner = MinerConfig {
-        heartbeat: args.heartbeat,
-        leader_timeout: args.heartbeat * 3,
-        retry: args.heartbeat.min(Duration::from_secs(1)),
         step: args.step,
-        ..MinerConfig::new(MinerId(args.id))
+        ..MinerConfig::with_heartbeat(MinerId(args.id), args.heartbeat)
     };
-    let mut node = NodeConfig::new(args.key.clone(), miner, coordinators, BootId(seed as u32));
+    let mut node = NodeConfig::new(args.key.clone(), miner, coordinators, drawn.boot);
     node.fault = fault;
     node.discovery_port = args.discovery_port;
     node.report_every = args.report;
@@ -152,10 +158,4 @@ async fn status_task() -> ! {
         let s: Status = STATUS.wait().await;
         info!("status: {s:?}");
     }
-}
-
-/// A per-start random number (boot id, network seed) from the OS.
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now())
 }

@@ -3,7 +3,7 @@ extern crate std;
 use proptest::prelude::*;
 
 use super::*;
-use crate::ids::{Epoch, JobId};
+use crate::ids::{Epoch, JobId, JobRef};
 use crate::wire::ProcessInterrupt;
 
 const MINER: NodeId = NodeId::Miner(MinerId(77));
@@ -15,8 +15,10 @@ fn key(b: u8) -> ClusterKey {
 
 fn interrupt() -> Message {
     Message::ProcessInterrupt(ProcessInterrupt {
-        epoch: Epoch(2),
-        job: JobId(5),
+        job: JobRef {
+            epoch: Epoch(2),
+            job: JobId(5),
+        },
     })
 }
 
@@ -50,9 +52,10 @@ fn each_failure_has_its_own_error() {
     assert_eq!(opener.open(&frame[..10]), Err(FrameError::TooShort));
     assert_eq!(opener.open(&[0u8; MAX_FRAME + 1]), Err(FrameError::TooLong));
 
-    let mut v2 = frame.clone();
-    v2[0] = 2;
-    assert_eq!(opener.open(&v2), Err(FrameError::Version(2)));
+    // Version 1, before `HeartbeatRequest.chain` was appended.
+    let mut v1 = frame.clone();
+    v1[0] = 1;
+    assert_eq!(opener.open(&v1), Err(FrameError::Version(1)));
 
     let mut kind = frame.clone();
     kind[1] = 9;

@@ -56,6 +56,7 @@ mod avx512;
 pub mod engine;
 mod form;
 mod job;
+mod outcome;
 // The scan loop of multi-lane backends; only x86-64 has such backends yet.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 mod lanes;
@@ -74,65 +75,12 @@ mod word;
 
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
-
 pub use form::Form;
 pub use job::ScanJob;
+pub use outcome::{Best, ScanOutcome};
 
 use crate::range::NonceRange;
 use crate::vectors::{BLOCK_125552, GENESIS};
-
-/// The best hash seen in a range: its nonce and its leading zero bits
-/// (saturated at 255).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Best {
-    /// The nonce.
-    pub nonce: u32,
-    /// Leading zero bits of its displayed hash.
-    pub zero_bits: u8,
-}
-
-impl Best {
-    /// The better of two: more zero bits, or the lower nonce on a tie.
-    pub fn better(self, other: Best) -> Best {
-        if other.zero_bits > self.zero_bits
-            || (other.zero_bits == self.zero_bits && other.nonce < self.nonce)
-        {
-            other
-        } else {
-            self
-        }
-    }
-}
-
-/// What a scan of one range produced. See the module docs for the contract.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct ScanOutcome {
-    /// The lowest nonce meeting the difficulty, if any.
-    pub found: Option<u32>,
-    /// The best nonce among those examined.
-    pub best: Best,
-    /// How many nonces were examined.
-    pub hashes: u64,
-}
-
-impl ScanOutcome {
-    /// Combines the outcomes of two adjacent ranges, `self` covering the
-    /// lower one. If `self` found a solution, `later` is ignored, exactly as
-    /// if one scan had covered both ranges.
-    pub fn then(self, later: ScanOutcome) -> ScanOutcome {
-        if self.found.is_some() {
-            return self;
-        }
-        ScanOutcome {
-            found: later.found,
-            best: self.best.better(later.best),
-            hashes: self.hashes + later.hashes,
-        }
-    }
-}
 
 /// A kernel implementation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -365,6 +313,22 @@ impl fmt::Display for Kernel {
         } else {
             write!(f, "{backend}")
         }
+    }
+}
+
+/// Anything that scans under the kernel's contract (see the module docs):
+/// a [`Kernel`], or a driver for hashing hardware such as the RP2350's
+/// SHA-256 accelerator (through [`engine::scan`]). The host's parallel scan
+/// and the boards' scan workers take any `Scanner`.
+pub trait Scanner {
+    /// Scans `range` of `job` for `zero_bits` leading zero bits: exactly
+    /// what [`Kernel::scan`] returns for the same arguments.
+    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome;
+}
+
+impl Scanner for Kernel {
+    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+        Kernel::scan(self, job, range, zero_bits)
     }
 }
 

@@ -18,21 +18,22 @@ pub(super) struct Assignment {
     pub reply_to: WireAddr,
     /// The next nonce to hand out as a step; `None` once all are handed out.
     pub next: Option<u32>,
-    /// Outcome of the steps completed so far (in order).
-    pub done: Option<ScanOutcome>,
+    /// Outcome of the steps completed so far (in order), as one scan of
+    /// them would report it.
+    pub done: ScanOutcome,
 }
 
 impl Assignment {
     pub fn new(p: &Process, reply_to: WireAddr, serial: u32) -> Assignment {
         Assignment {
-            job: p.job_ref(),
+            job: p.job,
             serial,
             scan: ScanJob::new(&p.header.0),
             zero_bits: p.zero_bits,
             range: p.range,
             reply_to,
             next: Some(p.range.first()),
-            done: None,
+            done: ScanOutcome::none(p.range.first()),
         }
     }
 
@@ -48,10 +49,7 @@ impl Assignment {
     /// Records a completed step. Steps complete in the order they were
     /// handed out (one is in flight at a time).
     pub fn record(&mut self, outcome: ScanOutcome) {
-        self.done = Some(match self.done {
-            Some(prev) => prev.then(outcome),
-            None => outcome,
-        });
+        self.done = self.done.then(outcome);
         if outcome.found.is_some() {
             // Nothing after a solution matters.
             self.next = None;
@@ -64,17 +62,11 @@ impl Assignment {
     }
 
     pub fn found(&self) -> Option<u32> {
-        self.done.and_then(|d| d.found)
+        self.done.found
     }
 
     pub fn best(&self) -> Best {
-        self.done.map_or(
-            Best {
-                nonce: self.range.first(),
-                zero_bits: 0,
-            },
-            |d| d.best,
-        )
+        self.done.best
     }
 
     /// Nonces not yet handed out.

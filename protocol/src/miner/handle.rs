@@ -1,10 +1,16 @@
-//! The miner's inputs: messages and timeouts.
+//! The miner's inputs: messages, timeouts and scanned steps.
 
-use super::{Assignment, Dest, DropReason, Event, MAX_ASSIGNMENTS, Miner, Refusal};
+use core::time::Duration;
+
+use super::{
+    Assignment, Dest, DropReason, Event, MAX_ASSIGNMENTS, Miner, PendingYes, Refusal, StepId,
+};
 use crate::ids::{CoordinatorId, Epoch, JobRef, NodeId};
+use crate::kernel::ScanOutcome;
 use crate::time::Instant;
 use crate::wire::{
-    Announce, HeartbeatRequest, Message, Process, ProcessInterrupt, Recipe, WireAddr,
+    Announce, HeartbeatRequest, Message, Process, ProcessAnswerNo, ProcessAnswerYes,
+    ProcessInterrupt, Recipe, WireAddr,
 };
 
 impl Miner {
@@ -70,6 +76,76 @@ impl Miner {
         }
     }
 
+    /// Reports a scanned step: its outcome and how long it took.
+    pub fn handle_step(
+        &mut self,
+        now: Instant,
+        id: StepId,
+        outcome: ScanOutcome,
+        elapsed: Duration,
+    ) {
+        if self.in_flight != Some(id) {
+            return;
+        }
+        self.in_flight = None;
+        self.stats.hashes += outcome.hashes;
+        self.rate.record(outcome.hashes, elapsed);
+        // The assignment may have been interrupted while the step ran.
+        let Some(a) = self
+            .assignments
+            .first_mut()
+            .filter(|a| a.serial == id.serial)
+        else {
+            return;
+        };
+        a.record(outcome);
+        if let Some(nonce) = a.found() {
+            let answer = ProcessAnswerYes {
+                job: a.job,
+                range: a.range,
+                nonce,
+            };
+            let (job, to) = (a.job, a.reply_to);
+            self.stats.solutions += 1;
+            self.push_event(Event::Found { job, nonce });
+            self.pending_yes = Some(PendingYes {
+                answer,
+                to,
+                next_send: now,
+                attempts: 0,
+            });
+            // The job is solved: nothing else of it is worth scanning.
+            self.assignments.retain(|a| a.job != job);
+            self.send_pending_yes(now);
+            self.request_work(now);
+        } else if a.finished(false) {
+            let a = self.assignments.remove(0);
+            let best = a.best();
+            self.stats.ranges_done += 1;
+            self.push_event(Event::Exhausted {
+                job: a.job,
+                range: a.range,
+                best,
+            });
+            self.send(
+                Dest::Addr(a.reply_to),
+                Message::ProcessAnswerNo(ProcessAnswerNo {
+                    job: a.job,
+                    range: a.range,
+                    best,
+                }),
+            );
+            self.request_work(now);
+        } else if a.remaining() * 2 < a.range.len()
+            && self.assignments.len() < MAX_ASSIGNMENTS
+            && now >= self.next_request
+        {
+            // Past half of the current range with nothing queued: ask now so
+            // the next range arrives before this one ends.
+            self.request_work(now);
+        }
+    }
+
     fn on_heartbeat(
         &mut self,
         now: Instant,
@@ -108,7 +184,7 @@ impl Miner {
             self.push_event(Event::Refused(r));
             return;
         }
-        let job = p.job_ref();
+        let job = p.job;
         if self.latest_job.is_none_or(|l| job > l) {
             self.job_named(job);
         }
@@ -147,13 +223,13 @@ impl Miner {
             return Some(Refusal::UnsupportedRecipe);
         }
         // Work is a claim of leadership by its sender.
-        self.follow(now, id, from, p.epoch);
+        self.follow(now, id, from, p.job.epoch);
         let leader = self.link.leader()?;
         if leader.id != id {
             return Some(Refusal::NotLeader);
         }
-        let job = p.job_ref();
-        if p.epoch < leader.epoch
+        let job = p.job;
+        if job.epoch < leader.epoch
             || self.latest_job.is_some_and(|l| job < l)
             || self.closed_job.is_some_and(|c| job <= c)
         {
@@ -166,18 +242,12 @@ impl Miner {
         let Some(leader) = self.link.leader().filter(|l| l.id == id) else {
             return;
         };
-        if i.epoch < leader.epoch {
+        let job = i.job;
+        if job.epoch < leader.epoch {
             return;
         }
-        let job = JobRef {
-            epoch: i.epoch,
-            job: i.job,
-        };
         self.drop_where(DropReason::Interrupted, |j| j <= job);
-        if self
-            .pending_yes
-            .is_some_and(|p| answer_job(&p.answer) <= job)
-        {
+        if self.pending_yes.is_some_and(|p| p.answer.job <= job) {
             self.pending_yes = None;
         }
         if self.latest_job.is_none_or(|l| job > l) {
@@ -197,10 +267,7 @@ impl Miner {
         }
         self.latest_job = Some(job);
         self.drop_where(DropReason::Superseded, |j| j < job);
-        if self
-            .pending_yes
-            .is_some_and(|p| answer_job(&p.answer) < job)
-        {
+        if self.pending_yes.is_some_and(|p| p.answer.job < job) {
             self.pending_yes = None;
         }
     }
@@ -239,12 +306,5 @@ impl Miner {
             epoch: self.link.view().epoch,
         });
         self.next_heartbeat = now;
-    }
-}
-
-fn answer_job(a: &crate::wire::ProcessAnswerYes) -> JobRef {
-    JobRef {
-        epoch: a.epoch,
-        job: a.job,
     }
 }

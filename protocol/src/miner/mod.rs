@@ -24,25 +24,26 @@
 //! [`Opener`]: crate::frame::Opener
 
 mod assignment;
-mod leader;
+mod config;
+mod following;
+mod handle;
+mod output;
 mod rate;
-
-use core::time::Duration;
 
 use heapless::{Deque, Vec};
 
-use crate::ids::{CoordinatorId, Epoch, JobRef, MinerId, NodeId};
-use crate::kernel::{Best, ScanJob, ScanOutcome};
-use crate::range::NonceRange;
+use crate::ids::{CoordinatorId, JobRef, MinerId, NodeId};
 use crate::time::Instant;
 use crate::wire::{
-    Discover, Fault, HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerNo,
-    ProcessAnswerYes, ProcessRequest, WireAddr,
+    Discover, Fault, HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerYes,
+    ProcessRequest, WireAddr,
 };
 
 use assignment::Assignment;
-pub use leader::Followed;
-use leader::LeaderLink;
+pub use config::MinerConfig;
+pub use following::Followed;
+use following::LeaderLink;
+pub use output::{Dest, DropReason, Event, MinerStats, Refusal, Step, StepId, Transmit};
 use rate::RateMeter;
 
 /// Coordinators a miner can know.
@@ -52,177 +53,6 @@ pub const MAX_ASSIGNMENTS: usize = 2;
 /// Times a `ProcessAnswerYes` is sent before the miner gives up on it.
 pub const YES_ATTEMPTS: u8 = 20;
 
-/// Timing and identity of a miner.
-#[derive(Clone, Copy, Debug)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct MinerConfig {
-    /// The miner's id.
-    pub id: MinerId,
-    /// Heartbeat interval: status to the leader, discovery while leaderless.
-    pub heartbeat: Duration,
-    /// A leader silent this long is taken for dead.
-    pub leader_timeout: Duration,
-    /// Retry interval for unanswered work requests and solutions.
-    pub retry: Duration,
-    /// Target duration of one scan step: how quickly an interrupt is obeyed.
-    pub step: Duration,
-    /// Hash rate assumed before the first measurement, hashes per second.
-    pub initial_hashrate: u32,
-    /// Whether to broadcast `Discover` on the LAN while leaderless.
-    pub broadcast_discovery: bool,
-}
-
-impl MinerConfig {
-    /// Defaults for a miner with `id`: 5 s heartbeats, leader dead after 3
-    /// missed intervals, 20 ms steps.
-    pub fn new(id: MinerId) -> MinerConfig {
-        MinerConfig {
-            id,
-            heartbeat: Duration::from_secs(5),
-            leader_timeout: Duration::from_secs(15),
-            retry: Duration::from_secs(1),
-            step: Duration::from_millis(20),
-            initial_hashrate: 100_000,
-            broadcast_discovery: false,
-        }
-    }
-}
-
-/// Where a message goes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Dest {
-    /// One address.
-    Addr(WireAddr),
-    /// The LAN broadcast address, on the coordinators' port.
-    Broadcast,
-}
-
-/// A message to seal and send.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Transmit {
-    /// Destination.
-    pub dest: Dest,
-    /// The message.
-    pub message: Message,
-}
-
-/// Names a step so its result is matched to the assignment it came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct StepId {
-    job: JobRef,
-    range: NonceRange,
-    /// The assignment's serial: a range leased again after it was dropped
-    /// is a new assignment, and a step of the old one never counts for it.
-    serial: u32,
-}
-
-impl StepId {
-    /// The job the step belongs to.
-    pub fn job(&self) -> JobRef {
-        self.job
-    }
-
-    /// The step's nonces.
-    pub fn range(&self) -> NonceRange {
-        self.range
-    }
-}
-
-/// A slice of an assignment for the driver to scan.
-#[derive(Clone, Copy, Debug)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Step {
-    /// Pass back to [`Miner::handle_step`].
-    pub id: StepId,
-    /// The prepared header.
-    pub job: ScanJob,
-    /// The nonces to scan.
-    pub range: NonceRange,
-    /// Required zero bits.
-    pub zero_bits: u8,
-}
-
-/// Why assignments were dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum DropReason {
-    /// The leader interrupted the job.
-    Interrupted,
-    /// The leader moved to a newer job.
-    Superseded,
-    /// The leader went silent or another took over.
-    LeaderChanged,
-}
-
-/// Why a `Process` was not taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Refusal {
-    /// From an older epoch or job than the miner already follows.
-    Stale,
-    /// From a coordinator that is not the leader the miner follows.
-    NotLeader,
-    /// A hash recipe this miner does not implement.
-    UnsupportedRecipe,
-    /// The miner already holds [`MAX_ASSIGNMENTS`].
-    NoRoom,
-    /// The miner is faulty and does not mine.
-    Faulty,
-}
-
-/// Something a driver may log or show.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Event {
-    /// The miner now follows `leader` (or nobody).
-    LeaderChanged {
-        /// The new leader.
-        leader: Option<CoordinatorId>,
-        /// Its epoch.
-        epoch: Epoch,
-    },
-    /// A range was assigned.
-    Assigned {
-        /// Its job.
-        job: JobRef,
-        /// The range.
-        range: NonceRange,
-    },
-    /// A solution was found and is being reported.
-    Found {
-        /// Its job.
-        job: JobRef,
-        /// The nonce.
-        nonce: u32,
-    },
-    /// A range was scanned without a solution and reported.
-    Exhausted {
-        /// Its job.
-        job: JobRef,
-        /// The range.
-        range: NonceRange,
-        /// The best hash in it.
-        best: Best,
-    },
-    /// Assignments were abandoned.
-    Dropped {
-        /// Their job.
-        job: JobRef,
-        /// Why.
-        reason: DropReason,
-    },
-    /// A `Process` was not taken.
-    Refused(Refusal),
-    /// A solution was never acknowledged after [`YES_ATTEMPTS`] sends.
-    SolutionUnacknowledged {
-        /// Its job.
-        job: JobRef,
-    },
-}
-
 /// A solution waiting for the leader to acknowledge it (by interrupting its
 /// job or moving past it).
 #[derive(Clone, Copy, Debug)]
@@ -231,22 +61,6 @@ struct PendingYes {
     to: WireAddr,
     next_send: Instant,
     attempts: u8,
-}
-
-/// Counters for a driver's status display.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct MinerStats {
-    /// Hashes computed.
-    pub hashes: u64,
-    /// Ranges answered with no solution.
-    pub ranges_done: u64,
-    /// Solutions found.
-    pub solutions: u64,
-    /// `Process` messages refused.
-    pub refused: u64,
-    /// Messages dropped because the outbox was full.
-    pub outbox_overflow: u64,
 }
 
 /// The miner state machine. See the module docs for how to drive it.
@@ -271,8 +85,6 @@ pub struct Miner {
     events: Deque<Event, 16>,
     stats: MinerStats,
 }
-
-mod handle;
 
 impl Miner {
     /// A miner that will look for coordinators at `coordinators` (may be
@@ -383,78 +195,6 @@ impl Miner {
             .is_some_and(|a| a.serial == id.serial)
     }
 
-    /// Reports a scanned step: its outcome and how long it took.
-    pub fn handle_step(
-        &mut self,
-        now: Instant,
-        id: StepId,
-        outcome: ScanOutcome,
-        elapsed: Duration,
-    ) {
-        if self.in_flight != Some(id) {
-            return;
-        }
-        self.in_flight = None;
-        self.stats.hashes += outcome.hashes;
-        self.rate.record(outcome.hashes, elapsed);
-        // The assignment may have been interrupted while the step ran.
-        let Some(a) = self
-            .assignments
-            .first_mut()
-            .filter(|a| a.serial == id.serial)
-        else {
-            return;
-        };
-        a.record(outcome);
-        if let Some(nonce) = a.found() {
-            let answer = ProcessAnswerYes {
-                epoch: a.job.epoch,
-                job: a.job.job,
-                range: a.range,
-                nonce,
-            };
-            let (job, to) = (a.job, a.reply_to);
-            self.stats.solutions += 1;
-            self.push_event(Event::Found { job, nonce });
-            self.pending_yes = Some(PendingYes {
-                answer,
-                to,
-                next_send: now,
-                attempts: 0,
-            });
-            // The job is solved: nothing else of it is worth scanning.
-            self.assignments.retain(|a| a.job != job);
-            self.send_pending_yes(now);
-            self.request_work(now);
-        } else if a.finished(false) {
-            let a = self.assignments.remove(0);
-            let best = a.best();
-            self.stats.ranges_done += 1;
-            self.push_event(Event::Exhausted {
-                job: a.job,
-                range: a.range,
-                best,
-            });
-            self.send(
-                Dest::Addr(a.reply_to),
-                Message::ProcessAnswerNo(ProcessAnswerNo {
-                    epoch: a.job.epoch,
-                    job: a.job.job,
-                    range: a.range,
-                    best,
-                }),
-            );
-            self.request_work(now);
-        } else if a.remaining() * 2 < a.range.len()
-            && self.assignments.len() < MAX_ASSIGNMENTS
-            && now >= self.next_request
-        {
-            // Past half of the current range with nothing queued: ask now so
-            // the next range arrives before this one ends.
-            self.request_work(now);
-        }
-    }
-
     /// The next message to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.outbox.pop_front()
@@ -514,10 +254,7 @@ impl Miner {
             return;
         };
         if p.attempts >= YES_ATTEMPTS {
-            let job = JobRef {
-                epoch: p.answer.epoch,
-                job: p.answer.job,
-            };
+            let job = p.answer.job;
             self.pending_yes = None;
             self.push_event(Event::SolutionUnacknowledged { job });
             return;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use addr::WireAddr;
 pub use header_bytes::HeaderBytes;
 
-use crate::ids::{CoordinatorId, Epoch, JobId, JobRef};
+use crate::ids::{CoordinatorId, Epoch, JobRef};
 use crate::kernel::Best;
 use crate::range::NonceRange;
 
@@ -54,6 +54,25 @@ pub struct HeartbeatRequest {
     /// this leader drops it: a lost `ProcessInterrupt` costs at most one
     /// interval.
     pub job: Option<JobRef>,
+    /// The chain service as the sender found it, when the sender leads
+    /// (`Unknown` from a follower, which does not call it): followers report
+    /// the leader's view instead of one they never measured. Appended in
+    /// frame version 2.
+    pub chain: ChainHealth,
+}
+
+/// The chain service as a coordinator last found it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ChainHealth {
+    /// Not known: the sender does not call the service, or has had neither
+    /// an answer nor a failure yet.
+    #[default]
+    Unknown,
+    /// The sender's last call was answered.
+    Up,
+    /// The sender's last call failed; it retries with backoff.
+    Down,
 }
 
 /// What a miner is doing.
@@ -120,10 +139,9 @@ pub struct HeartbeatReply {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Process {
-    /// The leader's epoch. Miners ignore work from an older epoch.
-    pub epoch: Epoch,
-    /// The job within the epoch.
-    pub job: JobId,
+    /// The job: the leader's epoch and the job within it. Miners ignore work
+    /// from an older epoch. On the wire, the epoch's varint then the job's.
+    pub job: JobRef,
     /// The hash recipe.
     pub recipe: Recipe,
     /// The 80-byte header with the leader's timestamp; its nonce field is
@@ -135,24 +153,12 @@ pub struct Process {
     pub range: NonceRange,
 }
 
-impl Process {
-    /// The job this assignment belongs to.
-    pub fn job_ref(&self) -> JobRef {
-        JobRef {
-            epoch: self.epoch,
-            job: self.job,
-        }
-    }
-}
-
 /// Miner to leader: the whole range was scanned without a solution.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessAnswerNo {
-    /// Epoch of the assignment.
-    pub epoch: Epoch,
-    /// Job of the assignment.
-    pub job: JobId,
+    /// The assignment's job.
+    pub job: JobRef,
     /// The range, exactly as assigned.
     pub range: NonceRange,
     /// The best hash in the range, as evidence the range was scanned: the
@@ -164,10 +170,8 @@ pub struct ProcessAnswerNo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessAnswerYes {
-    /// Epoch of the assignment.
-    pub epoch: Epoch,
-    /// Job of the assignment.
-    pub job: JobId,
+    /// The assignment's job.
+    pub job: JobRef,
     /// The range, exactly as assigned.
     pub range: NonceRange,
     /// The solution.
@@ -178,10 +182,8 @@ pub struct ProcessAnswerYes {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ProcessInterrupt {
-    /// Epoch of the job.
-    pub epoch: Epoch,
     /// The job to stop.
-    pub job: JobId,
+    pub job: JobRef,
 }
 
 /// Miner to any coordinator (or the LAN broadcast address): who is there,

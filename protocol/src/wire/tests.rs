@@ -4,6 +4,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::frame::MAX_BODY;
+use crate::ids::JobId;
 use crate::vectors::GENESIS;
 
 /// One of each message, with fields at their widest encodings.
@@ -21,6 +22,7 @@ pub(crate) fn samples() -> [Message; 8] {
         Message::HeartbeatRequest(HeartbeatRequest {
             view,
             job: Some(job),
+            chain: ChainHealth::Down,
         }),
         Message::HeartbeatReply(HeartbeatReply {
             view,
@@ -29,16 +31,14 @@ pub(crate) fn samples() -> [Message; 8] {
             request: Some(ProcessRequest { slots: 2 }),
         }),
         Message::Process(Process {
-            epoch: job.epoch,
-            job: job.job,
+            job,
             recipe: Recipe(u8::MAX),
             header: HeaderBytes([0xff; 80]),
             zero_bits: u8::MAX,
             range,
         }),
         Message::ProcessAnswerNo(ProcessAnswerNo {
-            epoch: job.epoch,
-            job: job.job,
+            job,
             range,
             best: Best {
                 nonce: u32::MAX,
@@ -46,15 +46,11 @@ pub(crate) fn samples() -> [Message; 8] {
             },
         }),
         Message::ProcessAnswerYes(ProcessAnswerYes {
-            epoch: job.epoch,
-            job: job.job,
+            job,
             range,
             nonce: u32::MAX,
         }),
-        Message::ProcessInterrupt(ProcessInterrupt {
-            epoch: job.epoch,
-            job: job.job,
-        }),
+        Message::ProcessInterrupt(ProcessInterrupt { job }),
         Message::Discover(Discover { view }),
         Message::Announce(Announce {
             view,
@@ -77,15 +73,19 @@ fn every_message_round_trips_and_fits_a_frame() {
 fn golden_bytes_pin_the_layout() {
     // docs/wire-format.md walks through these bytes.
     let msg = Message::ProcessInterrupt(ProcessInterrupt {
-        epoch: Epoch(3),
-        job: JobId(300),
+        job: JobRef {
+            epoch: Epoch(3),
+            job: JobId(300),
+        },
     });
     let mut buf = [0u8; 16];
     assert_eq!(msg.encode(&mut buf).unwrap(), &[5, 3, 0xac, 0x02]);
 
     let process = Message::Process(Process {
-        epoch: Epoch(1),
-        job: JobId(2),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(2),
+        },
         recipe: Recipe::SHA256D,
         header: HeaderBytes(GENESIS.template()),
         zero_bits: 20,
@@ -96,6 +96,167 @@ fn golden_bytes_pin_the_layout() {
     assert_eq!(&bytes[..4], &[2, 1, 2, 0]);
     assert_eq!(&bytes[4..84], &GENESIS.template());
     assert_eq!(&bytes[84..], &[20, 1, 0xa0, 0x8d, 0x06]);
+}
+
+#[test]
+fn a_heartbeat_request_ends_with_the_chain_health() {
+    // docs/wire-format.md walks through these bytes.
+    let hb = |chain| {
+        Message::HeartbeatRequest(HeartbeatRequest {
+            view: LeaderView {
+                epoch: Epoch(7),
+                leader: Some(CoordinatorId(1)),
+            },
+            job: None,
+            chain,
+        })
+    };
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        hb(ChainHealth::Down).encode(&mut buf).unwrap(),
+        &[0, 7, 1, 1, 0, 2]
+    );
+    for (chain, byte) in [
+        (ChainHealth::Unknown, 0),
+        (ChainHealth::Up, 1),
+        (ChainHealth::Down, 2),
+    ] {
+        assert_eq!(hb(chain).encode(&mut buf).unwrap()[5], byte);
+    }
+    // Version 1's request, without the field, is refused, not misread.
+    assert_eq!(Message::decode(&[0, 7, 1, 1, 0]), Err(BodyError::Malformed));
+    assert_eq!(
+        Message::decode(&[0, 7, 1, 1, 0, 3]),
+        Err(BodyError::Malformed)
+    );
+}
+
+/// The layout the four work messages had when they carried `epoch` and
+/// `job` as two loose fields: `JobRef` must encode to exactly these bytes.
+mod loose_fields {
+    use serde::{Deserialize, Serialize};
+
+    use crate::ids::{Epoch, JobId};
+    use crate::kernel::Best;
+    use crate::range::NonceRange;
+    use crate::wire::{HeaderBytes, Recipe};
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Process {
+        pub epoch: Epoch,
+        pub job: JobId,
+        pub recipe: Recipe,
+        pub header: HeaderBytes,
+        pub zero_bits: u8,
+        pub range: NonceRange,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct ProcessAnswerNo {
+        pub epoch: Epoch,
+        pub job: JobId,
+        pub range: NonceRange,
+        pub best: Best,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct ProcessAnswerYes {
+        pub epoch: Epoch,
+        pub job: JobId,
+        pub range: NonceRange,
+        pub nonce: u32,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    pub struct ProcessInterrupt {
+        pub epoch: Epoch,
+        pub job: JobId,
+    }
+
+    /// Variants 0 and 1 stand in for the unchanged messages before them, so
+    /// the four keep their indices (2 to 5).
+    #[derive(Serialize, Deserialize)]
+    pub enum Message {
+        HeartbeatRequest(()),
+        HeartbeatReply(()),
+        Process(Process),
+        ProcessAnswerNo(ProcessAnswerNo),
+        ProcessAnswerYes(ProcessAnswerYes),
+        ProcessInterrupt(ProcessInterrupt),
+    }
+}
+
+fn loose_bytes(msg: &loose_fields::Message) -> std::vec::Vec<u8> {
+    let mut buf = [0u8; 256];
+    postcard::to_slice(msg, &mut buf).unwrap().to_vec()
+}
+
+proptest! {
+    #[test]
+    fn job_refs_encode_as_the_loose_epoch_and_job_fields(
+        epoch in any::<u32>(),
+        job in any::<u32>(),
+        first in any::<u32>(),
+        len in 0u32..1000,
+        nonce in any::<u32>(),
+        zero_bits in any::<u8>(),
+    ) {
+        let last = first.saturating_add(len);
+        let range = NonceRange::new(first, last).unwrap();
+        let job_ref = JobRef { epoch: Epoch(epoch), job: JobId(job) };
+        let header = HeaderBytes(GENESIS.template());
+        let best = Best { nonce, zero_bits };
+        let pairs = [
+            (
+                Message::Process(Process {
+                    job: job_ref,
+                    recipe: Recipe::SHA256D,
+                    header,
+                    zero_bits,
+                    range,
+                }),
+                loose_fields::Message::Process(loose_fields::Process {
+                    epoch: Epoch(epoch),
+                    job: JobId(job),
+                    recipe: Recipe::SHA256D,
+                    header,
+                    zero_bits,
+                    range,
+                }),
+            ),
+            (
+                Message::ProcessAnswerNo(ProcessAnswerNo { job: job_ref, range, best }),
+                loose_fields::Message::ProcessAnswerNo(loose_fields::ProcessAnswerNo {
+                    epoch: Epoch(epoch),
+                    job: JobId(job),
+                    range,
+                    best,
+                }),
+            ),
+            (
+                Message::ProcessAnswerYes(ProcessAnswerYes { job: job_ref, range, nonce }),
+                loose_fields::Message::ProcessAnswerYes(loose_fields::ProcessAnswerYes {
+                    epoch: Epoch(epoch),
+                    job: JobId(job),
+                    range,
+                    nonce,
+                }),
+            ),
+            (
+                Message::ProcessInterrupt(ProcessInterrupt { job: job_ref }),
+                loose_fields::Message::ProcessInterrupt(loose_fields::ProcessInterrupt {
+                    epoch: Epoch(epoch),
+                    job: JobId(job),
+                }),
+            ),
+        ];
+        for (msg, loose) in pairs {
+            let old = loose_bytes(&loose);
+            let mut buf = [0u8; 256];
+            prop_assert_eq!(msg.encode(&mut buf).unwrap(), &old[..]);
+            prop_assert_eq!(Message::decode(&old), Ok(msg));
+        }
+    }
 }
 
 #[test]

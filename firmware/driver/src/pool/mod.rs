@@ -9,7 +9,7 @@
 //! network); each [`ScanPool::work`] loop scans its slice in short chunks
 //! with its [`Scanner`], yielding between them so that a worker sharing a
 //! core with the network lets it run, and [`Batch::complete`] puts the
-//! outcomes back together with [`ScanOutcome::then`], so the miner sees
+//! outcomes back together with [`ScanOutcome::fold`], so the miner sees
 //! exactly what one scan of the step would have returned.
 //!
 //! Steps are short (milliseconds), so an interrupted job stops being scanned
@@ -23,7 +23,7 @@ use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
 use embassy_time::{Duration, Instant};
 use protocol::NonceRange;
-use protocol::kernel::{Kernel, ScanJob, ScanOutcome};
+use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
 use protocol::miner::{Step, StepId};
 
 /// One worker's share of a step.
@@ -46,20 +46,6 @@ struct Done {
     worker: u8,
     took: Duration,
     outcome: ScanOutcome,
-}
-
-/// What a worker scans with: a kernel backend, or a driver for hashing
-/// hardware (the RP2350's SHA-256 accelerator). Every scanner returns
-/// exactly what [`Kernel::scan`] returns for the same arguments.
-pub trait Scanner {
-    /// Scans `range` of `job` for `zero_bits` leading zero bits.
-    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome;
-}
-
-impl Scanner for Kernel {
-    fn scan(&mut self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
-        Kernel::scan(self, job, range, zero_bits)
-    }
 }
 
 /// Work queues for `W` workers. Lives in a `static` (or a `StaticCell`):
@@ -143,13 +129,13 @@ impl<const W: usize> ScanPool<W> {
     }
 
     async fn scan<S: Scanner>(scanner: &mut S, slice: &Slice, chunk: u64) -> ScanOutcome {
-        let mut total: Option<ScanOutcome> = None;
+        let mut total = ScanOutcome::none(slice.range.first());
         let mut rest = Some(slice.range);
         while let Some(range) = rest {
             let (head, tail) = range.split_first(chunk);
             let Some(head) = head else { break };
             let outcome = scanner.scan(&slice.job, head, slice.zero_bits);
-            total = Some(total.map_or(outcome, |t| t.then(outcome)));
+            total = total.then(outcome);
             if outcome.found.is_some() {
                 break;
             }
@@ -158,15 +144,7 @@ impl<const W: usize> ScanPool<W> {
                 yield_now().await;
             }
         }
-        // `range` is never empty, so at least one chunk was scanned.
-        total.unwrap_or(ScanOutcome {
-            found: None,
-            best: protocol::kernel::Best {
-                nonce: slice.range.first(),
-                zero_bits: 0,
-            },
-            hashes: 0,
-        })
+        total
     }
 
     /// Splits `step` into one slice per worker, sized by their rates, and
@@ -256,12 +234,12 @@ impl<const W: usize> Batch<W> {
     /// The whole step's outcome once every slice is in, as one scan of it
     /// would report: slices are combined in nonce order.
     pub fn complete(&self) -> Option<ScanOutcome> {
-        let mut total: Option<ScanOutcome> = None;
-        for slot in self.outcomes.iter().take(usize::from(self.parts)) {
-            let outcome = (*slot)?;
-            total = Some(total.map_or(outcome, |t| t.then(outcome)));
+        let slices = self.outcomes.iter().take(usize::from(self.parts));
+        if slices.clone().any(Option::is_none) {
+            return None;
         }
-        total
+        let first = self.id.range().first();
+        Some(ScanOutcome::fold(first, slices.flatten().copied()))
     }
 }
 

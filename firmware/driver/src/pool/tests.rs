@@ -9,9 +9,11 @@ use protocol::kernel::Kernel;
 use protocol::miner::{Miner, MinerConfig, Step};
 use protocol::vectors::GENESIS;
 use protocol::wire::{
-    HeaderBytes, HeartbeatRequest, LeaderView, Message, Process, Recipe, WireAddr,
+    ChainHealth, HeaderBytes, HeartbeatRequest, LeaderView, Message, Process, Recipe, WireAddr,
 };
-use protocol::{CoordinatorId, Epoch, Instant as PInstant, JobId, MinerId, NodeId, NonceRange};
+use protocol::{
+    CoordinatorId, Epoch, Instant as PInstant, JobId, JobRef, MinerId, NodeId, NonceRange,
+};
 
 use super::*;
 
@@ -32,11 +34,17 @@ fn step(first: u32, last: u32, zero_bits: u8) -> Step {
         epoch: Epoch(1),
         leader: Some(CoordinatorId(1)),
     };
-    let hb = HeartbeatRequest { view, job: None };
+    let hb = HeartbeatRequest {
+        view,
+        job: None,
+        chain: ChainHealth::Unknown,
+    };
     m.handle_message(PInstant::ZERO, LEADER, c1, Message::HeartbeatRequest(hb));
     let p = Process {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
         recipe: Recipe::SHA256D,
         header: HeaderBytes(GENESIS.template()),
         zero_bits,

@@ -136,3 +136,37 @@ fn outcomes_of_adjacent_ranges_combine_like_one_scan_for_every_backend() {
         }
     }
 }
+
+#[test]
+fn none_is_the_identity_and_folds_of_any_split_match_one_scan() {
+    let job = ScanJob::new(&BLOCK_125552.template());
+    let whole = NonceRange::new(1_001, 3_000).unwrap();
+    for mut kernel in Kernel::available() {
+        for d in [0, 6, 9, 40] {
+            let one = kernel.scan(&job, whole, d);
+            assert_eq!(ScanOutcome::none(whole.first()).then(one), one);
+            for step in [1, 7, 64, 2_000] {
+                let mut parts = std::vec::Vec::new();
+                let mut rest = Some(whole);
+                while let Some(r) = rest {
+                    let (head, tail) = r.split_first(step);
+                    parts.extend(head.map(|h| Scanner::scan(&mut kernel, &job, h, d)));
+                    rest = tail;
+                }
+                let folded = ScanOutcome::fold(whole.first(), parts);
+                assert_eq!(folded, one, "{kernel:?} d={d} step={step}");
+            }
+        }
+    }
+    assert_eq!(
+        ScanOutcome::fold(77, []),
+        ScanOutcome {
+            found: None,
+            best: Best {
+                nonce: 77,
+                zero_bits: 0
+            },
+            hashes: 0
+        }
+    );
+}

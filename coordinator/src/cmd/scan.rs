@@ -1,7 +1,8 @@
 //! `coordinator scan`: mine or verify one header over a nonce range.
 //!
-//! Exit status: 0 when a nonce is found, 1 when the range holds none, 2 on
-//! bad input.
+//! Exit status: 0 when a nonce is found, 1 when the range holds none or
+//! the scan could not run (its threads could not start, say), 2 on bad
+//! input.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -11,8 +12,8 @@ use protocol::kernel::ScanJob;
 use protocol::{BlockHeader, HEADER_LEN, NonceRange};
 use serde::Serialize;
 
-use crate::UsageError;
-use crate::mining::{DEFAULT_CHUNK, choose_kernel, scan_parallel};
+use super::{CommandError, Failure, UsageError, choose_kernel, flags};
+use crate::mining::{DEFAULT_CHUNK, scan_parallel};
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
@@ -22,7 +23,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub header: String,
     /// Required leading zero bits of the displayed hash (0-255).
-    #[arg(long)]
+    #[arg(long, value_parser = flags::scan_zero_bits)]
     pub zero_bits: u8,
     /// First nonce to try.
     #[arg(long, default_value_t = 0)]
@@ -30,8 +31,8 @@ pub struct ScanArgs {
     /// Last nonce to try (inclusive).
     #[arg(long, default_value_t = u32::MAX)]
     pub to: u32,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: one per core).
+    #[arg(long, value_parser = flags::threads)]
     pub threads: Option<usize>,
     /// Kernel backend (default: the fastest this CPU supports).
     #[arg(long)]
@@ -65,18 +66,16 @@ pub struct ScanInput {
 /// Validates the arguments, with a message that says what to fix.
 pub fn validate(args: &ScanArgs) -> Result<ScanInput, UsageError> {
     let header = protocol::hex::decode::<HEADER_LEN>(args.header.trim())
-        .map_err(|e| UsageError(format!("--header: {e}")))?;
+        .map_err(|e| UsageError::Flag(format!("--header: {e}")))?;
     let range = NonceRange::new(args.from, args.to).map_err(|_| {
-        UsageError(format!(
+        UsageError::Flag(format!(
             "empty range: --from {} is after --to {}",
             args.from, args.to
         ))
     })?;
-    let threads = match args.threads {
-        Some(0) => return Err(UsageError("--threads must be at least 1".into())),
-        Some(t) => t,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(flags::MAX_THREADS))
+    });
     Ok(ScanInput {
         header,
         range,
@@ -85,9 +84,9 @@ pub fn validate(args: &ScanArgs) -> Result<ScanInput, UsageError> {
 }
 
 /// Runs `scan`.
-pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
+pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
     let input = validate(args)?;
-    let choice = choose_kernel(args.backend.as_deref()).map_err(|e| UsageError(e.to_string()))?;
+    let choice = choose_kernel(args.backend.as_deref())?;
     let job = ScanJob::new(&input.header);
     let started = Instant::now();
     let result = scan_parallel(
@@ -98,7 +97,8 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
         input.threads,
         DEFAULT_CHUNK,
         None,
-    );
+    )
+    .map_err(Failure::from)?;
     let seconds = started.elapsed().as_secs_f64();
     let out = result.outcome;
     let hash = out
@@ -112,10 +112,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
             hashes: out.hashes,
             seconds,
         };
-        println!(
-            "{}",
-            serde_json::to_string(&report).map_err(|e| UsageError(e.to_string()))?
-        );
+        super::print_json(&report)?;
     } else {
         match (out.found, hash) {
             (Some(nonce), Some(hash)) => {

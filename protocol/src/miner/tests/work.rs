@@ -1,135 +1,13 @@
-extern crate std;
-
-use core::time::Duration;
-use std::vec::Vec;
+//! Assignments, steps, answers and interrupts.
 
 use super::*;
-use crate::ids::JobId;
-use crate::kernel::Kernel;
-use crate::vectors::GENESIS;
-use crate::wire::{Announce, HeaderBytes, HeartbeatRequest, Process, ProcessInterrupt, Recipe};
-
-const C1: CoordinatorId = CoordinatorId(1);
-const C2: CoordinatorId = CoordinatorId(2);
-const A1: WireAddr = WireAddr::V4([127, 0, 0, 1], 7001);
-const A2: WireAddr = WireAddr::V4([127, 0, 0, 1], 7002);
-
-fn t(ms: u64) -> Instant {
-    Instant::from_millis(ms)
-}
-
-fn cfg() -> MinerConfig {
-    MinerConfig {
-        heartbeat: Duration::from_millis(100),
-        leader_timeout: Duration::from_millis(300),
-        retry: Duration::from_millis(50),
-        step: Duration::from_millis(1),
-        initial_hashrate: 50_000,
-        ..MinerConfig::new(MinerId(9))
-    }
-}
-
-fn drain(m: &mut Miner) -> Vec<Transmit> {
-    core::iter::from_fn(|| m.poll_transmit()).collect()
-}
-
-fn events(m: &mut Miner) -> Vec<Event> {
-    core::iter::from_fn(|| m.poll_event()).collect()
-}
-
-fn view(epoch: u32, leader: Option<CoordinatorId>) -> LeaderView {
-    LeaderView {
-        epoch: Epoch(epoch),
-        leader,
-    }
-}
-
-fn process(epoch: u32, job: u32, first: u32, last: u32, zero_bits: u8) -> Process {
-    Process {
-        epoch: Epoch(epoch),
-        job: JobId(job),
-        recipe: Recipe::SHA256D,
-        header: HeaderBytes(GENESIS.template()),
-        zero_bits,
-        range: NonceRange::new(first, last).unwrap(),
-    }
-}
-
-/// A miner that follows C1 in epoch 1, outbox drained.
-fn following() -> Miner {
-    let mut m = Miner::new(cfg(), &[A1, A2], t(0));
-    m.handle_timeout(t(0));
-    let hb = HeartbeatRequest {
-        view: view(1, Some(C1)),
-        job: None,
-    };
-    m.handle_message(
-        t(1),
-        A1,
-        NodeId::Coordinator(C1),
-        Message::HeartbeatRequest(hb),
-    );
-    drain(&mut m);
-    events(&mut m);
-    m
-}
-
-/// Runs every step the miner hands out with the portable kernel.
-fn run_steps(m: &mut Miner, now: Instant) -> u32 {
-    let mut steps = 0;
-    while let Some(step) = m.poll_step() {
-        let out = Kernel::portable().scan(&step.job, step.range, step.zero_bits);
-        m.handle_step(now, step.id, out, Duration::from_micros(out.hashes * 20));
-        steps += 1;
-    }
-    steps
-}
-
-fn requests(tx: &[Transmit]) -> Vec<u8> {
-    tx.iter()
-        .filter_map(|t| match t.message {
-            Message::HeartbeatReply(r) => r.request.map(|q| q.slots),
-            _ => None,
-        })
-        .collect()
-}
-
-#[test]
-fn discovers_then_follows_the_announced_leader() {
-    let mut m = Miner::new(cfg(), &[A1, A2], t(0));
-    assert_eq!(m.poll_timeout(), t(0));
-    m.handle_timeout(t(0));
-    let tx = drain(&mut m);
-    assert_eq!(tx.len(), 2);
-    assert!(tx.iter().all(|t| matches!(t.message, Message::Discover(_))));
-    // Coordinator 2 answers: coordinator 1 leads, at A1.
-    let announce = Announce {
-        view: view(4, Some(C1)),
-        leader_addr: Some(A1),
-    };
-    m.handle_message(
-        t(5),
-        A2,
-        NodeId::Coordinator(C2),
-        Message::Announce(announce),
-    );
-    assert_eq!(m.leader(), Some(C1));
-    assert_eq!(m.view().epoch, Epoch(4));
-    let tx = drain(&mut m);
-    assert_eq!(tx[0].dest, Dest::Addr(A1));
-    assert_eq!(requests(&tx), [2]);
-    assert!(events(&mut m).contains(&Event::LeaderChanged {
-        leader: Some(C1),
-        epoch: Epoch(4)
-    }));
-}
 
 #[test]
 fn scans_an_assignment_in_steps_and_answers_no_with_its_best() {
     let mut m = following();
     let p = process(1, 1, 1_000, 4_999, 40);
     m.handle_message(t(2), A1, NodeId::Coordinator(C1), Message::Process(p));
-    assert_eq!(m.state(), MinerState::Mining(p.job_ref()));
+    assert_eq!(m.state(), MinerState::Mining(p.job));
     let steps = run_steps(&mut m, t(3));
     assert!(steps > 1, "the range is cut into steps");
     let tx = drain(&mut m);
@@ -166,7 +44,7 @@ fn a_solution_is_sent_until_the_leader_acknowledges_it() {
     assert_eq!(yes.len(), 1);
     assert_eq!(yes[0].nonce, GENESIS.nonce);
     assert!(events(&mut m).contains(&Event::Found {
-        job: p.job_ref(),
+        job: p.job,
         nonce: GENESIS.nonce
     }));
     // Unacknowledged: sent again after the retry interval.
@@ -178,8 +56,10 @@ fn a_solution_is_sent_until_the_leader_acknowledges_it() {
     );
     // The interrupt acknowledges it.
     let i = ProcessInterrupt {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
     };
     m.handle_message(
         t(70),
@@ -214,8 +94,10 @@ fn interrupts_and_newer_jobs_stop_old_work() {
     let step = m.poll_step().unwrap();
     // Interrupt while a step runs: its result is discarded, nothing is left.
     let i = ProcessInterrupt {
-        epoch: Epoch(1),
-        job: JobId(1),
+        job: JobRef {
+            epoch: Epoch(1),
+            job: JobId(1),
+        },
     };
     m.handle_message(
         t(3),
@@ -252,44 +134,13 @@ fn interrupts_and_newer_jobs_stop_old_work() {
             epoch: Epoch(1),
             job: JobId(3),
         }),
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(7),
         A1,
         NodeId::Coordinator(C1),
         Message::HeartbeatRequest(hb),
-    );
-    assert_eq!(m.state(), MinerState::Idle);
-}
-
-#[test]
-fn work_from_an_older_epoch_or_a_non_leader_is_refused() {
-    let mut m = following();
-    let hb = HeartbeatRequest {
-        view: view(5, Some(C2)),
-        job: None,
-    };
-    m.handle_message(
-        t(2),
-        A2,
-        NodeId::Coordinator(C2),
-        Message::HeartbeatRequest(hb),
-    );
-    assert_eq!(m.leader(), Some(C2), "a newer epoch wins");
-    m.handle_message(
-        t(3),
-        A1,
-        NodeId::Coordinator(C1),
-        Message::Process(process(1, 7, 0, 9, 1)),
-    );
-    assert!(events(&mut m).contains(&Event::Refused(Refusal::NotLeader)));
-    assert_eq!(m.state(), MinerState::Idle);
-    // Miners are not listened to.
-    m.handle_message(
-        t(4),
-        A1,
-        NodeId::Miner(MinerId(3)),
-        Message::Process(process(9, 7, 0, 9, 1)),
     );
     assert_eq!(m.state(), MinerState::Idle);
 }
@@ -311,36 +162,6 @@ fn unknown_recipes_and_a_full_queue_are_refused() {
     }
     assert!(events(&mut m).contains(&Event::Refused(Refusal::NoRoom)));
     assert_eq!(m.stats().refused, 2);
-}
-
-#[test]
-fn a_silent_leader_is_dropped_and_discovery_resumes() {
-    let mut m = following();
-    m.handle_message(
-        t(2),
-        A1,
-        NodeId::Coordinator(C1),
-        Message::Process(process(1, 1, 0, 999_999, 40)),
-    );
-    assert!(m.poll_timeout() <= t(302));
-    m.handle_timeout(t(400));
-    assert_eq!(m.leader(), None);
-    assert_eq!(m.state(), MinerState::Idle);
-    let tx = drain(&mut m);
-    assert!(tx.iter().any(|t| matches!(t.message, Message::Discover(_))));
-    // A coordinator that restarted at epoch 1 is followed again even though
-    // the miner saw higher epochs before.
-    let hb = HeartbeatRequest {
-        view: view(1, Some(C2)),
-        job: None,
-    };
-    m.handle_message(
-        t(500),
-        A2,
-        NodeId::Coordinator(C2),
-        Message::HeartbeatRequest(hb),
-    );
-    assert_eq!(m.leader(), Some(C2));
 }
 
 #[test]
@@ -367,67 +188,6 @@ fn the_next_range_is_requested_halfway_through_the_current_one() {
 }
 
 #[test]
-fn a_faulty_miner_reports_its_fault_and_takes_no_work() {
-    let mut m = following();
-    m.set_fault(Fault::SelfTestFailed);
-    m.handle_timeout(t(500));
-    let tx = drain(&mut m);
-    assert!(requests(&tx).is_empty());
-    m.handle_message(
-        t(501),
-        A1,
-        NodeId::Coordinator(C1),
-        Message::HeartbeatRequest(HeartbeatRequest {
-            view: view(1, Some(C1)),
-            job: None,
-        }),
-    );
-    let tx = drain(&mut m);
-    assert!(tx.iter().any(|t| matches!(
-        t.message,
-        Message::HeartbeatReply(HeartbeatReply {
-            miner: Some(MinerState::Faulty(Fault::SelfTestFailed)),
-            request: None,
-            ..
-        })
-    )));
-    m.handle_message(
-        t(502),
-        A1,
-        NodeId::Coordinator(C1),
-        Message::Process(process(1, 1, 0, 9, 1)),
-    );
-    assert!(m.poll_step().is_none());
-}
-
-#[test]
-fn heartbeats_are_answered_and_sent_on_schedule() {
-    let mut m = following();
-    // following() adopted C1 at t=1: the next heartbeat is due at t=101.
-    m.handle_timeout(t(100));
-    assert!(drain(&mut m).iter().all(|t| !matches!(
-        t.message,
-        Message::HeartbeatReply(HeartbeatReply { request: None, .. })
-    )));
-    m.handle_timeout(t(101));
-    let tx = drain(&mut m);
-    assert!(
-        tx.iter()
-            .all(|t| matches!(t.message, Message::HeartbeatReply(_)))
-    );
-    // The leader gets the status with a request; the others the status.
-    assert!(!requests(&tx).is_empty());
-    assert!(tx.iter().any(|t| t.dest == Dest::Addr(A1)));
-    let to_other: Vec<_> = tx.iter().filter(|t| t.dest == Dest::Addr(A2)).collect();
-    assert_eq!(to_other.len(), 1);
-    assert!(matches!(
-        to_other[0].message,
-        Message::HeartbeatReply(HeartbeatReply { request: None, .. })
-    ));
-    assert!(m.poll_timeout() > t(101));
-}
-
-#[test]
 fn a_step_of_a_dropped_assignment_never_counts_for_the_same_range_leased_again() {
     let mut m = following();
     let p = process(1, 1, 0, 99_999, 60);
@@ -441,6 +201,7 @@ fn a_step_of_a_dropped_assignment_never_counts_for_the_same_range_leased_again()
     let hb = HeartbeatRequest {
         view: view(1, Some(C1)),
         job: None,
+        chain: ChainHealth::Unknown,
     };
     m.handle_message(
         t(401),

@@ -3,14 +3,12 @@
 //! it has heard; with the same view they agree, and epochs (carried in every
 //! work message) settle the moments when their views differ.
 
-use core::time::Duration;
+use std::time::Duration;
 
-use crate::ids::CoordinatorId;
-use crate::time::Instant;
+use protocol::{CoordinatorId, Instant};
 
 /// One coordinator as seen by another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Member {
     /// Its id.
     pub id: CoordinatorId,
@@ -65,7 +63,7 @@ mod tests {
         assert_eq!(leader(&view, now, T), Some(CoordinatorId(2)));
         let view = [m(3, Some(1000)), m(1, Some(700)), m(2, None)];
         assert_eq!(leader(&view, now, T), Some(CoordinatorId(1)));
-        let up: heapless::Vec<_, 4> = up_members(&view, now, T).collect();
+        let up: Vec<_> = up_members(&view, now, T).collect();
         assert_eq!(up.as_slice(), &[CoordinatorId(3), CoordinatorId(1)]);
     }
 

@@ -23,19 +23,18 @@ use protocol::vectors::GENESIS;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::UsageError;
-use crate::mining::choose_kernel;
+use super::{CommandError, choose_kernel, flags};
 use clock::Clock;
 
 /// Arguments of `bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Seconds to run each method.
-    #[arg(long, default_value_t = 2.0)]
+    /// Seconds to run each method (above 0, at most 3600).
+    #[arg(long, default_value_t = 2.0, value_parser = flags::seconds)]
     pub seconds: f64,
     /// Core clock in GHz for the cycles-per-nonce estimate (default: measured
     /// in the same run by a chain of dependent additions).
-    #[arg(long)]
+    #[arg(long, value_parser = flags::ghz)]
     pub ghz: Option<f64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -161,7 +160,7 @@ fn kernel_rate(kernel: Kernel, budget: Duration) -> Measured {
 
 /// Measures everything; `budget` per method. `ghz` overrides the measured
 /// clock.
-pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, UsageError> {
+pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, CommandError> {
     let mut runs: Vec<(String, Measured)> = vec![
         ("sha2-plain".into(), sha2_plain(budget)),
         ("sha2-midstate".into(), sha2_midstate(budget)),
@@ -174,7 +173,7 @@ pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, Us
     let plain = runs[0].1.rate;
     let clocks: Vec<f64> = runs.iter().filter_map(|(_, m)| m.clock.hz()).collect();
     let mean_hz = (!clocks.is_empty()).then(|| clocks.iter().sum::<f64>() / clocks.len() as f64);
-    let selected = choose_kernel(None).map_err(|e| UsageError(e.to_string()))?;
+    let selected = choose_kernel(None)?;
     Ok(BenchReport {
         seconds_per_method: budget.as_secs_f64(),
         cpu_ghz: ghz.or(mean_hz.map(|hz| hz / 1e9)),
@@ -202,22 +201,10 @@ pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, Us
 }
 
 /// Runs `bench`.
-pub fn run(args: &BenchArgs) -> Result<ExitCode, UsageError> {
-    if !(args.seconds.is_finite() && args.seconds > 0.0 && args.seconds <= 3600.0) {
-        return Err(UsageError(format!(
-            "--seconds must be between 0 and 3600, got {}",
-            args.seconds
-        )));
-    }
-    if let Some(g) = args.ghz.filter(|g| !(g.is_finite() && *g > 0.0)) {
-        return Err(UsageError(format!("--ghz must be positive, got {g}")));
-    }
+pub fn run(args: &BenchArgs) -> Result<ExitCode, CommandError> {
     let report = measure_all(Duration::from_secs_f64(args.seconds), args.ghz)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string(&report).map_err(|e| UsageError(e.to_string()))?
-        );
+        super::print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
     let clock = match (report.cpu_ghz, report.clock_source) {

@@ -1,0 +1,132 @@
+//! The protocol's timers, each derived from the cluster's heartbeat
+//! interval. Miners, coordinators, their drivers and their tests all take
+//! them from here, so that a cluster run at 100 ms heartbeats behaves like
+//! one at 5 s, only faster.
+//!
+//! How they relate:
+//!
+//! - A coordinator takes a peer for down after `down_after` silent
+//!   intervals (2 by default) and the next lowest id takes over; a miner
+//!   takes its leader for dead after [`LEADER_TIMEOUT_INTERVALS`] (3), one
+//!   more, so that by the time it looks for a leader again one has usually
+//!   been chosen.
+//! - A miner re-sends what is unanswered (a work request, a solution) every
+//!   [`Timing::retry`]: a quarter interval, so several tries fit before the
+//!   next heartbeat, but never faster than 50 ms (a flood helps nobody) nor
+//!   slower than 1 s (a long interval should not idle a miner).
+//! - A leader polls the chain's tip every [`Timing::tip_poll`]: every
+//!   interval, at least once a second, so a block found elsewhere stops
+//!   useless work quickly.
+
+use core::time::Duration;
+
+/// The heartbeat interval unless configured otherwise.
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Silent intervals after which a miner takes its leader for dead.
+pub const LEADER_TIMEOUT_INTERVALS: u32 = 3;
+
+/// The fastest a miner re-sends an unanswered message.
+pub const RETRY_MIN: Duration = Duration::from_millis(50);
+
+/// The slowest a miner re-sends an unanswered message.
+pub const RETRY_MAX: Duration = Duration::from_secs(1);
+
+/// The longest a leader goes without polling the chain's tip.
+pub const TIP_POLL_MAX: Duration = Duration::from_secs(1);
+
+/// Every timer of the protocol, for one heartbeat interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Timing {
+    heartbeat: Duration,
+}
+
+impl Timing {
+    /// The timers for heartbeats every `heartbeat`.
+    pub const fn new(heartbeat: Duration) -> Timing {
+        Timing { heartbeat }
+    }
+
+    /// The heartbeat interval.
+    pub const fn heartbeat(&self) -> Duration {
+        self.heartbeat
+    }
+
+    /// How long a miner's leader may be silent before the miner drops its
+    /// work and looks for a leader again.
+    pub fn leader_timeout(&self) -> Duration {
+        self.heartbeat.saturating_mul(LEADER_TIMEOUT_INTERVALS)
+    }
+
+    /// How often a miner re-sends an unanswered work request or solution,
+    /// and discovers while leaderless.
+    pub fn retry(&self) -> Duration {
+        (self.heartbeat / 4).clamp(RETRY_MIN, RETRY_MAX)
+    }
+
+    /// How often a leader polls the chain's tip.
+    pub fn tip_poll(&self) -> Duration {
+        self.heartbeat.min(TIP_POLL_MAX)
+    }
+
+    /// How long a coordinator's peer may be silent before it is down:
+    /// `down_after` intervals (at least one).
+    pub fn peer_timeout(&self, down_after: u32) -> Duration {
+        self.heartbeat.saturating_mul(down_after.max(1))
+    }
+
+    /// How long a coordinator keeps a silent miner in its book: two
+    /// intervals longer than a peer's time-out (a miner sends its status
+    /// once per interval, so a few lost ones never forget it).
+    pub fn miner_timeout(&self, down_after: u32) -> Duration {
+        self.heartbeat
+            .saturating_mul(down_after.max(1).saturating_add(2))
+    }
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing::new(DEFAULT_HEARTBEAT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn the_default_interval_gives_the_original_design_timers() {
+        let t = Timing::default();
+        assert_eq!(t.heartbeat(), Duration::from_secs(5));
+        assert_eq!(t.leader_timeout(), Duration::from_secs(15));
+        assert_eq!(t.retry(), Duration::from_secs(1));
+        assert_eq!(t.tip_poll(), Duration::from_secs(1));
+        assert_eq!(t.peer_timeout(2), Duration::from_secs(10));
+        assert_eq!(t.miner_timeout(2), Duration::from_secs(20));
+    }
+
+    #[test]
+    fn short_intervals_scale_down_within_the_bounds() {
+        let t = Timing::new(ms(100));
+        assert_eq!(t.leader_timeout(), ms(300));
+        assert_eq!(t.retry(), ms(50));
+        assert_eq!(t.tip_poll(), ms(100));
+        assert_eq!(Timing::new(ms(400)).retry(), ms(100));
+        assert_eq!(Timing::new(ms(10)).retry(), RETRY_MIN);
+        assert_eq!(Timing::new(ms(600_000)).retry(), RETRY_MAX);
+    }
+
+    #[test]
+    fn a_miner_outlasts_the_coordinators_failover() {
+        for hb in [10, 100, 200, 5_000, 600_000] {
+            let t = Timing::new(ms(hb));
+            assert!(t.leader_timeout() > t.peer_timeout(2));
+        }
+        assert_eq!(Timing::new(ms(100)).peer_timeout(0), ms(100));
+    }
+}
