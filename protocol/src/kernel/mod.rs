@@ -66,6 +66,8 @@ mod sha256d;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod sha_ni;
+#[cfg(target_arch = "x86_64")]
+mod sha_ni_frame;
 mod sweep;
 #[cfg(any(thumb_kernel = "v6m", thumb_kernel = "v8m"))]
 mod thumb;
