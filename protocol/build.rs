@@ -12,7 +12,9 @@
 //! - `v8m`: the Thumb-2 backend tuned for the Cortex-M33 (thirteen
 //!   registers, rotates folded into other operations).
 //!
-//! Everywhere else it does nothing.
+//! On x86-64 it writes the SHA-NI backend's step (`build/sha_ni.rs`), the
+//! body of an `asm!` block that `src/kernel/sha_ni.rs` includes. Elsewhere
+//! it does nothing.
 
 #[path = "build/frame.rs"]
 mod frame;

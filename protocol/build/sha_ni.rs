@@ -14,7 +14,7 @@
 //! so one stream is bound by its latency (4 cycles on Zen 5), while a core
 //! issues one every two cycles (Zen 5) or three (Golden Cove): the streams
 //! must keep that one unit busy. Written with intrinsics, the compiler
-//! spills state and schedule words and the unit idles a sixth of the time;
+//! spills state and schedule words and the unit idles an eighth of the time;
 //! generated, the code controls what waits where:
 //!
 //! - each stream's state (`ABEF`, `CDGH`) and newest schedule quad stay in
