@@ -340,17 +340,19 @@ impl Scanner for Kernel {
 pub struct SelfTestFailed {
     /// The backend that failed.
     pub backend: Backend,
+    /// The form of its rounds.
+    pub form: Form,
     /// Which check failed, for the log.
     pub check: &'static str,
 }
 
 impl fmt::Display for SelfTestFailed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "kernel {} failed its self-test: {}",
-            self.backend, self.check
-        )
+        write!(f, "kernel {}", self.backend)?;
+        if self.backend.forms().len() > 1 {
+            write!(f, "/{}", self.form)?;
+        }
+        write!(f, " failed its self-test: {}", self.check)
     }
 }
 
@@ -363,6 +365,7 @@ pub fn self_test(kernel: &Kernel) -> Result<(), SelfTestFailed> {
     known_answers(|job, range, zero_bits| kernel.scan(job, range, zero_bits)).map_err(|check| {
         SelfTestFailed {
             backend: kernel.backend(),
+            form: kernel.form(),
             check,
         }
     })
