@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 /// Places the Thumb-1 kernel's section in flash, ahead of `.data`.
 const KERNEL_IN_FLASH: &str = "SECTIONS {
-  .kernel_text : ALIGN(4) { *(.data.protocol_sha256d_armv6m) } > FLASH
+  .kernel_text : ALIGN(4) { *(.data.protocol_sha256d_armv6m*) } > FLASH
 } INSERT AFTER .text;
 ";
 

@@ -8,6 +8,7 @@ pub mod node;
 pub mod registry;
 pub mod status_http;
 pub mod transport;
+pub mod web;
 
 pub use chain::ChainApi;
 pub use node::{Clock, CoordinatorStatus, NodeDeps, TimedEvent, run_node};

@@ -18,6 +18,7 @@ use super::chain::ChainApi;
 use super::link::{Link, WireCounters};
 use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
+use super::web::Telemetry;
 use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, NodeStatus, Now};
 
 /// A node's status with its datagram counters: what `--status` serves.
@@ -30,6 +31,16 @@ pub struct CoordinatorStatus {
     pub wire: WireCounters,
     /// The address the node listens on.
     pub listen: String,
+    /// The build's version.
+    pub version: &'static str,
+    /// Seconds since the node started.
+    pub uptime_secs: f64,
+    /// The cluster key's fingerprint (`web::telemetry::key_fingerprint`),
+    /// never the key.
+    pub key_fingerprint: String,
+    /// The driver's records: rate history, blocks, chain call times.
+    #[serde(skip)]
+    pub telemetry: Arc<Telemetry>,
 }
 
 /// An event with the moment it happened, for the demo and tests.
@@ -121,6 +132,7 @@ pub async fn run_node<C: ChainApi>(
     let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id))?;
     let clock = Clock::new();
     let mut node = Node::new(cfg, clock.now());
+    let telemetry = Arc::new(Telemetry::new(&deps.key));
     for (peer, addr) in &deps.peers {
         node.add_peer(*peer, *addr);
     }
@@ -136,10 +148,11 @@ pub async fn run_node<C: ChainApi>(
             link.send(t.to, &t.message).await;
         }
         while let Some(call) = node.poll_chain() {
-            spawn_call(Arc::clone(&deps.chain), call, reply_tx.clone());
+            spawn_call(&deps.chain, &telemetry, call, reply_tx.clone());
         }
         while let Some(event) = node.poll_event() {
             log_event(id, &event);
+            telemetry.record(&event);
             if let Some(tx) = &deps.events {
                 let _ = tx.send(TimedEvent {
                     node: id,
@@ -152,7 +165,9 @@ pub async fn run_node<C: ChainApi>(
             && last_status.elapsed() >= Duration::from_millis(100)
         {
             last_status = tokio::time::Instant::now();
-            tx.send_replace(Some(status(&node, &link, &clock, listen)));
+            let snapshot = status(&node, &link, &clock, listen, &telemetry);
+            telemetry.sample(&snapshot.node);
+            tx.send_replace(Some(snapshot));
         }
         let deadline = clock.deadline(node.poll_timeout());
         tokio::select! {
@@ -178,7 +193,7 @@ pub async fn run_node<C: ChainApi>(
             }
         }
     }
-    let last = status(&node, &link, &clock, listen);
+    let last = status(&node, &link, &clock, listen, &telemetry);
     if let Some(tx) = &deps.status {
         tx.send_replace(Some(last.clone()));
     }
@@ -186,20 +201,37 @@ pub async fn run_node<C: ChainApi>(
     Ok(last)
 }
 
-fn status(node: &Node, link: &Link, clock: &Clock, listen: SocketAddr) -> CoordinatorStatus {
+fn status(
+    node: &Node,
+    link: &Link,
+    clock: &Clock,
+    listen: SocketAddr,
+    telemetry: &Arc<Telemetry>,
+) -> CoordinatorStatus {
     CoordinatorStatus {
         node: node.status(clock.mono()),
         wire: link.counters(),
         listen: listen.to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_secs: telemetry.uptime().as_secs_f64(),
+        key_fingerprint: telemetry.fingerprint().to_owned(),
+        telemetry: Arc::clone(telemetry),
     }
 }
 
-fn spawn_call<C: ChainApi>(chain: Arc<C>, call: ChainCall, tx: mpsc::UnboundedSender<ChainReply>) {
+fn spawn_call<C: ChainApi>(
+    chain: &Arc<C>,
+    telemetry: &Arc<Telemetry>,
+    call: ChainCall,
+    tx: mpsc::UnboundedSender<ChainReply>,
+) {
+    let (chain, telemetry) = (Arc::clone(chain), Arc::clone(telemetry));
     tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
         let reply = match call {
-            ChainCall::Template { seq } => ChainReply::Template {
+            ChainCall::Template { seq, payout } => ChainReply::Template {
                 seq,
-                result: chain.template().await,
+                result: chain.template(payout).await,
             },
             ChainCall::Submit {
                 seq,
@@ -215,6 +247,12 @@ fn spawn_call<C: ChainApi>(chain: Arc<C>, call: ChainCall, tx: mpsc::UnboundedSe
                 result: chain.tip().await,
             },
         };
+        let (name, error) = match &reply {
+            ChainReply::Template { result, .. } => ("template", result.as_ref().err()),
+            ChainReply::Submit { result, .. } => ("submit", result.as_ref().err()),
+            ChainReply::Tip { result, .. } => ("tip", result.as_ref().err()),
+        };
+        telemetry.chain_call(name, started.elapsed(), error);
         // The node may have stopped; then nobody needs the reply.
         let _ = tx.send(reply);
     });

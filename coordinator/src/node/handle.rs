@@ -27,6 +27,7 @@ impl Node {
     /// Runs the timers: heartbeats, leadership, lease expiry, chain calls.
     pub fn handle_timeout(&mut self, now: Now) {
         self.refresh_role(now);
+        self.probe_peers(now.mono);
         if now.mono >= self.next_heartbeat {
             self.next_heartbeat = now.mono + self.cfg.heartbeat;
             self.heartbeat_all(now.mono);
@@ -67,6 +68,7 @@ impl Node {
                 hashrate: 0,
                 miner: None,
                 request: None,
+                kind: None,
             });
             self.send(from, reply);
         }
@@ -80,9 +82,10 @@ impl Node {
         }
         match message {
             Message::HeartbeatReply(r) => {
-                entry.hashrate = r.hashrate;
+                entry.report_rate(now.mono, r.hashrate);
+                entry.kind = r.kind.or(entry.kind);
                 if let Some(state) = r.miner {
-                    entry.state = state;
+                    entry.report(state);
                 }
                 self.members.saw_epoch(r.view.epoch);
                 self.refresh_role(now);
@@ -96,6 +99,7 @@ impl Node {
                     if let Some(e) = self.miners.get_mut(id) {
                         e.wanted = req.slots.min(protocol::miner::MAX_ASSIGNMENTS as u8);
                     }
+                    self.resend_leases(now.mono, id, req.slots);
                     self.serve(now.mono, id);
                 }
                 if let (Some(MinerState::Mining(j)), Some(closed)) = (r.miner, self.last_closed) {

@@ -40,6 +40,7 @@ impl Node {
             _ => {}
         }
         self.membership_change = self.members.next_change(now.mono);
+        self.next_probe = self.members.next_probe();
     }
 
     /// Leads in `epoch`: any job of an older epoch is void; fetch a template
@@ -85,6 +86,17 @@ impl Node {
                 self.send(addr, hb);
             }
         }
+    }
+
+    /// Probes the peers that have been silent long enough to be suspected
+    /// (their answer, like any message, counts as hearing them).
+    pub(super) fn probe_peers(&mut self, now: Instant) {
+        let hb = self.heartbeat(now);
+        for addr in self.members.due_probes(now) {
+            self.stats.peer_probes += 1;
+            self.send(addr, hb);
+        }
+        self.next_probe = self.members.next_probe();
     }
 
     /// Starts a job from `t` with a fresh timestamp.
@@ -144,17 +156,26 @@ impl Node {
     /// every miner to stop and fetches a new template.
     pub(super) fn close_job(&mut self, now: Now, job: JobRef) {
         self.last_closed = Some(job);
-        self.interrupt_all(job);
+        self.interrupt_all(now.mono, job);
         self.need_template(now.mono);
         self.drive(now);
     }
 
-    pub(super) fn interrupt_all(&mut self, job: JobRef) {
+    pub(super) fn interrupt_all(&mut self, now: Instant, job: JobRef) {
         let msg = Message::ProcessInterrupt(ProcessInterrupt { job });
         let miners: Vec<_> = self.miners.active().map(|(_, e)| e.addr).collect();
         for addr in miners {
             self.stats.interrupts += 1;
             self.send(addr, msg);
+        }
+        self.miners.interrupted(job, now + self.cfg.resend_after());
+    }
+
+    /// Sends again the interrupts miners have not acknowledged.
+    fn resend_interrupts(&mut self, now: Instant) {
+        for (addr, job) in self.miners.due_interrupts(now, self.cfg.resend_after()) {
+            self.stats.interrupts_resent += 1;
+            self.send(addr, Message::ProcessInterrupt(ProcessInterrupt { job }));
         }
     }
 
@@ -189,7 +210,7 @@ impl Node {
             next_try: now.mono,
             call: Pending::NONE,
         };
-        self.interrupt_all(job_ref);
+        self.interrupt_all(now.mono, job_ref);
         self.drive(now);
     }
 
@@ -214,13 +235,7 @@ impl Node {
                 break;
             };
             wanted -= 1;
-            issued.push(Message::Process(Process {
-                job: job.job_ref,
-                recipe: Recipe::SHA256D,
-                header: protocol::wire::HeaderBytes(job.header),
-                zero_bits: job.zero_bits,
-                range,
-            }));
+            issued.push(process(job, range));
         }
         if let Some(e) = self.miners.get_mut(miner) {
             e.wanted = wanted;
@@ -232,8 +247,41 @@ impl Node {
         self.check_invariants();
     }
 
+    /// Re-sends the `Process` of each lease `miner` holds in the current
+    /// job when its request shows it holds fewer assignments than that (it
+    /// asks for `slots`): a `Process` or its answer was lost. The miner
+    /// ignores one it holds and answers again one it has answered, so the
+    /// lease is settled in a round trip instead of waiting for its expiry.
+    /// Leases issued less than [`CoordinatorConfig::resend_after`] ago are
+    /// left alone: their `Process` may be crossing the request.
+    ///
+    /// [`CoordinatorConfig::resend_after`]: super::CoordinatorConfig::resend_after
+    pub(super) fn resend_leases(&mut self, now: Instant, miner: MinerId, slots: u8) {
+        let Some(addr) = self.miners.get(miner).map(|e| e.addr) else {
+            return;
+        };
+        let Work::Mining { job, .. } = &self.work else {
+            return;
+        };
+        let holding = MAX_ASSIGNMENTS.saturating_sub(usize::from(slots));
+        if job.leases_of(miner) <= holding {
+            return;
+        }
+        let settled = now - self.cfg.resend_after();
+        let again: Vec<Message> = job
+            .leases()
+            .filter(|l| l.miner == miner && l.issued <= settled)
+            .map(|l| process(job, l.range))
+            .collect();
+        self.stats.leases_resent += again.len() as u64;
+        for m in again {
+            self.send(addr, m);
+        }
+    }
+
     /// Timers of the leader's work: lease expiry, re-serving, chain calls.
     pub(super) fn leader_timers(&mut self, now: Now) {
+        self.resend_interrupts(now.mono);
         if let Work::Mining { job, .. } = &mut self.work {
             let expired = job.expire(now.mono);
             self.stats.leases_expired += expired.len() as u64;
@@ -252,6 +300,17 @@ impl Node {
         }
         self.drive(now);
     }
+}
+
+/// The `Process` that leases `range` of `job`.
+fn process(job: &Job, range: protocol::NonceRange) -> Message {
+    Message::Process(Process {
+        job: job.job_ref,
+        recipe: Recipe::SHA256D,
+        header: protocol::wire::HeaderBytes(job.header),
+        zero_bits: job.zero_bits,
+        range,
+    })
 }
 
 /// Lease length for a miner reporting `rate` hashes per second.

@@ -30,6 +30,7 @@ mod membership;
 mod miners;
 mod status;
 
+use chain::ledger::Address;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -82,6 +83,9 @@ pub struct CoordinatorConfig {
     pub chain_retry_min: Duration,
     /// Longest retry delay.
     pub chain_retry_max: Duration,
+    /// The address this node's blocks pay their reward to: it names it
+    /// when it asks for a template.
+    pub payout: Address,
 }
 
 impl CoordinatorConfig {
@@ -106,12 +110,30 @@ impl CoordinatorConfig {
             tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
+            payout: Address::default(),
         }
     }
 
     /// How long a peer may be silent before it is down.
     pub fn peer_timeout(&self) -> Duration {
         Timing::new(self.heartbeat).peer_timeout(self.down_after)
+    }
+
+    /// The last part of a peer's time-out in which it is probed before it
+    /// is declared down (see [`Timing::peer_probe_window`]).
+    pub fn probe_window(&self) -> Duration {
+        Timing::new(self.heartbeat).peer_probe_window(self.down_after)
+    }
+
+    /// How often a suspected peer is probed.
+    pub fn probe_every(&self) -> Duration {
+        Timing::new(self.heartbeat).peer_probe_every(self.down_after)
+    }
+
+    /// How soon an unacknowledged interrupt or lease is sent again (see
+    /// [`Timing::resend_after`]).
+    pub fn resend_after(&self) -> Duration {
+        Timing::new(self.heartbeat).resend_after()
     }
 
     /// How long a miner may be silent before it is forgotten.
@@ -256,6 +278,8 @@ pub struct Node {
     /// When leadership could next change with no message (grace end, a
     /// peer timing out), as of the last input.
     membership_change: Option<Instant>,
+    /// When a suspected peer is next due a probe.
+    next_probe: Option<Instant>,
     chain: chain_io::ChainState,
     outbox: VecDeque<Outgoing>,
     calls: VecDeque<ChainCall>,
@@ -267,7 +291,8 @@ impl Node {
     /// A node started at `now`. It waits one heartbeat interval before it
     /// may claim leadership, to learn its peers and their epoch first.
     pub fn new(cfg: CoordinatorConfig, now: Now) -> Node {
-        let members = Membership::new(cfg.id, cfg.peer_timeout(), now.mono, cfg.heartbeat);
+        let mut members = Membership::new(cfg.id, cfg.peer_timeout(), now.mono, cfg.heartbeat);
+        members.set_probing(cfg.probe_window(), cfg.probe_every());
         Node {
             members,
             miners: MinerBook::default(),
@@ -279,6 +304,7 @@ impl Node {
             next_heartbeat: now.mono,
             next_tip: now.mono,
             membership_change: None,
+            next_probe: None,
             chain: chain_io::ChainState::new(cfg.chain_retry_min, cfg.chain_retry_max),
             outbox: VecDeque::new(),
             calls: VecDeque::new(),
@@ -324,6 +350,14 @@ impl Node {
         let mut at = |x: Instant| t = t.min(x);
         if let Some(c) = self.membership_change {
             at(c);
+        }
+        if let Some(p) = self.next_probe {
+            at(p);
+        }
+        if self.leading.is_some()
+            && let Some(i) = self.miners.next_interrupt()
+        {
+            at(i);
         }
         match &self.work {
             Work::Idle => {}

@@ -19,6 +19,9 @@ pub struct NodeStats {
     pub jobs: u64,
     /// Leases issued.
     pub leases: u64,
+    /// `Process` messages sent again to a miner whose request showed it
+    /// did not hold them.
+    pub leases_resent: u64,
     /// Leases that expired unanswered.
     pub leases_expired: u64,
     /// Ranges answered and verified.
@@ -33,6 +36,8 @@ pub struct NodeStats {
     pub blocks_rejected: u64,
     /// Interrupts sent.
     pub interrupts: u64,
+    /// Interrupts sent again, unacknowledged.
+    pub interrupts_resent: u64,
     /// Answers for jobs or leases no longer current.
     pub stale_answers: u64,
     /// Answers whose checks failed.
@@ -43,6 +48,8 @@ pub struct NodeStats {
     pub unexpected: u64,
     /// Failed chain calls.
     pub chain_failures: u64,
+    /// Probes sent to peers suspected of being down.
+    pub peer_probes: u64,
     /// Breaches of the accounting invariants (always zero, or a bug).
     pub invariant_violations: u64,
     /// The last breach, described.
@@ -169,7 +176,11 @@ impl Node {
                 .map(|(id, e)| MinerSummary {
                     id: id.0,
                     addr: e.addr.to_string(),
+                    kind: e.kind.map_or("unknown", |k| k.class()),
+                    model: e.kind.map_or("unknown", |k| k.model()),
                     hashrate: e.hashrate,
+                    hashrate_avg: e.hashrate_avg.round() as u64,
+                    last_heard_ms: now.saturating_since(e.last_heard).as_millis() as u64,
                     state: e.state.to_string(),
                     leases: current.map_or(0, |j| j.leases_of(id)),
                     ranges_done: e.ranges_done,
@@ -292,7 +303,7 @@ mod tests {
         n.handle_timeout(at(100));
         assert!(n.is_leader());
         assert_eq!(chain_of(&n, 100).0, None, "no reply yet");
-        let Some(ChainCall::Template { seq }) = n.poll_chain() else {
+        let Some(ChainCall::Template { seq, .. }) = n.poll_chain() else {
             panic!("a template call")
         };
         let failed = Err(ChainError::Unavailable("connection refused".into()));

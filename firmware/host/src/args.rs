@@ -1,31 +1,69 @@
-//! The command line. Bad flags get a message naming the flag and exit 2.
+//! The command line (clap, as the coordinator's). Bad flags get a message
+//! naming the flag and exit 2; `--help` prints the usage and exits 0.
 
-use std::fmt;
+use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 use protocol::ClusterKey;
+use protocol::miner::MAX_COORDINATORS;
 use protocol::wire::DEFAULT_PORT;
 
-pub const USAGE: &str = "\
-usage: host-miner --address A.B.C.D/LEN (--key HEX | --key-file PATH) [options]
-
-Runs the boards' miner task (miner-driver) on the host, on a TAP device.
-
-  --tap NAME              TAP device to attach to (default tap0; it must exist)
-  --address A.B.C.D/LEN   the miner's static IPv4 address on that link
-  --gateway A.B.C.D       default gateway (optional)
-  --key HEX               cluster key, 64 hex characters
-  --key-file PATH         file holding the cluster key
-  --id N                  miner id (default 1)
-  --coordinator IP:PORT   a coordinator to contact (repeatable; none: broadcast Discover)
-  --discovery-port PORT   port broadcast Discover goes to (default 7411)
-  --heartbeat-ms MS       heartbeat interval; the leader is taken for dead after
-                          3 silent intervals (default 5000, as on the boards)
-  --step-ms MS            target scan step (default 5, as on the boards)
-  --chunk N               nonces a worker scans between yields (default 4096)
-  --report-secs S         summary log interval (default 30)
-";
+/// Runs the boards' miner task (miner-driver) on the host, on a TAP device.
+#[derive(Debug, Parser)]
+#[command(name = "host-miner", version)]
+struct Cli {
+    /// TAP device to attach to (it must exist).
+    #[arg(long, value_name = "NAME", default_value = "tap0")]
+    tap: String,
+    /// The miner's static IPv4 address on that link.
+    #[arg(long, value_name = "A.B.C.D/LEN", value_parser = cidr)]
+    address: (Ipv4Addr, u8),
+    /// Default gateway.
+    #[arg(long, value_name = "A.B.C.D")]
+    gateway: Option<Ipv4Addr>,
+    /// Cluster key, 64 hex characters.
+    #[arg(
+        long,
+        value_name = "HEX",
+        required_unless_present = "key_file",
+        conflicts_with = "key_file"
+    )]
+    key: Option<String>,
+    /// File holding the cluster key.
+    #[arg(long, value_name = "PATH")]
+    key_file: Option<PathBuf>,
+    /// Miner id.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    id: u32,
+    /// A coordinator to contact (repeatable, up to 8; none: broadcast
+    /// Discover).
+    #[arg(long = "coordinator", value_name = "IP:PORT")]
+    coordinators: Vec<SocketAddrV4>,
+    /// Port broadcast Discover goes to.
+    #[arg(long, value_name = "PORT", default_value_t = DEFAULT_PORT)]
+    discovery_port: u16,
+    /// Heartbeat interval, 10 to 600000 (the coordinators'); the leader is
+    /// taken for dead after 3 silent intervals.
+    #[arg(long, value_name = "MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    heartbeat_ms: u64,
+    /// Target scan step, 1 to 60000 (the boards step 5 ms).
+    #[arg(long, value_name = "MS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    step_ms: u64,
+    /// Nonces a worker scans between yields, 1 or more.
+    #[arg(long, value_name = "N", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    chunk: u32,
+    /// Summary log interval, 1 to 86400.
+    #[arg(long, value_name = "S", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    report_secs: u64,
+}
 
 /// Parsed options.
 #[derive(Debug)]
@@ -44,109 +82,71 @@ pub struct Args {
     pub report: Duration,
 }
 
-/// A command line that cannot be used, and why.
-#[derive(Debug)]
-pub struct ArgError(pub String);
-
-impl fmt::Display for ArgError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// `A.B.C.D/LEN`, LEN from 1 to 32.
+fn cidr(text: &str) -> Result<(Ipv4Addr, u8), String> {
+    const EXPECTED: &str = "expected A.B.C.D/LEN with LEN from 1 to 32";
+    let (ip, len) = text.split_once('/').ok_or(EXPECTED)?;
+    let ip = ip.parse().map_err(|_| EXPECTED)?;
+    match len.parse() {
+        Ok(len @ 1..=32) => Ok((ip, len)),
+        _ => Err(EXPECTED.into()),
     }
 }
 
-fn bad(flag: &str, value: &str, expected: &str) -> ArgError {
-    ArgError(format!("{flag} {value:?}: expected {expected}"))
+/// An error in clap's format, naming `flag`.
+fn invalid(flag: &str, why: impl std::fmt::Display) -> clap::Error {
+    Cli::command().error(ErrorKind::ValueValidation, format!("{flag}: {why}"))
 }
 
-fn number<T: std::str::FromStr>(flag: &str, value: &str, expected: &str) -> Result<T, ArgError> {
-    value.parse().map_err(|_| bad(flag, value, expected))
-}
-
-/// Parses `args` (without the program name).
-pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgError> {
-    let mut it = args.into_iter();
-    let mut tap = "tap0".to_string();
-    let mut address = None;
-    let mut gateway = None;
-    let mut key = None;
-    let mut id = 1;
-    let mut coordinators = Vec::new();
-    let mut discovery_port = DEFAULT_PORT;
-    let mut heartbeat = Duration::from_secs(5);
-    let mut step = Duration::from_millis(5);
-    let mut chunk = 4096;
-    let mut report = Duration::from_secs(30);
-    while let Some(flag) = it.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err(ArgError(String::new()));
+/// The cluster key from `--key` or `--key-file`. Never echoes the key.
+fn key(cli: &Cli) -> Result<ClusterKey, clap::Error> {
+    match (&cli.key, &cli.key_file) {
+        (Some(hex), _) => {
+            ClusterKey::from_hex(hex).map_err(|_| invalid("--key", "expected 64 hex characters"))
         }
-        let value = it
-            .next()
-            .ok_or_else(|| ArgError(format!("{flag} needs a value")))?;
-        match flag.as_str() {
-            "--tap" => tap = value,
-            "--address" => {
-                let (ip, len) = value
-                    .split_once('/')
-                    .ok_or_else(|| bad(&flag, &value, "A.B.C.D/LEN"))?;
-                let ip: Ipv4Addr = number(&flag, ip, "A.B.C.D/LEN")?;
-                let len: u8 = number(&flag, len, "a prefix length 1..=32")?;
-                if !(1..=32).contains(&len) {
-                    return Err(bad(&flag, &value, "a prefix length 1..=32"));
-                }
-                address = Some((ip, len));
-            }
-            "--gateway" => gateway = Some(number(&flag, &value, "A.B.C.D")?),
-            "--key" => {
-                key = Some(
-                    ClusterKey::from_hex(&value)
-                        .map_err(|_| bad(&flag, "..", "64 hex characters"))?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| invalid("--key-file", format!("{}: {e}", path.display())))?;
+            ClusterKey::from_hex(&text).map_err(|_| {
+                invalid(
+                    "--key-file",
+                    format!("{}: not 64 hex characters", path.display()),
                 )
-            }
-            "--key-file" => {
-                let text = std::fs::read_to_string(&value)
-                    .map_err(|e| ArgError(format!("--key-file {value:?}: {e}")))?;
-                key = Some(ClusterKey::from_hex(&text).map_err(|_| {
-                    ArgError(format!("--key-file {value:?}: not 64 hex characters"))
-                })?);
-            }
-            "--id" => id = number(&flag, &value, "a number below 2^32")?,
-            "--coordinator" => coordinators.push(number(&flag, &value, "IPv4:PORT")?),
-            "--discovery-port" => discovery_port = number(&flag, &value, "a port")?,
-            "--heartbeat-ms" => {
-                let ms: u64 = number(&flag, &value, "milliseconds, 10 or more")?;
-                if ms < 10 {
-                    return Err(bad(&flag, &value, "milliseconds, 10 or more"));
-                }
-                heartbeat = Duration::from_millis(ms);
-            }
-            "--step-ms" => step = Duration::from_millis(number(&flag, &value, "milliseconds")?),
-            "--chunk" => chunk = number(&flag, &value, "a count of nonces")?,
-            "--report-secs" => report = Duration::from_secs(number(&flag, &value, "seconds")?),
-            _ => return Err(ArgError(format!("unknown option {flag}"))),
+            })
         }
+        // clap requires one of the two.
+        (None, None) => Err(invalid("--key", "--key or --key-file is required")),
     }
-    let (address, prefix) = address.ok_or_else(|| ArgError("--address is required".into()))?;
-    let key = key.ok_or_else(|| ArgError("--key or --key-file is required".into()))?;
-    if coordinators.len() > protocol::miner::MAX_COORDINATORS {
-        return Err(ArgError(format!(
-            "at most {} --coordinator addresses",
-            protocol::miner::MAX_COORDINATORS
-        )));
+}
+
+/// Parses a command line (with the program name first).
+pub fn parse<I, T>(args: I) -> Result<Args, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    if cli.coordinators.len() > MAX_COORDINATORS {
+        return Err(invalid(
+            "--coordinator",
+            format!("at most {MAX_COORDINATORS} addresses"),
+        ));
     }
+    let key = key(&cli)?;
+    let (address, prefix) = cli.address;
     Ok(Args {
-        tap,
+        tap: cli.tap,
         address,
         prefix,
-        gateway,
+        gateway: cli.gateway,
         key,
-        id,
-        coordinators,
-        discovery_port,
-        heartbeat,
-        step,
-        chunk,
-        report,
+        id: cli.id,
+        coordinators: cli.coordinators,
+        discovery_port: cli.discovery_port,
+        heartbeat: Duration::from_millis(cli.heartbeat_ms),
+        step: Duration::from_millis(cli.step_ms),
+        chunk: cli.chunk,
+        report: Duration::from_secs(cli.report_secs),
     })
 }
 
@@ -154,8 +154,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, ArgError> {
 mod tests {
     use super::*;
 
-    fn args(s: &str) -> Result<Args, ArgError> {
-        parse(s.split_whitespace().map(String::from))
+    fn args(s: &str) -> Result<Args, clap::Error> {
+        parse(std::iter::once("host-miner").chain(s.split_whitespace()))
     }
 
     const KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -185,8 +185,50 @@ mod tests {
             ("--address 10.0.0.2/24", "--key"),
             ("--frob 1", "--frob"),
         ] {
-            let e = args(line).unwrap_err();
-            assert!(e.0.contains(needle), "{line}: {e}");
+            let e = args(line).unwrap_err().to_string();
+            assert!(e.contains(needle), "{line}: {e}");
         }
+    }
+
+    #[test]
+    fn defaults_bounds_and_exit_codes() {
+        let a = args(&format!("--address 10.0.0.2/24 --key {KEY}")).unwrap();
+        assert_eq!(
+            (a.tap.as_str(), a.id, a.discovery_port, a.chunk),
+            ("tap0", 1, DEFAULT_PORT, 4096)
+        );
+        assert_eq!(a.heartbeat, Duration::from_secs(5));
+        assert_eq!(a.step, Duration::from_millis(5));
+        assert_eq!(a.report, Duration::from_secs(30));
+        for bad in [
+            "--heartbeat-ms 9",
+            "--heartbeat-ms 600001",
+            "--step-ms 0",
+            "--chunk 0",
+            "--report-secs 0",
+            "--coordinator 10.0.0.1:1 --coordinator 10.0.0.1:2 --coordinator 10.0.0.1:3 \
+             --coordinator 10.0.0.1:4 --coordinator 10.0.0.1:5 --coordinator 10.0.0.1:6 \
+             --coordinator 10.0.0.1:7 --coordinator 10.0.0.1:8 --coordinator 10.0.0.1:9",
+        ] {
+            let e = args(&format!("--address 10.0.0.2/24 --key {KEY} {bad}")).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+        }
+        assert_eq!(cidr("10.0.0.3/32"), Ok((Ipv4Addr::new(10, 0, 0, 3), 32)));
+        for bad in ["10.0.0.3/33", "10.0.0.3/0", "10.0.0.3", "10.0.0/8", "x/8"] {
+            assert!(cidr(bad).is_err(), "{bad}");
+        }
+        assert_eq!(args("--help").unwrap_err().exit_code(), 0);
+        // Both key flags at once: ambiguous.
+        let e = args(&format!("--address 10.0.0.2/24 --key {KEY} --key-file k")).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_bad_key_is_never_echoed() {
+        let secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeefX";
+        let e = args(&format!("--address 10.0.0.2/24 --key {secret}"))
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains(secret), "{e}");
     }
 }

@@ -38,17 +38,7 @@ static EXECUTOR: StaticCell<Executor> = StaticCell::new();
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let args = match args::parse(std::env::args().skip(1)) {
-        Ok(a) => a,
-        Err(e) if e.0.is_empty() => {
-            print!("{}", args::USAGE);
-            return;
-        }
-        Err(e) => {
-            eprintln!("host-miner: {e}\n\n{}", args::USAGE);
-            std::process::exit(2);
-        }
-    };
+    let args = args::parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let mut device = match TunTapDevice::new(&args.tap) {
         Ok(d) => d,
         Err(e) => {

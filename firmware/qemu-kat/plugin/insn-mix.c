@@ -5,7 +5,8 @@
  *
  * Phases: every time the instruction at address `mark` runs, a new phase
  * starts (phase 0 is everything before the first mark). qemu-kat calls its
- * `kat_mark` function before each measured scan, so each phase is one scan.
+ * `kat_mark` function before each measured phase (a scan, a batch of frames),
+ * so each phase is one of them.
  * At exit it writes, for every phase, one line per class:
  *
  *   phase P class NAME count N taken T regs R pipelined Q

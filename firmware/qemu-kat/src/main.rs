@@ -6,20 +6,22 @@
 //! panic exits 1; a fault hangs, and the script's timeout fails the run).
 //!
 //! After the checks, each backend scans [`BENCH_NONCES`] nonces with no
-//! solution in them. [`kat_mark`] is called before each such scan and once
-//! after the last: the instruction-counting QEMU plugin
-//! (`qemu-kat/plugin/insn-mix.c`, run by `scripts/qemu-count`) starts a new
-//! phase each time that function runs, so phase `i` is backend `i`'s scan.
+//! solution in them, then frames are sealed and opened (`frames.rs`).
+//! [`kat_mark`] is called before each such phase and once after the last:
+//! the instruction-counting QEMU plugin (`qemu-kat/plugin/insn-mix.c`, run
+//! by `scripts/qemu-count`) starts a new phase each time that function
+//! runs, so phase `i` is what the `i`-th "bench phase" line names.
 #![no_std]
 #![no_main]
 
 mod checks;
+mod frames;
 
 use core::panic::PanicInfo;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-use cortex_m_semihosting::hprintln;
+pub(crate) use cortex_m_semihosting::hprintln;
 use protocol::NonceRange;
 use protocol::kernel::{Kernel, ScanJob};
 use protocol::vectors::GENESIS;
@@ -72,6 +74,7 @@ fn bench() {
             hprintln!("bench scan returned {:?}", out);
         }
     }
+    let phase = frames::bench(phase, kat_mark);
     kat_mark(phase + 1);
     hprintln!("bench done");
 }

@@ -1,7 +1,11 @@
-//! HMAC-SHA256 (RFC 2104) over `sha2`, with the key's inner and outer pads
-//! absorbed once so that each frame costs only the message's own blocks.
+//! HMAC-SHA256 (RFC 2104), from the `hmac` crate. The keyed state, with
+//! the key's inner and outer pads already absorbed, is made once per sealer
+//! or opener and cloned for each frame, so a frame costs only its own
+//! blocks. Tags are compared in constant time by the `Mac` trait's
+//! verification (`ctutils`, RustCrypto's constant-time crate).
 
-use sha2::{Digest, Sha256};
+use hmac::{KeyInit, Mac};
+use sha2::Sha256;
 
 use crate::key::ClusterKey;
 
@@ -12,8 +16,7 @@ pub const TAG_LEN: usize = 16;
 /// A keyed HMAC-SHA256, ready to tag messages.
 #[derive(Clone)]
 pub struct Hmac {
-    inner: Sha256,
-    outer: Sha256,
+    keyed: hmac::Hmac<Sha256>,
 }
 
 impl core::fmt::Debug for Hmac {
@@ -25,30 +28,23 @@ impl core::fmt::Debug for Hmac {
 impl Hmac {
     /// Absorbs the key's pads.
     pub fn new(key: &ClusterKey) -> Hmac {
-        let mut ipad = [0x36u8; 64];
-        let mut opad = [0x5cu8; 64];
-        for (i, k) in key.as_bytes().iter().enumerate() {
-            ipad[i] ^= k;
-            opad[i] ^= k;
+        // A key shorter than SHA-256's 64-byte block is zero-padded to it
+        // (RFC 2104 section 2): padding it here is the same key, and takes
+        // the infallible constructor.
+        let mut block = [0u8; 64];
+        block[..32].copy_from_slice(key.as_bytes());
+        Hmac {
+            keyed: <hmac::Hmac<Sha256> as KeyInit>::new(&block.into()),
         }
-        let mut inner = Sha256::new();
-        inner.update(ipad);
-        let mut outer = Sha256::new();
-        outer.update(opad);
-        Hmac { inner, outer }
     }
 
     /// The full 32-byte HMAC of `parts` concatenated.
     pub fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let mut inner = self.inner.clone();
+        let mut mac = self.keyed.clone();
         for part in parts {
-            inner.update(part);
+            mac.update(part);
         }
-        let mut outer = self.outer.clone();
-        outer.update(inner.finalize());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&outer.finalize());
-        out
+        mac.finalize().into_bytes().into()
     }
 
     /// The truncated tag of `message`.
@@ -60,15 +56,12 @@ impl Hmac {
 
     /// Whether `tag` is the tag of `message`, compared in constant time.
     pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
-        let expected = self.tag(message);
         if tag.len() != TAG_LEN {
             return false;
         }
-        let diff = expected
-            .iter()
-            .zip(tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        diff == 0
+        let mut mac = self.keyed.clone();
+        mac.update(message);
+        mac.verify_truncated_left(tag).is_ok()
     }
 }
 

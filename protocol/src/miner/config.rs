@@ -3,7 +3,8 @@
 use core::time::Duration;
 
 use crate::ids::MinerId;
-use crate::timing::{DEFAULT_HEARTBEAT, Timing};
+use crate::timing::{DEFAULT_HEARTBEAT, LEADER_PROBES, Timing};
+use crate::wire::MinerKind;
 
 /// Timing and identity of a miner.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +27,8 @@ pub struct MinerConfig {
     pub initial_hashrate: u32,
     /// Whether to broadcast `Discover` on the LAN while leaderless.
     pub broadcast_discovery: bool,
+    /// What this miner runs on, told to the coordinators in every status.
+    pub kind: MinerKind,
 }
 
 impl MinerConfig {
@@ -49,6 +52,22 @@ impl MinerConfig {
             step: Duration::from_millis(20),
             initial_hashrate: 100_000,
             broadcast_discovery: false,
+            kind: MinerKind::HOST,
         }
+    }
+
+    /// The last part of the leader's time-out in which a silent leader is
+    /// probed before it is taken for dead (see
+    /// [`Timing::leader_probe_window`]).
+    pub fn probe_window(&self) -> Duration {
+        Timing::new(self.heartbeat)
+            .leader_probe_window()
+            .min(self.leader_timeout)
+    }
+
+    /// How often a silent leader is probed: [`LEADER_PROBES`] times in the
+    /// probe window.
+    pub fn probe_every(&self) -> Duration {
+        self.probe_window() / LEADER_PROBES
     }
 }

@@ -46,13 +46,14 @@ impl Miner {
         if self.link.expire(now, self.cfg.leader_timeout) {
             self.lose_leader(now);
         }
+        self.probe_leader(now);
         if now >= self.next_heartbeat {
             if let Some(leader) = self.link.leader() {
                 self.next_heartbeat = now + self.cfg.heartbeat;
                 let msg = self.reply(true);
                 self.send(Dest::Addr(leader.addr), msg);
                 if self.wants_work() {
-                    self.next_request = now + self.cfg.retry;
+                    self.requested(now);
                 }
                 // The other coordinators hear the status too, so whichever
                 // takes over knows this miner and can hand it work at once.
@@ -127,14 +128,13 @@ impl Miner {
                 range: a.range,
                 best,
             });
-            self.send(
-                Dest::Addr(a.reply_to),
-                Message::ProcessAnswerNo(ProcessAnswerNo {
-                    job: a.job,
-                    range: a.range,
-                    best,
-                }),
-            );
+            let answer = ProcessAnswerNo {
+                job: a.job,
+                range: a.range,
+                best,
+            };
+            self.send(Dest::Addr(a.reply_to), Message::ProcessAnswerNo(answer));
+            self.answers.record(answer, a.reply_to);
             self.request_work(now);
         } else if a.remaining() * 2 < a.range.len()
             && self.assignments.len() < MAX_ASSIGNMENTS
@@ -163,7 +163,7 @@ impl Miner {
         let msg = self.reply(is_leader);
         self.send(Dest::Addr(from), msg);
         if is_leader && self.wants_work() {
-            self.next_request = now + self.cfg.retry;
+            self.requested(now);
         }
     }
 
@@ -188,6 +188,9 @@ impl Miner {
         if self.latest_job.is_none_or(|l| job > l) {
             self.job_named(job);
         }
+        if self.answer_again(now, job, p.range) {
+            return;
+        }
         if self
             .assignments
             .iter()
@@ -203,10 +206,30 @@ impl Miner {
         let serial = self.next_serial;
         self.next_serial = self.next_serial.wrapping_add(1);
         let _ = self.assignments.push(Assignment::new(p, from, serial));
+        self.requests = 0;
         self.push_event(Event::Assigned {
             job,
             range: p.range,
         });
+    }
+
+    /// A lease of a range already answered means the leader never got the
+    /// answer: send it again instead of scanning the range again.
+    fn answer_again(&mut self, now: Instant, job: JobRef, range: crate::range::NonceRange) -> bool {
+        if let Some(sent) = self.answers.find(job, range) {
+            self.stats.answers_resent += 1;
+            self.send(Dest::Addr(sent.to), Message::ProcessAnswerNo(sent.answer));
+            return true;
+        }
+        if self
+            .pending_yes
+            .is_some_and(|p| p.answer.job == job && p.answer.range == range)
+        {
+            self.stats.answers_resent += 1;
+            self.send_pending_yes(now);
+            return true;
+        }
+        false
     }
 
     fn check_process(
@@ -247,6 +270,7 @@ impl Miner {
             return;
         }
         self.drop_where(DropReason::Interrupted, |j| j <= job);
+        self.answers.forget(|j| j <= job);
         if self.pending_yes.is_some_and(|p| p.answer.job <= job) {
             self.pending_yes = None;
         }
@@ -267,6 +291,7 @@ impl Miner {
         }
         self.latest_job = Some(job);
         self.drop_where(DropReason::Superseded, |j| j < job);
+        self.answers.forget(|j| j < job);
         if self.pending_yes.is_some_and(|p| p.answer.job < job) {
             self.pending_yes = None;
         }
@@ -282,6 +307,7 @@ impl Miner {
         if before.is_some() {
             self.drop_where(DropReason::LeaderChanged, |_| true);
         }
+        self.answers.forget(|_| true);
         self.latest_job = None;
         self.closed_job = None;
         self.push_event(Event::LeaderChanged {
@@ -299,6 +325,7 @@ impl Miner {
 
     fn lose_leader(&mut self, now: Instant) {
         self.drop_where(DropReason::LeaderChanged, |_| true);
+        self.answers.forget(|_| true);
         self.latest_job = None;
         self.closed_job = None;
         self.push_event(Event::LeaderChanged {

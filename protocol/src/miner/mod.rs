@@ -23,6 +23,7 @@
 //! [`Sealer`]: crate::frame::Sealer
 //! [`Opener`]: crate::frame::Opener
 
+mod answers;
 mod assignment;
 mod config;
 mod following;
@@ -34,11 +35,14 @@ use heapless::{Deque, Vec};
 
 use crate::ids::{CoordinatorId, JobRef, MinerId, NodeId};
 use crate::time::Instant;
+use crate::timing::backoff;
 use crate::wire::{
     Discover, Fault, HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerYes,
     ProcessRequest, WireAddr,
 };
 
+pub use answers::KEPT_ANSWERS;
+use answers::SentAnswers;
 use assignment::Assignment;
 pub use config::MinerConfig;
 pub use following::Followed;
@@ -75,12 +79,19 @@ pub struct Miner {
     /// The newest job the leader interrupted; it and older jobs are closed.
     closed_job: Option<JobRef>,
     pending_yes: Option<PendingYes>,
+    /// `ProcessAnswerNo`s sent, to send again if the leader leases their
+    /// range again (it never got them).
+    answers: SentAnswers,
     /// Serial of the next assignment taken.
     next_serial: u32,
     fault: Option<Fault>,
     rate: RateMeter,
     next_heartbeat: Instant,
     next_request: Instant,
+    /// Requests sent since work last arrived (paces re-requests).
+    requests: u32,
+    /// When the silent leader was last probed.
+    probed: Option<Instant>,
     outbox: Deque<Transmit, 16>,
     events: Deque<Event, 16>,
     stats: MinerStats,
@@ -97,11 +108,14 @@ impl Miner {
             latest_job: None,
             closed_job: None,
             pending_yes: None,
+            answers: SentAnswers::default(),
             next_serial: 0,
             fault: None,
             rate: RateMeter::new(cfg.initial_hashrate),
             next_heartbeat: now,
             next_request: now,
+            requests: 0,
+            probed: None,
             outbox: Deque::new(),
             events: Deque::new(),
             stats: MinerStats::default(),
@@ -217,7 +231,40 @@ impl Miner {
         if let Some(deadline) = self.link.deadline(self.cfg.leader_timeout) {
             t = t.min(deadline);
         }
+        if let Some(probe) = self.next_probe() {
+            t = t.min(probe);
+        }
         t
+    }
+
+    /// When the followed leader, silent in the last [`probe window`] of
+    /// its time-out, is next due a probe: a `Discover`, which every
+    /// coordinator answers with `Announce`.
+    ///
+    /// [`probe window`]: MinerConfig::probe_window
+    fn next_probe(&self) -> Option<Instant> {
+        let deadline = self.link.deadline(self.cfg.leader_timeout)?;
+        let from = deadline - self.cfg.probe_window();
+        let due = match self.probed {
+            Some(t) if t >= from => t + self.cfg.probe_every(),
+            _ => from,
+        };
+        (due < deadline).then_some(due)
+    }
+
+    /// Probes the leader if it is due (see [`Miner::next_probe`]).
+    fn probe_leader(&mut self, now: Instant) {
+        let (Some(due), Some(leader)) = (self.next_probe(), self.link.leader()) else {
+            return;
+        };
+        if now >= due {
+            self.probed = Some(now);
+            self.stats.leader_probes += 1;
+            let msg = Message::Discover(Discover {
+                view: self.link.view(),
+            });
+            self.send(Dest::Addr(leader.addr), msg);
+        }
     }
 
     fn wants_work(&self) -> bool {
@@ -237,6 +284,7 @@ impl Miner {
             request: (request && self.wants_work()).then(|| ProcessRequest {
                 slots: self.slots(),
             }),
+            kind: Some(self.cfg.kind),
         })
     }
 
@@ -245,8 +293,15 @@ impl Miner {
         if let (true, Some(leader)) = (self.wants_work(), self.link.leader()) {
             let msg = self.reply(true);
             self.send(Dest::Addr(leader.addr), msg);
-            self.next_request = now + self.cfg.retry;
+            self.requested(now);
         }
+    }
+
+    /// A request for work went out at `now`: ask again soon if no work
+    /// comes, sooner after the first requests (see [`backoff`]).
+    fn requested(&mut self, now: Instant) {
+        self.requests = self.requests.saturating_add(1);
+        self.next_request = now + backoff(self.cfg.retry, self.requests);
     }
 
     fn send_pending_yes(&mut self, now: Instant) {
@@ -260,7 +315,7 @@ impl Miner {
             return;
         }
         p.attempts += 1;
-        p.next_send = now + self.cfg.retry;
+        p.next_send = now + backoff(self.cfg.retry, u32::from(p.attempts));
         let (to, answer) = (p.to, p.answer);
         self.send(Dest::Addr(to), Message::ProcessAnswerYes(answer));
     }

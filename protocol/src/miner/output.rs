@@ -156,4 +156,8 @@ pub struct MinerStats {
     pub refused: u64,
     /// Messages dropped because the outbox was full.
     pub outbox_overflow: u64,
+    /// Answers sent again because the leader leased their range again.
+    pub answers_resent: u64,
+    /// Probes sent to a silent leader.
+    pub leader_probes: u64,
 }

@@ -1,6 +1,7 @@
 //! The miner driven through its public inputs: `leadership.rs` (discovery,
 //! following, time-outs, heartbeats, faults) and `work.rs` (assignments,
-//! steps, answers, interrupts). The helpers here build the inputs.
+//! steps, answers, interrupts) and `loss.rs` (re-sent answers, requests and
+//! solutions, leader probes). The helpers here build the inputs.
 
 extern crate std;
 
@@ -103,4 +104,5 @@ fn requests(tx: &[Transmit]) -> Vec<u8> {
 }
 
 mod leadership;
+mod loss;
 mod work;

@@ -1,0 +1,80 @@
+//! A chain service in memory: templates, submissions checked like the real
+//! one checks them (tip, work), and an outage switch.
+
+use protocol::Hash256;
+
+use crate::node::{ChainCall, ChainError, ChainReply, Submitted, Template, Tip};
+
+pub(super) struct FakeChain {
+    pub blocks: Vec<Hash256>,
+    pub zero_bits: u8,
+    pub down: bool,
+}
+
+impl FakeChain {
+    pub fn new(zero_bits: u8) -> FakeChain {
+        FakeChain {
+            blocks: vec![Hash256([0xaa; 32])],
+            zero_bits,
+            down: false,
+        }
+    }
+
+    fn template(&self) -> Result<Template, ChainError> {
+        if self.down {
+            return Err(ChainError::Unavailable("connection refused".into()));
+        }
+        Ok(Template {
+            height: self.blocks.len() as u64,
+            prev_hash: self.tip(),
+            version: 1,
+            merkle_root: Hash256([self.blocks.len() as u8; 32]),
+            bits: 0x1d00_ffff,
+            min_time: 1_000,
+            zero_bits: self.zero_bits,
+        })
+    }
+
+    fn tip(&self) -> Hash256 {
+        self.blocks.last().copied().unwrap_or(Hash256([0; 32]))
+    }
+
+    fn submit(&mut self, header: protocol::BlockHeader) -> Result<Submitted, ChainError> {
+        if self.down {
+            return Err(ChainError::Unavailable("connection refused".into()));
+        }
+        if header.prev_hash != self.tip() {
+            return Ok(Submitted::Stale("does not extend the tip".into()));
+        }
+        let hash = header.hash();
+        if !hash.meets(self.zero_bits) {
+            return Err(ChainError::Rejected("insufficient work".into()));
+        }
+        self.blocks.push(hash);
+        Ok(Submitted::Accepted {
+            height: self.blocks.len() as u64 - 1,
+            hash,
+        })
+    }
+
+    /// Performs `call` and returns its reply.
+    pub fn answer(&mut self, call: ChainCall) -> ChainReply {
+        match call {
+            ChainCall::Template { seq, .. } => ChainReply::Template {
+                seq,
+                result: self.template(),
+            },
+            ChainCall::Submit { seq, header, .. } => ChainReply::Submit {
+                seq,
+                result: self.submit(header),
+            },
+            ChainCall::Tip { seq } => ChainReply::Tip {
+                seq,
+                result: self.template().map(|t| Tip {
+                    height: t.height - 1,
+                    hash: t.prev_hash,
+                }),
+            },
+        }
+    }
+}
