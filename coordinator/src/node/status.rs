@@ -176,7 +176,11 @@ impl Node {
                 .map(|(id, e)| MinerSummary {
                     id: id.0,
                     addr: e.addr.to_string(),
+                    kind: e.kind.map_or("unknown", |k| k.class()),
+                    model: e.kind.map_or("unknown", |k| k.model()),
                     hashrate: e.hashrate,
+                    hashrate_avg: e.hashrate_avg.round() as u64,
+                    last_heard_ms: now.saturating_since(e.last_heard).as_millis() as u64,
                     state: e.state.to_string(),
                     leases: current.map_or(0, |j| j.leases_of(id)),
                     ranges_done: e.ranges_done,
