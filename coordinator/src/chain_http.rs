@@ -2,6 +2,7 @@
 //! `chain` crate's client, with its errors sorted the way the node acts on
 //! them (retry later, fetch a new template, or give up on a header).
 
+use chain::ledger::Address;
 use chain::{ChainClient, ClientError};
 use protocol::BlockHeader;
 
@@ -12,6 +13,7 @@ use crate::node::{ChainError, Submitted, Template, Tip};
 #[derive(Clone, Debug)]
 pub struct HttpChain {
     client: ChainClient,
+    url: String,
 }
 
 impl HttpChain {
@@ -19,6 +21,7 @@ impl HttpChain {
     pub fn new(url: &str) -> Result<HttpChain, ClientError> {
         Ok(HttpChain {
             client: ChainClient::new(url)?,
+            url: url.to_owned(),
         })
     }
 
@@ -38,8 +41,12 @@ fn sort(e: ClientError) -> ChainError {
 }
 
 impl ChainApi for HttpChain {
-    async fn template(&self) -> Result<Template, ChainError> {
-        let t = self.client.template().await.map_err(sort)?;
+    fn describe(&self) -> String {
+        format!("the chain service at {}", self.url)
+    }
+
+    async fn template(&self, payout: Address) -> Result<Template, ChainError> {
+        let t = self.client.template(&payout).await.map_err(sort)?;
         Ok(Template {
             height: t.height,
             prev_hash: t.prev_hash,

@@ -54,12 +54,15 @@ fn spawn(cmd: &mut Command) -> Child {
 }
 
 /// Runs the binary with `args` under a shell's `ulimit -v KIB`, or
-/// unlimited with `None`.
+/// unlimited with `None`. Under the limit glibc keeps one malloc arena:
+/// each extra arena reserves 64 MiB of address space, which would make
+/// what fits depend on how many threads happened to allocate first.
 fn coordinator(args: &[&str], address_space_kib: Option<u64>, limit: Duration) -> Output {
     let child = match address_space_kib {
         None => spawn(Command::new(BIN).args(args)),
         Some(kib) => spawn(
             Command::new("sh")
+                .env("MALLOC_ARENA_MAX", "1")
                 .arg("-c")
                 .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
                 .arg(BIN)
@@ -117,6 +120,10 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
             "--threads",
         ),
         (
+            vec!["sim", "--rate", "10", "--discover", "--insecure"],
+            "--discover",
+        ),
+        (
             vec!["sim", "--miners", "64", "--threads", "128", "--insecure"],
             "at most 4096",
         ),
@@ -140,6 +147,29 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
             "from 10 to 600000",
         ),
         (run(&["--id", "0"]), ids),
+        (
+            run(&["--id", "1", "--payout", "xyz"]),
+            "an address is 40 hex characters",
+        ),
+        (vec!["demo", "--traders", "257"], "from 0 to 256"),
+        (
+            vec![
+                "chain",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "x.db",
+                "--max-block-txs",
+                "1",
+            ],
+            "from 2 to 10000",
+        ),
+        (
+            vec![
+                "wallet", "order", "--key", "k", "--side", "buy", "--price", "0", "--amount", "1",
+            ],
+            "from 1 to 18446744073709551615",
+        ),
         (run(&["--id", "70000"]), ids),
         (run(&["--id", "1", "--peer", "0@127.0.0.1:7412"]), ids),
         (run(&["--id", "1", "--peer", "70000@127.0.0.1:7412"]), ids),

@@ -108,6 +108,16 @@ impl Drop for Leader {
 
 type Error = Box<dyn std::error::Error>;
 
+/// Writes a key file only its owner may read (the coordinator warns of
+/// any other).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::io::Write::write_all(&mut options.open(path)?, bytes)
+}
+
 fn start_leader(
     cli: &Cli,
     exe: &Path,
@@ -190,7 +200,7 @@ pub fn measure(cli: &Cli, miners: u32, label: &str, exe: &Path) -> Result<Row, E
     let key = random::cluster_key()?;
     let key_path = dir.path().join("cluster.key");
     let hex: String = key.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    std::fs::write(&key_path, hex)?;
+    write_private(&key_path, hex.as_bytes())?;
     let heartbeat = Duration::from_millis(cli.heartbeat_ms);
     let choice = select::choose_kernel(cli.backend.as_deref())?;
 

@@ -6,6 +6,8 @@
 
 use protocol::{CoordinatorId, MinerId};
 
+use crate::driver::resolve::HostPort;
+
 /// Scanning threads per miner, and for `scan`: a thread per core is the
 /// most that helps; this leaves room for large machines and stops before
 /// the address space does.
@@ -51,6 +53,24 @@ pub const COORDINATOR_IDS: &str = "from 1 to 65535";
 /// A coordinator id: 1 to 65535 (`--id`, the id of `--peer ID@ADDR`).
 pub fn coordinator_id(text: &str) -> Result<CoordinatorId, String> {
     whole(text, 1, u64::from(u16::MAX)).map(CoordinatorId)
+}
+
+/// An address: `HOST:PORT`, the host an IP address or a name (`--listen`,
+/// `--coordinator`, `--status`, `--advertise`); names are looked up when
+/// the command starts.
+pub fn host_port(text: &str) -> Result<HostPort, String> {
+    text.trim()
+        .parse()
+        .map_err(|e: crate::driver::resolve::BadHostPort| e.to_string())
+}
+
+/// A peer coordinator, `ID@HOST:PORT`; the id is checked as `--id` is.
+pub fn peer(text: &str) -> Result<(CoordinatorId, HostPort), String> {
+    let (id, addr) = text.split_once('@').ok_or_else(|| {
+        "expected ID@HOST:PORT, e.g. 2@127.0.0.1:7412 or 2@node2.lan:7411".to_owned()
+    })?;
+    let id = coordinator_id(id).map_err(|e| format!("the id {id:?} {e}"))?;
+    Ok((id, host_port(addr)?))
 }
 
 /// A miner id: any 32-bit number (`--first-id`).
@@ -127,6 +147,36 @@ pub fn ban_after(text: &str) -> Result<u32, String> {
 /// A first lease's size: 1 to 2,000,000,000 nonces (a job's whole range).
 pub fn chunk(text: &str) -> Result<u64, String> {
     whole(text, 1, 2_000_000_000)
+}
+
+/// An amount or a price of the ledger: 1 to 2^64 - 1 units.
+pub fn units(text: &str) -> Result<u64, String> {
+    whole(text, 1, u64::MAX)
+}
+
+/// A height or a trade number: 0 to 2^64 - 1.
+pub fn height(text: &str) -> Result<u64, String> {
+    whole(text, 0, u64::MAX)
+}
+
+/// Levels or trades one wallet query shows: 1 to 1000 (the service's most).
+pub fn page(text: &str) -> Result<usize, String> {
+    whole(text, 1, 1000)
+}
+
+/// Transactions per block: 2 (the reward and one more) to 10000.
+pub fn block_txs(text: &str) -> Result<usize, String> {
+    whole(text, 2, 10_000)
+}
+
+/// Transactions waiting in the mempool: 1 to 1000000.
+pub fn mempool(text: &str) -> Result<usize, String> {
+    whole(text, 1, 1_000_000)
+}
+
+/// The demo's simulated traders: 0 to 256.
+pub fn traders(text: &str) -> Result<u32, String> {
+    whole(text, 0, 256)
 }
 
 /// A duration in seconds: above 0, at most an hour.

@@ -12,6 +12,7 @@ use protocol::kernel::ScanJob;
 use protocol::{BlockHeader, HEADER_LEN, NonceRange};
 use serde::Serialize;
 
+use super::output::outln;
 use super::{CommandError, Failure, UsageError, choose_kernel, flags};
 use crate::mining::{DEFAULT_CHUNK, scan_parallel};
 
@@ -116,16 +117,19 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
     } else {
         match (out.found, hash) {
             (Some(nonce), Some(hash)) => {
-                println!("found nonce {nonce}");
-                println!("hash {hash} ({} zero bits)", hash.zero_bits());
+                outln!("found nonce {nonce}");
+                outln!("hash {hash} ({} zero bits)", hash.zero_bits());
             }
-            _ => println!(
+            _ => outln!(
                 "no nonce in {} meets {} zero bits; best: nonce {} with {} zero bits",
-                input.range, args.zero_bits, out.best.nonce, out.best.zero_bits
+                input.range,
+                args.zero_bits,
+                out.best.nonce,
+                out.best.zero_bits
             ),
         }
         let rate = result.hashes_done as f64 / seconds.max(1e-9) / 1e6;
-        println!(
+        outln!(
             "scanned {} nonces in {seconds:.3} s ({rate:.2} MH/s, backend {}, {} threads)",
             out.hashes,
             choice.kernel.backend(),

@@ -23,9 +23,17 @@ pub fn run(args: &SimArgs, rate: u32) -> Result<ExitCode, CommandError> {
     if parse_chaos(args.chaos.as_deref())?.is_some() {
         return Err(UsageError::Flag("--chaos does not apply to --rate".into()).into());
     }
+    if args.discover || !args.broadcast.is_empty() {
+        return Err(UsageError::Flag(
+            "--discover and --broadcast do not apply to --rate: give --coordinator or --registry"
+                .into(),
+        )
+        .into());
+    }
     load::ensure_descriptors(args.miners).map_err(UsageError::Flag)?;
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
-    let coordinators = coordinators(args)?;
+    let runtime = runtime()?;
+    let coordinators = runtime.block_on(coordinators(args))?;
     let (kernel, kernel_rate) = kernel_and_rate(args.backend.as_deref())?;
     let needed = f64::from(args.miners) * f64::from(rate);
     if needed > kernel_rate {
@@ -50,7 +58,7 @@ pub fn run(args: &SimArgs, rate: u32) -> Result<ExitCode, CommandError> {
         heartbeat: args.node.heartbeat(),
         ramp: Duration::from_millis(args.ramp_ms),
     };
-    runtime()?.block_on(async move {
+    runtime.block_on(async move {
         tracing::info!(
             miners = load.miners,
             rate,
@@ -78,10 +86,20 @@ pub fn run(args: &SimArgs, rate: u32) -> Result<ExitCode, CommandError> {
     })
 }
 
-/// `--coordinator` addresses, or those in the registry now.
-fn coordinators(args: &SimArgs) -> Result<Vec<SocketAddr>, UsageError> {
+/// `--coordinator` addresses (names looked up once, now), or those in the
+/// registry now.
+async fn coordinators(args: &SimArgs) -> Result<Vec<SocketAddr>, UsageError> {
     if !args.coordinators.is_empty() {
-        return Ok(args.coordinators.clone());
+        let mut found = Vec::new();
+        for c in &args.coordinators {
+            let addrs = c.resolve_all().await.map_err(|e| {
+                UsageError::Flag(format!(
+                    "--coordinator {c}: cannot resolve: {e} (the load looks names up once, at start)"
+                ))
+            })?;
+            found.extend(addrs.into_iter().take(4));
+        }
+        return Ok(found);
     }
     let found: Vec<SocketAddr> = open_registry(args.registry.as_deref(), false)?
         .map(|r| r.scan().into_iter().map(|(_, a)| a).collect())

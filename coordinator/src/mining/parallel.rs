@@ -8,12 +8,15 @@
 //! the lowest solution, and the best hash among the nonces up to it.
 //!
 //! A thread the operating system will not start is an error
-//! ([`SpawnError`]), never a panic: the threads already started stop after
-//! their chunk and the scan returns the error.
+//! ([`SpawnError`]), never a panic. Threads wait at a start gate until
+//! every one of them is running, so when one cannot start the others leave
+//! before they allocate or scan anything: a spawn fails when memory or
+//! address space has run out, and nothing may need more of it until the
+//! threads already started have given theirs back.
 
 use std::io;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use protocol::NonceRange;
 use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
@@ -68,8 +71,25 @@ pub fn scan_parallel(
     let done: Mutex<Vec<(u64, ScanOutcome)>> = Mutex::new(Vec::new());
     // Set when a thread failed to start: the others stop.
     let abort = AtomicBool::new(false);
+    // `Some(go)` once every thread started (`true`) or one failed (`false`).
+    let gate: (Mutex<Option<bool>>, Condvar) = (Mutex::new(None), Condvar::new());
+    let open_gate = |go: bool| {
+        if let Ok(mut g) = gate.0.lock() {
+            *g = Some(go);
+        }
+        gate.1.notify_all();
+    };
 
     let worker = || {
+        let go = gate
+            .0
+            .lock()
+            .and_then(|g| gate.1.wait_while(g, |g| g.is_none()))
+            .map(|g| *g == Some(true))
+            .unwrap_or(false);
+        if !go {
+            return;
+        }
         let mut scanner = scanner.clone();
         let mut mine = Vec::new();
         loop {
@@ -99,6 +119,7 @@ pub fn scan_parallel(
         }
     };
     if threads == 1 {
+        open_gate(true);
         worker();
     } else {
         std::thread::scope(|s| {
@@ -108,6 +129,7 @@ pub fn scan_parallel(
                     .spawn_scoped(s, worker);
                 if let Err(source) = started {
                     abort.store(true, Ordering::Relaxed);
+                    open_gate(false);
                     return Err(SpawnError {
                         number,
                         threads,
@@ -115,6 +137,7 @@ pub fn scan_parallel(
                     });
                 }
             }
+            open_gate(true);
             Ok(())
         })?;
     }

@@ -29,8 +29,10 @@ mod leading;
 mod leases;
 mod membership;
 mod miners;
+mod ops;
 mod status;
 
+use chain::ledger::Address;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -83,6 +85,13 @@ pub struct CoordinatorConfig {
     pub chain_retry_min: Duration,
     /// Longest retry delay.
     pub chain_retry_max: Duration,
+    /// The address this node's blocks pay their reward to: it names it
+    /// when it asks for a template.
+    pub payout: Address,
+    /// The address this node gives others for itself (`--advertise`): its
+    /// IP replaces a loopback address of a peer on this machine when a
+    /// miner elsewhere asks where the leader is.
+    pub advertise: Option<SocketAddr>,
 }
 
 impl CoordinatorConfig {
@@ -107,6 +116,8 @@ impl CoordinatorConfig {
             tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
+            payout: Address::default(),
+            advertise: None,
         }
     }
 
@@ -232,6 +243,19 @@ pub enum NodeEvent {
     MinerBanned {
         /// The miner.
         miner: MinerId,
+        /// Its failed claims.
+        claims: u32,
+        /// What its last failed claim was.
+        reason: &'static str,
+    },
+    /// Two coordinators claim to lead the same epoch (two nodes with one
+    /// id, or a split that healed): work from both is mixed up until one
+    /// steps down.
+    TwoLeaders {
+        /// The epoch.
+        epoch: Epoch,
+        /// Who claim it, the lower id first.
+        leaders: [CoordinatorId; 2],
     },
     /// A lease expired unanswered.
     LeaseExpired {

@@ -179,7 +179,11 @@ impl Node {
                 .map(|(id, e)| MinerSummary {
                     id: id.0,
                     addr: e.addr.to_string(),
+                    kind: e.kind.map_or("unknown", |k| k.class()),
+                    model: e.kind.map_or("unknown", |k| k.model()),
                     hashrate: e.hashrate,
+                    hashrate_avg: e.hashrate_avg.round() as u64,
+                    last_heard_ms: now.saturating_since(e.last_heard).as_millis() as u64,
                     state: e.state.to_string(),
                     leases: current.map_or(0, |j| j.leases_of(id)),
                     ranges_done: e.ranges_done,
@@ -302,7 +306,7 @@ mod tests {
         n.handle_timeout(at(100));
         assert!(n.is_leader());
         assert_eq!(chain_of(&n, 100).0, None, "no reply yet");
-        let Some(ChainCall::Template { seq }) = n.poll_chain() else {
+        let Some(ChainCall::Template { seq, .. }) = n.poll_chain() else {
             panic!("a template call")
         };
         let failed = Err(ChainError::Unavailable("connection refused".into()));

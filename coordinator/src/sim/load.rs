@@ -261,7 +261,7 @@ async fn run_one(
             _ = stop.wait_for(|s| *s) => break,
             received = transport.recv_from(&mut buf) => match received {
                 Ok((n, from)) => {
-                    if let Some(opened) = link.open(&buf[..n]) {
+                    if let Some(opened) = link.open(&buf[..n], from) {
                         LoadCounters::add(&counters.received, 1);
                         miner.handle_message(clock.mono(), from.into(), opened.sender, opened.message);
                     }

@@ -33,6 +33,7 @@ fn status(slots: Option<u8>) -> Message {
         hashrate: 10_000,
         miner: Some(MinerState::Idle),
         request: slots.map(|slots| ProcessRequest { slots }),
+        kind: Some(protocol::wire::MinerKind::HOST),
     })
 }
 
