@@ -3,7 +3,7 @@
 //! them (retry later, fetch a new template, or give up on a header).
 
 use chain::{ChainClient, ClientError};
-use protocol::BlockHeader;
+use protocol::{BlockHeader, CoordinatorId};
 
 use crate::driver::ChainApi;
 use crate::node::{ChainError, Submitted, Template, Tip};
@@ -56,6 +56,7 @@ impl ChainApi for HttpChain {
         header: BlockHeader,
         _height: u64,
         miner: String,
+        _confirmed_by: Vec<CoordinatorId>,
     ) -> Result<Submitted, ChainError> {
         match self.client.submit(&header, &miner).await {
             Ok(a) => Ok(Submitted::Accepted {

@@ -8,6 +8,7 @@ use protocol::wire::{
 };
 use protocol::{CoordinatorId, JobRef, MinerId, NodeId};
 
+use super::best::BestHash;
 use super::job::NoVerdict;
 use super::{Node, NodeEvent, Now, Work, YesVerdict};
 
@@ -28,7 +29,8 @@ impl Node {
     pub fn handle_timeout(&mut self, now: Now) {
         self.refresh_role(now);
         self.probe_peers(now.mono);
-        if now.mono >= self.next_heartbeat {
+        let tick = now.mono >= self.next_heartbeat;
+        if tick {
             self.next_heartbeat = now.mono + self.cfg.heartbeat;
             self.heartbeat_all(now.mono);
             let gone = self
@@ -40,6 +42,8 @@ impl Node {
                 }
             }
         }
+        self.refresh_quorum(now, tick);
+        self.vote_timers(now);
         if self.leading.is_some() {
             self.leader_timers(now);
         } else {
@@ -53,6 +57,11 @@ impl Node {
         let view = match message {
             Message::HeartbeatRequest(hb) => {
                 self.chain.reported_by(id, hb.chain);
+                if let (Some(job), Some(leader)) = (hb.job, hb.view.leader)
+                    && leader == id
+                {
+                    self.checker.heard_job(job);
+                }
                 Some(hb.view)
             }
             Message::HeartbeatReply(r) => Some(r.view),
@@ -62,18 +71,25 @@ impl Node {
         // Leadership may have changed with this peer's news; answer with the
         // view as it is after taking it in.
         self.refresh_role(now);
-        if let Message::HeartbeatRequest(_) = message {
-            let reply = Message::HeartbeatReply(HeartbeatReply {
-                view: self.view(now.mono),
-                hashrate: 0,
-                miner: None,
-                request: None,
-            });
-            self.send(from, reply);
+        match message {
+            Message::HeartbeatRequest(_) => {
+                let reply = Message::HeartbeatReply(HeartbeatReply {
+                    view: self.view(now.mono),
+                    hashrate: 0,
+                    miner: None,
+                    request: None,
+                });
+                self.send(from, reply);
+            }
+            Message::VoteRequest(req) => self.on_vote_request(now, from, id, req),
+            Message::VoteReply(reply) => self.on_vote_reply(now, id, reply),
+            _ => {}
         }
+        self.refresh_quorum(now, false);
     }
 
     fn on_miner_message(&mut self, now: Now, from: SocketAddr, id: MinerId, message: Message) {
+        let known = self.miners.get(id).map(|e| is_faulty(e.state));
         let entry = self.miners.heard(id, from, now.mono);
         if entry.banned {
             self.stats.ignored_banned += 1;
@@ -84,6 +100,12 @@ impl Node {
                 entry.hashrate = r.hashrate;
                 if let Some(state) = r.miner {
                     entry.report(state);
+                }
+                let faulty = is_faulty(entry.state);
+                if known != Some(faulty) {
+                    // A miner registered, or its fault changed: the count
+                    // of the quorum did.
+                    self.refresh_quorum(now, true);
                 }
                 self.members.saw_epoch(r.view.epoch);
                 self.refresh_role(now);
@@ -120,7 +142,12 @@ impl Node {
             Message::HeartbeatRequest(_)
             | Message::Process(_)
             | Message::ProcessInterrupt(_)
-            | Message::Announce(_) => self.stats.unexpected += 1,
+            | Message::Announce(_)
+            | Message::VoteRequest(_)
+            | Message::VoteReply(_) => self.stats.unexpected += 1,
+        }
+        if known.is_none() {
+            self.refresh_quorum(now, true);
         }
     }
 
@@ -156,7 +183,21 @@ impl Node {
             self.stats.stale_answers += 1;
             return;
         }
-        match job.answer_no(id, a.range, a.best, slack) {
+        let verdict = job.answer_no(id, a.range, a.best, slack);
+        if matches!(
+            verdict,
+            NoVerdict::Accepted | NoVerdict::AcceptedLate | NoVerdict::Unmatched
+        ) {
+            // Re-hashed: a near miss the whole fleet can be shown.
+            self.best.offer(BestHash {
+                zero_bits: a.best.zero_bits,
+                needed: job.zero_bits,
+                nonce: a.best.nonce,
+                miner: id,
+                job: job_ref,
+            });
+        }
+        match verdict {
             NoVerdict::Accepted | NoVerdict::AcceptedLate => {
                 self.stats.ranges_scanned += 1;
                 if let Some(e) = self.miners.get_mut(id) {
@@ -207,7 +248,7 @@ impl Node {
         self.check_invariants();
     }
 
-    fn failed_claim(&mut self, id: MinerId) {
+    pub(super) fn failed_claim(&mut self, id: MinerId) {
         self.stats.failed_claims += 1;
         if self.miners.failed_claim(id, self.cfg.ban_after) {
             if let Work::Mining { job, .. } = &mut self.work {
@@ -226,4 +267,8 @@ impl Node {
             self.stats.last_violation = Some(e);
         }
     }
+}
+
+fn is_faulty(state: MinerState) -> bool {
+    matches!(state, MinerState::Faulty(_))
 }

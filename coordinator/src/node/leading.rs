@@ -23,10 +23,12 @@ impl Node {
             (Some(_), false) => {
                 self.leading = None;
                 // A solved block is still a block, whoever leads now: keep
-                // submitting it (the chain service settles any race).
-                if !matches!(self.work, Work::Submitting { .. }) {
+                // voting on it and submitting it (the chain service settles
+                // any race).
+                if !matches!(self.work, Work::Submitting { .. } | Work::Voting { .. }) {
                     self.work = Work::Idle;
                 }
+                self.quorum_said = None;
                 self.event(NodeEvent::SteppedDown { leader });
             }
             (Some(epoch), true) if self.members.max_epoch() > epoch => {
@@ -136,6 +138,7 @@ impl Node {
             now.mono,
         );
         self.stats.jobs += 1;
+        self.best.new_job();
         self.event(NodeEvent::JobStarted {
             job: job_ref,
             height: t.height,
@@ -203,19 +206,17 @@ impl Node {
             hash,
         });
         self.last_closed = Some(job_ref);
-        self.work = Work::Submitting {
-            job,
-            nonce,
-            miner,
-            next_try: now.mono,
-            call: Pending::NONE,
-        };
         self.interrupt_all(now.mono, job_ref);
-        self.drive(now);
+        self.start_vote(now, job, miner, nonce, hash);
     }
 
     /// Leases ranges to `miner` for as many slots as it asked for.
     pub(super) fn serve(&mut self, now: Instant, miner: MinerId) {
+        if !self.quorum.met {
+            // Paused below the quorum; the request is kept for when it is
+            // back.
+            return;
+        }
         let Some(entry) = self.miners.get(miner) else {
             return;
         };

@@ -29,7 +29,7 @@ impl FakeChain {
             prev_hash: self.tip(),
             version: 1,
             merkle_root: Hash256([self.blocks.len() as u8; 32]),
-            bits: 0x1d00_ffff,
+            bits: chain::rules::compact_bits(self.zero_bits),
             min_time: 1_000,
             zero_bits: self.zero_bits,
         })
