@@ -133,6 +133,17 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
         (run(&["--id", "1", "--chunk", "0"]), "--chunk"),
         (run(&["--id", "1", "--chunk", "99999999999"]), "--chunk"),
         (run(&["--id", "1", "--chunk-secs", "1e9"]), "--chunk-secs"),
+        (run(&["--id", "1", "--chunk-secs=-1"]), "0 (fixed chunks)"),
+        (run(&["--id", "1", "--min-miners", "0"]), "--min-miners"),
+        (
+            run(&["--id", "1", "--min-miners", "1000001"]),
+            "--min-miners",
+        ),
+        (
+            run(&["--id", "1", "--min-coordinators", "0"]),
+            "from 1 to 65535",
+        ),
+        (run(&["--id", "1", "--votes", "maybe"]), "--votes"),
         (vec!["demo", "--threads", "100000000"], "--threads"),
         (vec!["demo", "--miners", "0"], "--miners"),
         (vec!["demo", "--coordinators", "1000"], "--coordinators"),

@@ -281,7 +281,8 @@ pub enum NodeEvent {
         yes: Vec<CoordinatorId>,
         /// Who said no, and why.
         no: Vec<(CoordinatorId, protocol::wire::Vote)>,
-        /// Who did not answer in time.
+        /// Who had not answered when the vote closed (empty when it was
+        /// decided before).
         absent: Vec<CoordinatorId>,
         /// From the verified solution to the decision: what the vote added
         /// before the submission.

@@ -157,7 +157,12 @@ impl Node {
         let mut yes: Vec<CoordinatorId> =
             std::iter::once(self.cfg.id).chain(ballot.yes()).collect();
         yes.sort();
-        let absent: Vec<CoordinatorId> = ballot.silent().collect();
+        // Decided before it closed, the silent were simply not waited for.
+        let absent: Vec<CoordinatorId> = if now.mono >= ballot.closes {
+            ballot.silent().collect()
+        } else {
+            Vec::new()
+        };
         self.stats.votes_absent += absent.len() as u64;
         self.stats.vote_ms_last = Some(took.as_millis() as u64);
         self.stats.vote_ms_max = self.stats.vote_ms_max.max(took.as_millis() as u64);
