@@ -78,7 +78,10 @@ async fn main() {
 
     let mut in_submit = Duration::ZERO;
     for _ in 0..o.blocks {
-        let template = client.template().await.unwrap();
+        let template = client
+            .template(&chain::ledger::Address([1; 20]))
+            .await
+            .unwrap();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
@@ -111,7 +114,10 @@ async fn main() {
             tokio::spawn(async move {
                 let mut count = 0u64;
                 while Instant::now() < deadline {
-                    client.template().await.unwrap();
+                    client
+                        .template(&chain::ledger::Address([1; 20]))
+                        .await
+                        .unwrap();
                     count += 1;
                 }
                 count

@@ -15,10 +15,15 @@ use protocol::{BlockHeader, Hash256};
 use reqwest::{Response, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use crate::api::{Accepted, Block, ErrorBody, Stats, Submission, Template, Tip};
+use crate::api::{
+    Accepted, AccountView, Block, BlockView, BookView, ErrorBody, Stats, Submission, Template, Tip,
+    TradeView, TxAccepted, TxRecord, TxSubmission,
+};
+use crate::ledger::{Address, Tx, TxId};
 
-/// Largest answer read, in bytes (a page of 1000 blocks is ~400 KB).
-const MAX_RESPONSE: usize = 4 << 20;
+/// Largest answer read, in bytes (a page of blocks with their
+/// transactions is at most a few MB).
+const MAX_RESPONSE: usize = 16 << 20;
 
 /// Why a call did not succeed, by what the caller should do about it.
 #[derive(Debug, thiserror::Error)]
@@ -149,9 +154,10 @@ impl ChainClient {
         &self.base
     }
 
-    /// `GET /v1/template`: what the next block must carry.
-    pub async fn template(&self) -> Result<Template, ClientError> {
-        self.get("/v1/template").await
+    /// `GET /v1/template?payout=ADDR`: what the next block must carry,
+    /// its reward paying `payout`.
+    pub async fn template(&self, payout: &Address) -> Result<Template, ClientError> {
+        self.get(&format!("/v1/template?payout={payout}")).await
     }
 
     /// `GET /v1/tip`.
@@ -169,6 +175,7 @@ impl ChainClient {
         let body = Submission {
             header: Hex(&header.to_bytes()).to_string(),
             miner: miner.to_owned(),
+            transactions: None,
         };
         let request = self.http.post(self.url("/v1/blocks")).json(&body);
         let response = request.send().await.map_err(ClientError::Unreachable)?;
@@ -190,6 +197,55 @@ impl ChainClient {
     /// `from` (the service allows 1 to 1000 by default).
     pub async fn blocks(&self, from: u64, limit: usize) -> Result<Vec<Block>, ClientError> {
         self.get(&format!("/v1/blocks?from={from}&limit={limit}"))
+            .await
+    }
+
+    /// `GET /v1/blocks?from=H&limit=N` with each block's transactions.
+    pub async fn blocks_with_transactions(
+        &self,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<BlockView>, ClientError> {
+        self.get(&format!("/v1/blocks?from={from}&limit={limit}"))
+            .await
+    }
+
+    /// `POST /v1/transactions`: `tx` is durably in the mempool when this
+    /// returns `Ok` (or was already known: `duplicate`). A refusal is
+    /// `Rejected` (422, with the cause's code) or `BadRequest`.
+    pub async fn submit_transaction(&self, tx: &Tx) -> Result<TxAccepted, ClientError> {
+        let body = TxSubmission {
+            tx: Hex(&tx.encode()).to_string(),
+        };
+        let request = self.http.post(self.url("/v1/transactions")).json(&body);
+        let response = request.send().await.map_err(ClientError::Unreachable)?;
+        read(response, StatusCode::ACCEPTED).await
+    }
+
+    /// `GET /v1/transactions/{id}`; `None` if the service does not know it.
+    pub async fn transaction(&self, id: &TxId) -> Result<Option<TxRecord>, ClientError> {
+        match self.get(&format!("/v1/transactions/{id}")).await {
+            Ok(record) => Ok(Some(record)),
+            Err(ClientError::BadRequest {
+                status: 404, code, ..
+            }) if code == "no_such_transaction" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v1/accounts/{address}`.
+    pub async fn account(&self, address: &Address) -> Result<AccountView, ClientError> {
+        self.get(&format!("/v1/accounts/{address}")).await
+    }
+
+    /// `GET /v1/book?depth=N`.
+    pub async fn book(&self, depth: usize) -> Result<BookView, ClientError> {
+        self.get(&format!("/v1/book?depth={depth}")).await
+    }
+
+    /// `GET /v1/trades?from=N&limit=M`.
+    pub async fn trades(&self, from: u64, limit: usize) -> Result<Vec<TradeView>, ClientError> {
+        self.get(&format!("/v1/trades?from={from}&limit={limit}"))
             .await
     }
 

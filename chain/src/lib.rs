@@ -18,6 +18,8 @@
 pub mod api;
 pub mod client;
 pub mod export;
+pub mod ledger;
+pub mod replica;
 pub mod rules;
 pub mod server;
 pub mod store;

@@ -1,6 +1,7 @@
 //! The chain's consensus rules: the genesis block, what the template for
-//! the next height holds, and the checks a submitted header must pass. Pure
-//! functions; the store supplies the tip and the server the clock.
+//! the next height holds, and the checks a submitted header and its body
+//! must pass. Pure functions; the store supplies the tip, the server the
+//! clock, and the ledger ([`crate::ledger`]) whether a body applies.
 
 use std::sync::LazyLock;
 
@@ -8,6 +9,7 @@ use protocol::header::sha256d;
 use protocol::{BlockHeader, Hash256};
 
 use crate::api::Template;
+use crate::ledger::{Address, BlockError, REWARD, Tx, TxBody, merkle_root};
 use crate::store::TipState;
 
 /// Block version every header carries.
@@ -29,9 +31,6 @@ pub const GENESIS_TIME: u32 = 1_735_689_600;
 /// The text whose sha256d is the genesis block's merkle root.
 pub const GENESIS_MESSAGE: &[u8] = b"distributed proof-of-work mining: genesis";
 
-/// Prefix of the data whose sha256d is the merkle root at a height >= 1.
-const MERKLE_DOMAIN: &[u8] = b"distributed proof-of-work mining: merkle root";
-
 /// The genesis block's header, fixed for every chain: version 1, previous
 /// hash zero, merkle root `sha256d(GENESIS_MESSAGE)`, time [`GENESIS_TIME`],
 /// bits 0, nonce 0. It is given, not mined: its work is never checked.
@@ -50,22 +49,6 @@ pub fn genesis_header() -> BlockHeader {
 pub fn genesis_hash() -> Hash256 {
     static HASH: LazyLock<Hash256> = LazyLock::new(|| genesis_header().hash());
     *HASH
-}
-
-/// The merkle root a block at `height` must carry. This chain has no
-/// transactions; the root only has to differ per height so that no two
-/// heights share a header search space: `sha256d(MERKLE_DOMAIN || genesis
-/// hash (internal order) || height as u64 little-endian)`. Height 0 is the
-/// genesis block's own root.
-pub fn merkle_root(height: u64) -> Hash256 {
-    if height == 0 {
-        return genesis_header().merkle_root;
-    }
-    let mut data = Vec::with_capacity(MERKLE_DOMAIN.len() + 40);
-    data.extend_from_slice(MERKLE_DOMAIN);
-    data.extend_from_slice(&genesis_hash().0);
-    data.extend_from_slice(&height.to_le_bytes());
-    sha256d(&data)
 }
 
 /// The header's `bits` for a difficulty of `zero_bits`: Bitcoin's compact
@@ -99,18 +82,78 @@ pub fn min_time(recent_times: &[u32]) -> u32 {
         .map_or(GENESIS_TIME, |median| median.saturating_add(1))
 }
 
-/// The template for the block after `state`'s tip.
-pub fn template(zero_bits: u8, state: &TipState) -> Template {
+/// The body of the block after `state`'s tip: the reward to `payout`, then
+/// `txs` (the caller chose them from the mempool, in order).
+pub fn body(state: &TipState, payout: Address, txs: impl IntoIterator<Item = Tx>) -> Vec<Tx> {
     let height = state.tip.height.saturating_add(1);
+    std::iter::once(Tx::reward(height, payout, REWARD))
+        .chain(txs)
+        .collect()
+}
+
+/// The template for the block after `state`'s tip carrying `body`: its
+/// merkle root is Bitcoin's merkle root of the body's ids.
+pub fn template(zero_bits: u8, state: &TipState, body: &[Tx]) -> Template {
+    let height = state.tip.height.saturating_add(1);
+    let ids: Vec<_> = body.iter().map(Tx::id).collect();
+    let payout = match body.first().map(Tx::body) {
+        Some(TxBody::Reward { to, .. }) => *to,
+        _ => Address::default(),
+    };
     Template {
         height,
         prev_hash: state.tip.hash,
         version: BLOCK_VERSION,
-        merkle_root: merkle_root(height),
+        merkle_root: merkle_root(&ids),
         bits: compact_bits(zero_bits),
         min_time: min_time(&state.recent_times),
         zero_bits,
+        payout,
+        reward: REWARD.0,
+        transactions: body.len(),
     }
+}
+
+/// The most a block's body may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Transactions, the reward included.
+    pub max_txs: usize,
+    /// Encoded bytes of all its transactions.
+    pub max_bytes: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            max_txs: 1000,
+            max_bytes: 200_000,
+        }
+    }
+}
+
+/// Checks what a body must be before it is applied: within `limits`, and
+/// no transaction twice (two bodies whose ids differ only by a repeated
+/// last one share a merkle root; the repeat is refused here).
+pub fn check_body(body: &[Tx], limits: BodyLimits) -> Result<(), Rejection> {
+    if body.len() > limits.max_txs {
+        return Err(Rejection::TooManyTransactions {
+            got: body.len(),
+            max: limits.max_txs,
+        });
+    }
+    let bytes: usize = body.iter().map(|t| t.encode().len()).sum();
+    if bytes > limits.max_bytes {
+        return Err(Rejection::BodyTooLarge {
+            got: bytes,
+            max: limits.max_bytes,
+        });
+    }
+    let mut seen = std::collections::HashSet::with_capacity(body.len());
+    if let Some(tx) = body.iter().find(|t| !seen.insert(t.id())) {
+        return Err(Rejection::DuplicateTransaction(tx.id().to_string()));
+    }
+    Ok(())
 }
 
 /// Why a header that extends the tip is refused (HTTP 422).
@@ -136,6 +179,42 @@ pub enum Rejection {
         /// What the header carries.
         got: Hash256,
     },
+    /// No body with the header's merkle root: none was sent, and no
+    /// template of the current tip has it.
+    #[error(
+        "no body has merkle root {0}: no template of the current tip carries it (templates of older tips are dropped) and the submission sent none; build headers from GET /v1/template"
+    )]
+    UnknownMerkleRoot(Hash256),
+    /// The body sent does not hash to the header's merkle root.
+    #[error("the body sent has merkle root {body}, the header {header}")]
+    BodyMismatch {
+        /// The header's.
+        header: Hash256,
+        /// The body's.
+        body: Hash256,
+    },
+    /// More transactions than a block may hold.
+    #[error("the body has {got} transactions; a block holds at most {max}")]
+    TooManyTransactions {
+        /// How many.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// More bytes than a block may hold.
+    #[error("the body's transactions are {got} bytes; a block holds at most {max}")]
+    BodyTooLarge {
+        /// How many.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A transaction twice in one body.
+    #[error("transaction {0} appears twice in the body")]
+    DuplicateTransaction(String),
+    /// A transaction of the body does not apply (or its signature fails).
+    #[error("{0}")]
+    BadBody(#[from] BlockError),
     /// Wrong bits field.
     #[error(
         "bits {got:#010x} is not the template's {expected:#010x}; build headers from GET /v1/template"
@@ -185,7 +264,12 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         match self {
             Rejection::Version { .. } => "wrong_version",
-            Rejection::MerkleRoot { .. } => "wrong_merkle_root",
+            Rejection::MerkleRoot { .. } | Rejection::UnknownMerkleRoot(_) => "wrong_merkle_root",
+            Rejection::BodyMismatch { .. } => "body_mismatch",
+            Rejection::TooManyTransactions { .. } => "too_many_transactions",
+            Rejection::BodyTooLarge { .. } => "block_too_large",
+            Rejection::DuplicateTransaction(_) => "duplicate_transaction",
+            Rejection::BadBody(_) => "bad_body",
             Rejection::Bits { .. } => "wrong_bits",
             Rejection::TooEarly { .. } => "time_too_early",
             Rejection::TooLate { .. } => "time_too_late",
@@ -275,12 +359,5 @@ mod tests {
         let times = [20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 0, 0, 0];
         assert_eq!(min_time(&times), 16);
         assert_eq!(min_time(&[u32::MAX]), u32::MAX);
-    }
-
-    #[test]
-    fn merkle_roots_differ_per_height() {
-        let roots: std::collections::HashSet<_> = (0..1000).map(merkle_root).collect();
-        assert_eq!(roots.len(), 1000);
-        assert_eq!(merkle_root(0), genesis_header().merkle_root);
     }
 }

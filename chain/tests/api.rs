@@ -33,6 +33,7 @@ async fn a_new_chain_starts_from_the_documented_genesis() {
             "header": GENESIS_HEADER,
             "miner": "genesis",
             "received_at": GENESIS_TIME,
+            "transactions": [],
         })
     );
     assert_eq!(rules::genesis_hash().to_string(), GENESIS_HASH);
@@ -41,26 +42,39 @@ async fn a_new_chain_starts_from_the_documented_genesis() {
 #[tokio::test]
 async fn the_template_describes_the_next_block() {
     let svc = Service::start().await;
-    let (status, template) = svc.get("/v1/template").await;
+    let payout = common::PAYOUT.to_string();
+    let (status, template) = svc.get(&format!("/v1/template?payout={payout}")).await;
     assert_eq!(status, 200);
+    // The body is the reward alone: its id is the merkle root.
+    let reward = chain::ledger::Tx::reward(1, common::PAYOUT, chain::ledger::REWARD);
     assert_eq!(
         template,
         serde_json::json!({
             "height": 1,
             "prev_hash": GENESIS_HASH,
             "version": 1,
-            "merkle_root": rules::merkle_root(1).to_string(),
+            "merkle_root": reward.id().to_string(),
             "bits": 0x2001_0000u32,
             "min_time": GENESIS_TIME + 1,
             "zero_bits": ZERO_BITS,
+            "payout": payout,
+            "reward": 1000,
+            "transactions": 1,
         })
     );
+    let (status, missing) = svc.get("/v1/template").await;
+    assert_eq!(
+        (status, missing["code"].as_str()),
+        (400, Some("missing_payout"))
+    );
+    let (status, bad) = svc.get("/v1/template?payout=xyz").await;
+    assert_eq!((status, bad["code"].as_str()), (400, Some("bad_payout")));
 }
 
 #[tokio::test]
 async fn a_mined_block_is_committed_and_served() {
     let svc = Service::start().await;
-    let template = svc.client.template().await.unwrap();
+    let template = svc.client.template(&common::PAYOUT).await.unwrap();
     let header = solve(&template, template.min_time + 5, 0);
     let (status, accepted) = svc.post_block(&common::body(&header, "rig 1")).await;
     assert_eq!(status, 201, "{accepted}");
@@ -76,7 +90,7 @@ async fn a_mined_block_is_committed_and_served() {
     assert_eq!(block["miner"], "rig 1");
     assert_eq!(block["received_at"], NOW);
 
-    let next = svc.client.template().await.unwrap();
+    let next = svc.client.template(&common::PAYOUT).await.unwrap();
     assert_eq!((next.height, next.prev_hash), (2, header.hash()));
     assert_ne!(next.merkle_root, template.merkle_root);
     // The median of genesis and block 1 is block 1's time.
@@ -133,7 +147,7 @@ async fn the_client_returns_typed_answers() {
         }
         other => panic!("{other:?}"),
     }
-    let template = svc.client.template().await.unwrap();
+    let template = svc.client.template(&common::PAYOUT).await.unwrap();
     let weak = common::unsolved(&template, template.min_time);
     match svc.client.submit(&weak, "m").await {
         Err(e @ ClientError::Rejected { .. }) => assert!(!e.is_retryable()),
@@ -168,7 +182,7 @@ async fn an_absent_service_is_unreachable_and_retryable() {
     let url = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client = chain::ChainClient::new(&url).unwrap();
-    let err = client.template().await.unwrap_err();
+    let err = client.template(&common::PAYOUT).await.unwrap_err();
     assert!(matches!(err, ClientError::Unreachable(_)), "{err:?}");
     assert!(err.is_retryable());
     let header = rules::genesis_header();

@@ -14,7 +14,7 @@ use tokio::sync::Barrier;
 /// each from its own client (its own connection); returns how many were
 /// accepted and how many were refused as stale.
 async fn race(svc: &Service, rivals: u32) -> (usize, usize) {
-    let template = svc.client.template().await.unwrap();
+    let template = svc.client.template(&common::PAYOUT).await.unwrap();
     let barrier = Arc::new(Barrier::new(rivals as usize));
     let mut tasks = Vec::new();
     for i in 0..rivals {

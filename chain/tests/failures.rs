@@ -8,7 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use chain::api::Block;
-use chain::store::{AppendError, ChainParams, TipState};
+use chain::ledger::{Trade, Tx, TxId};
+use chain::store::{
+    AdmitError, AppendError, ChainParams, Dropped, MempoolMark, MempoolRead, TemplateBody,
+    TipState, TxStatus,
+};
 use chain::{ChainClient, ClientError, ServiceConfig, SqliteStore, Store, StoreError};
 use protocol::Hash256;
 use tokio::net::TcpListener;
@@ -40,17 +44,52 @@ impl Store for Faulty {
     fn height_of(&self, hash: &Hash256) -> Result<Option<u64>, StoreError> {
         self.inner.height_of(hash)
     }
-    fn append(&self, block: &Block) -> Result<(), AppendError> {
+    fn blocks_with_bodies(
+        &self,
+        from: u64,
+        limit: usize,
+        max_txs: usize,
+    ) -> Result<Vec<(Block, Vec<Tx>)>, StoreError> {
+        self.inner.blocks_with_bodies(from, limit, max_txs)
+    }
+    fn append(&self, block: &Block, body: &[Tx], trades: &[Trade]) -> Result<(), AppendError> {
         match self.mode.load(Ordering::SeqCst) {
-            FAIL => Err(StoreError::Database(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
-                Some("disk I/O error".into()),
-            ))
-            .into()),
+            FAIL => Err(io_error().into()),
             PANIC => panic!("simulated bug"),
-            _ => self.inner.append(block),
+            _ => self.inner.append(block, body, trades),
         }
     }
+    fn mempool(&self, after: u64) -> Result<MempoolRead, StoreError> {
+        self.inner.mempool(after)
+    }
+    fn admit(&self, mark: MempoolMark, txs: &[Tx], now: u64) -> Result<Vec<u64>, AdmitError> {
+        match self.mode.load(Ordering::SeqCst) {
+            FAIL => Err(io_error().into()),
+            _ => self.inner.admit(mark, txs, now),
+        }
+    }
+    fn drop_pending(&self, tip: Hash256, dropped: &[Dropped]) -> Result<bool, StoreError> {
+        self.inner.drop_pending(tip, dropped)
+    }
+    fn put_template(&self, template: &TemplateBody) -> Result<bool, StoreError> {
+        self.inner.put_template(template)
+    }
+    fn template(&self, merkle_root: &Hash256) -> Result<Option<TemplateBody>, StoreError> {
+        self.inner.template(merkle_root)
+    }
+    fn transaction(&self, id: &TxId) -> Result<Option<(Tx, TxStatus)>, StoreError> {
+        self.inner.transaction(id)
+    }
+    fn trades(&self, from: u64, limit: usize) -> Result<Vec<Trade>, StoreError> {
+        self.inner.trades(from, limit)
+    }
+}
+
+fn io_error() -> StoreError {
+    StoreError::Database(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+        Some("disk I/O error".into()),
+    ))
 }
 
 #[tokio::test]
@@ -71,7 +110,7 @@ async fn store_failures_are_503_or_500_and_change_nothing() {
         std::future::pending(),
     ));
     let client = ChainClient::new(&url).unwrap();
-    let template = client.template().await.unwrap();
+    let template = client.template(&common::PAYOUT).await.unwrap();
     let header = common::solve(&template, template.time_for(now()), 0);
 
     match client.submit(&header, "m").await {

@@ -34,7 +34,11 @@ async fn a_request_is_answered_after_the_client_half_closes() {
     assert!(answer.contains("\"height\":0"), "{answer:?}");
 
     // HTTP/1.0, no Connection header: the server closes after answering.
-    let answer = half_closed(&svc.url, "GET /v1/template HTTP/1.0\r\n\r\n").await;
+    let answer = half_closed(
+        &svc.url,
+        "GET /v1/template?payout=0707070707070707070707070707070707070707 HTTP/1.0\r\n\r\n",
+    )
+    .await;
     assert!(answer.starts_with("HTTP/1.0 200 OK\r\n"), "{answer:?}");
     assert!(answer.contains("\"height\":1"), "{answer:?}");
     svc.stop().await;
@@ -43,7 +47,7 @@ async fn a_request_is_answered_after_the_client_half_closes() {
 #[tokio::test]
 async fn a_submission_whose_client_half_closes_is_committed_and_answered() {
     let mut svc = Service::start().await;
-    let template = svc.client.template().await.unwrap();
+    let template = svc.client.template(&common::PAYOUT).await.unwrap();
     let block = body(&solve(&template, template.min_time, 0), "nc");
     let request = format!(
         "POST /v1/blocks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\

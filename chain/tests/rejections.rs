@@ -33,7 +33,7 @@ fn assert_error(answer: &(u16, Value), status: u16, code: &str) {
 async fn with_one_block() -> (Service, Template) {
     let svc = Service::start().await;
     svc.mine_next().await;
-    let template = svc.client.template().await.unwrap();
+    let template = svc.client.template(&common::PAYOUT).await.unwrap();
     (svc, template)
 }
 
@@ -96,7 +96,9 @@ async fn content_type_and_size_are_checked() {
             .await;
         assert_error(&answer, 415, "unsupported_media_type");
     }
-    let huge = format!(r#"{{"header": "{}", "miner": "m"}}"#, "0".repeat(5000));
+    // Larger than a submission carrying a full block's body can be.
+    let limit = chain::ServiceConfig::default().block_body_limit();
+    let huge = format!(r#"{{"header": "{}", "miner": "m"}}"#, "0".repeat(limit));
     assert_error(&svc.post_block(&huge).await, 413, "body_too_large");
     assert_eq!(chain_of(&svc).await, before);
     // The same body with the right type is accepted.
@@ -130,7 +132,7 @@ async fn blocks_off_the_tip_are_409_and_say_why() {
     let rival_template = Template {
         height: 1,
         prev_hash: genesis.hash,
-        merkle_root: chain::rules::merkle_root(1),
+        merkle_root: Hash256([9; 32]),
         ..template.clone()
     };
     let rival = solve(&rival_template, block1.header.time + 1, 0);
@@ -174,7 +176,7 @@ async fn rule_breaking_blocks_are_422() {
         (
             solve(
                 &Template {
-                    merkle_root: chain::rules::merkle_root(1),
+                    merkle_root: Hash256([9; 32]),
                     ..t.clone()
                 },
                 t.min_time,

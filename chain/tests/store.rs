@@ -20,9 +20,9 @@ fn blocks_survive_reopening_and_the_difficulty_stays() {
     {
         let store = SqliteStore::open(&db, Some(ZERO_BITS)).unwrap();
         for i in 0..3 {
-            let block = next_block(&store, 0, &format!("m{i}"));
-            store.append(&block).unwrap();
-            appended.push(block);
+            let next = next_block(&store, 0, &format!("m{i}"));
+            next.append(&store).unwrap();
+            appended.push(next.block);
         }
     }
     let store = SqliteStore::open(&db, None).unwrap();
@@ -70,7 +70,8 @@ fn a_new_chain_defaults_to_24_zero_bits() {
 fn appends_off_the_tip_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let block = next_block(&store, 0, "m");
+    let next = next_block(&store, 0, "m");
+    let block = next.block.clone();
     let wrong_height = chain::api::Block {
         height: 2,
         ..block.clone()
@@ -78,10 +79,13 @@ fn appends_off_the_tip_change_nothing() {
     let mut wrong_parent = block.clone();
     wrong_parent.header.prev_hash = protocol::Hash256([1; 32]);
     for bad in [wrong_height, wrong_parent] {
-        assert!(matches!(store.append(&bad), Err(AppendError::NotOnTip)));
+        assert!(matches!(
+            store.append(&bad, &next.body, &[]),
+            Err(AppendError::NotOnTip)
+        ));
     }
-    store.append(&block).unwrap();
-    assert!(matches!(store.append(&block), Err(AppendError::NotOnTip)));
+    next.append(&store).unwrap();
+    assert!(matches!(next.append(&store), Err(AppendError::NotOnTip)));
     assert_eq!(store.blocks(0, 10).unwrap().len(), 2);
 }
 
@@ -105,7 +109,7 @@ fn rival_appends_from_two_connections_commit_once() {
                 let (store, barrier) = (store.clone(), barrier.clone());
                 std::thread::spawn(move || {
                     barrier.wait();
-                    store.append(&block)
+                    block.append(store.as_ref())
                 })
             })
             .collect();
@@ -177,8 +181,9 @@ fn foreign_and_missing_files_are_refused() {
 fn export_writes_one_tab_separated_line_per_block() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let block = next_block(&store, 0, "rig one");
-    store.append(&block).unwrap();
+    let next = next_block(&store, 0, "rig one");
+    next.append(&store).unwrap();
+    let block = next.block;
     let mut out = Vec::new();
     assert_eq!(export::export(&store, &mut out).unwrap(), 2);
     let text = String::from_utf8(out).unwrap();
@@ -196,4 +201,112 @@ fn export_writes_one_tab_separated_line_per_block() {
         ]
     );
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
+}
+
+#[test]
+fn mempool_writes_check_the_mark_and_templates_their_parent() {
+    use chain::ledger::{Action, Address, Amount, Tx};
+    use chain::store::{AdmitError, Dropped, TemplateBody, TxStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
+    let key = common::trader(3);
+    let tx = |seq| {
+        Tx::sign(
+            &key,
+            seq,
+            Action::Deposit {
+                to: Address([1; 20]),
+                amount: Amount(5),
+            },
+        )
+    };
+    let read = store.mempool(0).unwrap();
+    assert_eq!(read.mark.last_seq, 0);
+    assert_eq!(store.admit(read.mark, &[tx(0), tx(1)], 9).unwrap(), [1, 2]);
+    // An admission against the old mark is refused whole.
+    assert!(matches!(
+        store.admit(read.mark, &[tx(2)], 9),
+        Err(AdmitError::Moved)
+    ));
+    let read = store.mempool(1).unwrap();
+    assert_eq!(read.entries.len(), 1);
+    assert_eq!(read.entries[0].tx, tx(1));
+    // The same signer and sequence twice cannot both wait.
+    let other = Tx::sign(
+        &key,
+        1,
+        Action::Cancel {
+            order: Default::default(),
+        },
+    );
+    assert!(matches!(
+        store.admit(read.mark, &[other], 9),
+        Err(AdmitError::Moved)
+    ));
+    let tip = store.tip_state().unwrap().tip.hash;
+    let dropped = Dropped {
+        id: tx(0).id(),
+        code: "not_operator".into(),
+        reason: "test".into(),
+    };
+    assert!(
+        !store
+            .drop_pending(protocol::Hash256([1; 32]), std::slice::from_ref(&dropped))
+            .unwrap()
+    );
+    assert!(store.drop_pending(tip, &[dropped]).unwrap());
+    assert!(matches!(
+        store.transaction(&tx(0).id()).unwrap(),
+        Some((_, TxStatus::Dropped { code, height: 0, .. })) if code == "not_operator"
+    ));
+    assert!(matches!(
+        store.transaction(&tx(1).id()).unwrap(),
+        Some((_, TxStatus::Pending { seq: 2 }))
+    ));
+
+    // A template body is kept only for the tip, and dropped by the next block.
+    let next = next_block(&store, 0, "m");
+    let template = TemplateBody {
+        merkle_root: protocol::Hash256([4; 32]),
+        parent: tip,
+        body: vec![tx(1)],
+    };
+    assert!(store.put_template(&template).unwrap());
+    assert_eq!(
+        store.template(&template.merkle_root).unwrap(),
+        Some(template.clone())
+    );
+    store.append(&next.block, &next.body, &[]).unwrap();
+    assert_eq!(store.template(&template.merkle_root).unwrap(), None);
+    assert!(!store.put_template(&template).unwrap());
+    assert_eq!(
+        store.blocks_with_bodies(1, 5, 100).unwrap(),
+        [(next.block, next.body)]
+    );
+}
+
+#[test]
+fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("v1.db");
+    rusqlite::Connection::open(&old)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE chain (id INTEGER PRIMARY KEY, schema_version INTEGER, zero_bits INTEGER, genesis_hash BLOB);
+             CREATE TABLE blocks (height INTEGER PRIMARY KEY);
+             INSERT INTO chain VALUES (1, 1, 24, x'00');",
+        )
+        .unwrap();
+    let err = SqliteStore::open(&old, None).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Schema {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

@@ -2,6 +2,7 @@
 //! `chain` crate's client, with its errors sorted the way the node acts on
 //! them (retry later, fetch a new template, or give up on a header).
 
+use chain::ledger::Address;
 use chain::{ChainClient, ClientError};
 use protocol::{BlockHeader, CoordinatorId};
 
@@ -38,8 +39,8 @@ fn sort(e: ClientError) -> ChainError {
 }
 
 impl ChainApi for HttpChain {
-    async fn template(&self) -> Result<Template, ChainError> {
-        let t = self.client.template().await.map_err(sort)?;
+    async fn template(&self, payout: Address) -> Result<Template, ChainError> {
+        let t = self.client.template(&payout).await.map_err(sort)?;
         Ok(Template {
             height: t.height,
             prev_hash: t.prev_hash,

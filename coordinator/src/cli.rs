@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::{CommandError, bench, chain as chain_cmd, demo, keygen, run, scan, sim};
+use crate::cmd::{CommandError, bench, chain as chain_cmd, demo, keygen, run, scan, sim, wallet};
 
 /// Distributed proof-of-work mining: coordinators, miners and tools.
 #[derive(Debug, Parser)]
@@ -31,6 +31,9 @@ enum Command {
     /// Serve the chain service (the blocks every coordinator shares) on an
     /// SQLite file, or export that file's chain as text.
     Chain(chain_cmd::ChainArgs),
+    /// Keys, balances, transfers, deposits, orders and the book, against a
+    /// chain service.
+    Wallet(wallet::WalletArgs),
 }
 
 /// Parses the command line and runs it. Bad input exits with status 2, a
@@ -45,6 +48,7 @@ pub fn run() -> ExitCode {
         Command::Scan(args) => scan::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Chain(args) => chain_cmd::run(args),
+        Command::Wallet(args) => wallet::run(args),
     };
     result.unwrap_or_else(|e| {
         eprintln!("error: {e}");

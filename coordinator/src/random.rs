@@ -40,6 +40,13 @@ pub fn cluster_key() -> Result<ClusterKey, RandomError> {
     Ok(ClusterKey::from_bytes(key))
 }
 
+/// A new wallet key (an Ed25519 signing key).
+pub fn signing_key() -> Result<chain::ledger::SigningKey, RandomError> {
+    let mut seed = [0u8; 32];
+    fill(&mut seed)?;
+    Ok(chain::ledger::SigningKey::from_bytes(&seed))
+}
+
 /// A boot id for a node starting now.
 pub fn boot_id() -> Result<BootId, RandomError> {
     u32().map(BootId)

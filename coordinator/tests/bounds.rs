@@ -124,6 +124,29 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
             "from 10 to 600000",
         ),
         (run(&["--id", "0"]), ids),
+        (
+            run(&["--id", "1", "--payout", "xyz"]),
+            "an address is 40 hex characters",
+        ),
+        (vec!["demo", "--traders", "257"], "from 0 to 256"),
+        (
+            vec![
+                "chain",
+                "--listen",
+                "127.0.0.1:0",
+                "--db",
+                "x.db",
+                "--max-block-txs",
+                "1",
+            ],
+            "from 2 to 10000",
+        ),
+        (
+            vec![
+                "wallet", "order", "--key", "k", "--side", "buy", "--price", "0", "--amount", "1",
+            ],
+            "from 1 to 18446744073709551615",
+        ),
         (run(&["--id", "70000"]), ids),
         (run(&["--id", "1", "--peer", "0@127.0.0.1:7412"]), ids),
         (run(&["--id", "1", "--peer", "70000@127.0.0.1:7412"]), ids),

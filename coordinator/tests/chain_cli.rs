@@ -13,6 +13,9 @@ use protocol::kernel::{Kernel, ScanJob};
 use protocol::{BlockHeader, Hash256, NonceRange};
 use tokio::sync::mpsc;
 
+/// Where the tests' blocks pay their reward.
+const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
+
 /// A `coordinator chain` child process, killed when dropped.
 struct ChainProcess {
     child: Child,
@@ -93,7 +96,7 @@ fn solve(template: &Template) -> BlockHeader {
 /// every block acknowledged with 201.
 async fn mine_until_gone(client: ChainClient, acked: mpsc::UnboundedSender<(u64, Hash256)>) {
     loop {
-        let Ok(template) = client.template().await else {
+        let Ok(template) = client.template(&PAYOUT).await else {
             return;
         };
         match client.submit(&solve(&template), "durability").await {
@@ -146,7 +149,7 @@ async fn acknowledged_blocks_survive_sigkill() {
     let tip = client.tip().await.unwrap();
     assert_eq!(tip.zero_bits, 8);
     let accepted = client
-        .submit(&solve(&client.template().await.unwrap()), "after")
+        .submit(&solve(&client.template(&PAYOUT).await.unwrap()), "after")
         .await
         .unwrap();
     assert_eq!(accepted.height, tip.height + 1);
@@ -185,7 +188,7 @@ async fn export_prints_one_line_per_block() {
     let client = ChainClient::new(&service.url).unwrap();
     let mut hashes = vec![client.tip().await.unwrap().hash];
     for _ in 0..3 {
-        let template = client.template().await.unwrap();
+        let template = client.template(&PAYOUT).await.unwrap();
         hashes.push(
             client
                 .submit(&solve(&template), "rig 7")

@@ -257,6 +257,27 @@ fn a_killed_leader_is_replaced_and_leads_again_when_it_returns() {
     wait("mining under coordinator 1 again", || {
         height(&url).filter(|&x| x >= h + 2)
     });
+
+    // Without --payout, every leader's blocks pay the cluster's payout
+    // address, whose key `wallet new --from-cluster-key` prints.
+    let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(["wallet", "new", "--json", "--from-cluster-key"])
+        .arg(&env.key)
+        .output()
+        .unwrap();
+    let payout: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let payout = payout["address"].as_str().unwrap();
+    let blocks = http_json(&format!("{url}/v1/blocks?from=1&limit=1000")).unwrap();
+    let blocks = blocks.as_array().unwrap();
+    assert!(blocks.len() >= 6);
+    for b in blocks {
+        assert_eq!(b["transactions"][0]["kind"], "reward");
+        assert_eq!(b["transactions"][0]["to"], payout, "block {}", b["height"]);
+    }
+    let account = http_json(&format!("{url}/v1/accounts/{payout}")).unwrap();
+    let coin = account["coin"].as_u64().unwrap();
+    assert_eq!(coin % 1000, 0);
+    assert!(coin >= 1000 * blocks.len() as u64);
 }
 
 fn export(db: &str) -> Vec<String> {

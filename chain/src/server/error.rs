@@ -143,6 +143,7 @@ impl Counters {
         Stats {
             accepted: self.accepted.load(Ordering::Relaxed),
             errors: map.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            ..Stats::default()
         }
     }
 }

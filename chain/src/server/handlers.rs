@@ -1,5 +1,8 @@
-//! One function per route. Each parses its own inputs so that every fault
-//! gets a message naming the parameter and what it must be.
+//! The chain's routes: template, tip, blocks, stats, and the answers for
+//! unknown routes and methods. Each parses its own inputs so that every
+//! fault gets a message naming the parameter and what it must be.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -10,18 +13,18 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use super::AppState;
 use super::error::ApiError;
 use super::submit;
-use crate::api::{Accepted, Block, Stats, Template, Tip};
-use crate::rules;
-use crate::store::Store;
+use crate::api::{Accepted, BlockView, Stats, Template, Tip, TxView};
+use crate::ledger::Address;
+use crate::replica::Replica;
 
-/// Runs `f` on the store from tokio's blocking pool.
-async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
+/// Runs `f` on the replica from tokio's blocking pool.
+pub(super) async fn blocking<T, F>(state: &AppState, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&dyn Store) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&Replica) -> Result<T, ApiError> + Send + 'static,
 {
-    let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(store.as_ref()))
+    let replica = state.replica.clone();
+    tokio::task::spawn_blocking(move || f(&replica))
         .await
         .map_err(|e| {
             tracing::error!("store task failed: {e}");
@@ -29,23 +32,96 @@ where
         })?
 }
 
-/// `GET /v1/template`.
-pub(super) async fn template(State(state): State<AppState>) -> Result<Json<Template>, ApiError> {
-    blocking(&state, |store| {
-        let tip = store.tip_state()?;
-        Ok(Json(rules::template(store.params().zero_bits, &tip)))
-    })
-    .await
+/// Reads query parameters: each of `allowed` at most once, each a whole
+/// number; anything else is `400 bad_query`.
+pub(super) fn numbers(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    allowed: &[&'static str],
+) -> Result<BTreeMap<&'static str, u64>, ApiError> {
+    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let mut out = BTreeMap::new();
+    for (key, value) in pairs {
+        let Some(&name) = allowed.iter().find(|a| **a == key) else {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!(
+                    "unknown parameter {key:?}; this endpoint takes {}",
+                    allowed.join(", ")
+                ),
+            ));
+        };
+        let number = value.parse::<u64>().map_err(|_| {
+            ApiError::bad_request(
+                "bad_query",
+                format!("{key} must be a whole number from 0, got {value:?}"),
+            )
+        })?;
+        if out.insert(name, number).is_some() {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("parameter {key} is given twice"),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// A `limit` parameter: `default` if absent, else 1 to `max`.
+pub(super) fn limit(given: Option<u64>, default: usize, max: usize) -> Result<usize, ApiError> {
+    match given.map(usize::try_from) {
+        None => Ok(default),
+        Some(Ok(n)) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_request(
+            "bad_query",
+            format!("limit must be from 1 to {max}"),
+        )),
+    }
+}
+
+/// `GET /v1/template?payout=ADDR`.
+pub(super) async fn template(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Template>, ApiError> {
+    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
+    let mut payout = None;
+    for (key, value) in pairs {
+        if key != "payout" {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("unknown parameter {key:?}; this endpoint takes payout"),
+            ));
+        }
+        if payout.is_some() {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "parameter payout is given twice",
+            ));
+        }
+        payout = Some(Address::parse(&value).map_err(|e| {
+            ApiError::bad_request(
+                "bad_payout",
+                format!("payout: {e}; it must be an address, 40 hex characters"),
+            )
+        })?);
+    }
+    let payout = payout.ok_or_else(|| {
+        ApiError::bad_request(
+            "missing_payout",
+            "name the address the block's reward pays: GET /v1/template?payout=<40 hex characters>",
+        )
+    })?;
+    blocking(&state, move |replica| Ok(Json(replica.template(payout)?))).await
 }
 
 /// `GET /v1/tip`.
 pub(super) async fn tip(State(state): State<AppState>) -> Result<Json<Tip>, ApiError> {
-    blocking(&state, |store| {
-        let tip = store.tip_state()?.tip;
+    blocking(&state, |replica| {
+        let tip = replica.store().tip_state()?.tip;
         Ok(Json(Tip {
             height: tip.height,
             hash: tip.hash,
-            zero_bits: store.params().zero_bits,
+            zero_bits: replica.store().params().zero_bits,
         }))
     })
     .await
@@ -57,10 +133,12 @@ pub(super) async fn submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
-    let (header, miner) = submit::parse(&headers, body, state.config.max_body_bytes)?;
+    let limit = state.config.block_body_limit();
+    let parsed = submit::parse(&headers, body, limit, state.config.limits.body.max_txs)?;
     let now = state.config.clock.now();
-    let block = blocking(&state, move |store| {
-        submit::submit(store, header, miner, now)
+    let check = state.config.check_signatures;
+    let block = blocking(&state, move |replica| {
+        submit::submit(replica, parsed, now, check)
     })
     .await?;
     state.counters.accepted();
@@ -83,7 +161,7 @@ pub(super) async fn submit(
 pub(super) async fn block(
     State(state): State<AppState>,
     height: Result<Path<String>, PathRejection>,
-) -> Result<Json<Block>, ApiError> {
+) -> Result<Json<BlockView>, ApiError> {
     let text = height.map_err(|e| ApiError::bad_request("bad_height", e.body_text()))?;
     let height: u64 = text.parse().map_err(|_| {
         ApiError::bad_request(
@@ -94,91 +172,81 @@ pub(super) async fn block(
             ),
         )
     })?;
-    blocking(&state, move |store| match store.block(height)? {
-        Some(block) => Ok(Json(block)),
-        None => {
-            let tip = store.tip_state()?.tip.height;
-            Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_such_block",
-                format!("no block at height {height}: the tip is at height {tip}"),
-            ))
+    blocking(&state, move |replica| {
+        let store = replica.store();
+        match store.blocks_with_bodies(height, 1, usize::MAX)?.pop() {
+            Some((block, body)) if block.height == height => Ok(Json(BlockView {
+                block,
+                transactions: body.iter().map(TxView::of).collect(),
+            })),
+            _ => {
+                let tip = store.tip_state()?.tip.height;
+                Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no_such_block",
+                    format!("no block at height {height}: the tip is at height {tip}"),
+                ))
+            }
         }
     })
     .await
 }
 
-/// `GET /v1/blocks?from=H&limit=N`: blocks `H..H+N` that exist, in order;
-/// an empty list past the tip.
+/// `GET /v1/blocks?from=H&limit=N`: blocks `H..H+N` that exist, in order,
+/// with their transactions; an empty list past the tip.
 pub(super) async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Json<Vec<Block>>, ApiError> {
-    let Query(pairs) = query.map_err(|e| ApiError::bad_request("bad_query", e.body_text()))?;
-    let max = state.config.max_page;
-    let (mut from, mut limit) = (None, None);
-    for (key, value) in pairs {
-        let slot = match key.as_str() {
-            "from" => &mut from,
-            "limit" => &mut limit,
-            _ => {
-                return Err(ApiError::bad_request(
-                    "bad_query",
-                    format!("unknown parameter {key:?}; this endpoint takes from and limit"),
-                ));
-            }
-        };
-        if slot.is_some() {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("parameter {key} is given twice"),
-            ));
-        }
-        let number = value.parse::<u64>().map_err(|_| {
-            ApiError::bad_request(
-                "bad_query",
-                format!("{key} must be a whole number from 0, got {value:?}"),
-            )
-        })?;
-        *slot = Some(number);
-    }
-    let from = from.unwrap_or(0);
-    let limit = match limit.map(usize::try_from) {
-        None => state.config.default_page,
-        Some(Ok(n)) if (1..=max).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "bad_query",
-                format!("limit must be from 1 to {max}"),
-            ));
-        }
-    };
-    blocking(&state, move |store| Ok(Json(store.blocks(from, limit)?))).await
+) -> Result<Json<Vec<BlockView>>, ApiError> {
+    let params = numbers(query, &["from", "limit"])?;
+    let from = params.get("from").copied().unwrap_or(0);
+    let limit = limit(
+        params.get("limit").copied(),
+        state.config.default_page,
+        state.config.max_page,
+    )?;
+    let max_txs = state.config.max_page_transactions;
+    blocking(&state, move |replica| {
+        let page = replica.store().blocks_with_bodies(from, limit, max_txs)?;
+        Ok(Json(
+            page.into_iter()
+                .map(|(block, body)| BlockView {
+                    block,
+                    transactions: body.iter().map(TxView::of).collect(),
+                })
+                .collect(),
+        ))
+    })
+    .await
 }
 
 /// `GET /v1/stats`.
 pub(super) async fn stats(State(state): State<AppState>) -> Json<Stats> {
-    Json(state.counters.snapshot())
+    let mut stats = state.counters.snapshot();
+    stats.admitted = state.replica.admitted();
+    stats.dropped = state.replica.dropped();
+    stats.mempool = state.replica.pending_count() as u64;
+    Json(stats)
 }
+
+/// The API's routes, for messages.
+const ROUTES: &str = "GET /v1/template?payout=ADDR, GET /v1/tip, POST /v1/blocks, GET /v1/blocks?from=H&limit=N, GET /v1/blocks/{height}, POST /v1/transactions, GET /v1/transactions/{id}, GET /v1/book, GET /v1/trades?from=N&limit=N, GET /v1/accounts/{address}, GET /v1/events, GET /v1/stats";
 
 /// Any path the API does not have.
 pub(super) async fn no_route(method: Method, uri: Uri) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        format!(
-            "no endpoint {method} {}; the API is GET /v1/template, GET /v1/tip, POST /v1/blocks, GET /v1/blocks?from=H&limit=N, GET /v1/blocks/{{height}}, GET /v1/stats",
-            uri.path()
-        ),
+        format!("no endpoint {method} {}; the API is {ROUTES}", uri.path()),
     )
 }
 
 /// A known path with a method it does not take.
 pub(super) async fn wrong_method(method: Method, uri: Uri) -> ApiError {
-    let allowed = if uri.path() == "/v1/blocks" {
-        "GET and POST"
-    } else {
-        "GET"
+    let allowed = match uri.path() {
+        "/v1/blocks" => "GET and POST",
+        "/v1/transactions" => "POST",
+        _ => "GET",
     };
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,

@@ -15,25 +15,28 @@
 
 mod error;
 mod handlers;
+mod ledger;
 mod submit;
 
 use std::future::Future;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::store::Store;
+use crate::replica::{Admitter, Limits, Replica};
+use crate::store::{Store, StoreError};
 use error::Counters;
 
 /// Where the service reads the time: Unix seconds. Injected so that tests
@@ -73,12 +76,29 @@ impl std::fmt::Debug for Clock {
 pub struct ServiceConfig {
     /// The clock that bounds header times and stamps `received_at`.
     pub clock: Clock,
-    /// Largest request body accepted, in bytes (a submission is ~250).
+    /// Largest request body accepted, in bytes (a block submission without
+    /// transactions is ~250, a transaction ~300), except block
+    /// submissions that carry their body (see [`ServiceConfig::block_body_limit`]).
     pub max_body_bytes: usize,
     /// Blocks per page of `GET /v1/blocks` when `limit` is not given.
     pub default_page: usize,
-    /// Largest `limit` of `GET /v1/blocks`.
+    /// Largest `limit` of `GET /v1/blocks`, `GET /v1/trades`.
     pub max_page: usize,
+    /// Transactions one page of `GET /v1/blocks` shows at most (a page
+    /// ends after the block that reaches it).
+    pub max_page_transactions: usize,
+    /// What a block's body may hold, and how many transactions wait.
+    pub limits: Limits,
+    /// Whether signatures are checked. Only a benchmark measuring what the
+    /// checks cost turns this off; a chain served without them accepts
+    /// forgeries.
+    pub check_signatures: bool,
+    /// How often the follower looks for blocks and transactions written
+    /// by other instances on the same database (to send their events);
+    /// `None`: only when a request comes.
+    pub follow_every: Option<Duration>,
+    /// Event streams (`GET /v1/events`) open at once at most.
+    pub max_streams: usize,
 }
 
 impl Default for ServiceConfig {
@@ -88,31 +108,83 @@ impl Default for ServiceConfig {
             max_body_bytes: 4096,
             default_page: 100,
             max_page: 1000,
+            max_page_transactions: 5000,
+            limits: Limits::default(),
+            check_signatures: true,
+            follow_every: Some(Duration::from_millis(500)),
+            max_streams: 256,
         }
+    }
+}
+
+impl ServiceConfig {
+    /// Largest `POST /v1/blocks` body: a submission with every transaction
+    /// of a full block as hex.
+    pub fn block_body_limit(&self) -> usize {
+        self.max_body_bytes
+            .saturating_add(self.limits.body.max_bytes.saturating_mul(2))
+            .saturating_add(self.limits.body.max_txs.saturating_mul(4))
     }
 }
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
 struct AppState {
-    store: Arc<dyn Store>,
+    replica: Arc<Replica>,
+    admitter: Admitter,
     config: Arc<ServiceConfig>,
     counters: Arc<Counters>,
+    /// Becomes true when the service shuts down: event streams end.
+    closing: watch::Sender<bool>,
+    streams: Arc<Semaphore>,
 }
 
-/// The API as an axum [`Router`], for embedding in another server.
-pub fn router(store: Arc<dyn Store>, config: ServiceConfig) -> Router {
+/// The API as an axum [`Router`], for embedding in another server: it
+/// replays the chain from `store` first (see [`Replica`]). Its event
+/// streams end only when their clients go; [`serve`] also ends them when
+/// it shuts down.
+pub fn router(store: Arc<dyn Store>, config: ServiceConfig) -> Result<Router, StoreError> {
+    Ok(build(store, config)?.0)
+}
+
+fn build(
+    store: Arc<dyn Store>,
+    config: ServiceConfig,
+) -> Result<(Router, watch::Sender<bool>), StoreError> {
     let max_body = config.max_body_bytes;
+    let block_body = config.block_body_limit();
+    let replica = Arc::new(Replica::open(store, config.limits, config.clock.clone())?);
+    let admitter = Admitter::start(replica.clone())
+        .map_err(|e| StoreError::Corrupt(format!("cannot start the mempool writer: {e}")))?;
+    let (closing, _) = watch::channel(false);
+    if let (Some(every), Ok(runtime)) = (config.follow_every, tokio::runtime::Handle::try_current())
+    {
+        runtime.spawn(follow(Arc::downgrade(&replica), every, closing.subscribe()));
+    }
     let state = AppState {
-        store,
+        replica,
+        admitter,
+        streams: Arc::new(Semaphore::new(config.max_streams)),
         config: Arc::new(config),
         counters: Arc::new(Counters::default()),
+        closing: closing.clone(),
     };
-    Router::new()
+    let router = Router::new()
         .route("/v1/template", get(handlers::template))
         .route("/v1/tip", get(handlers::tip))
-        .route("/v1/blocks", get(handlers::list).post(handlers::submit))
+        .route(
+            "/v1/blocks",
+            get(handlers::list)
+                .post(handlers::submit)
+                .layer(DefaultBodyLimit::max(block_body)),
+        )
         .route("/v1/blocks/{height}", get(handlers::block))
+        .route("/v1/transactions", post(ledger::post_transaction))
+        .route("/v1/transactions/{id}", get(ledger::transaction))
+        .route("/v1/book", get(ledger::book))
+        .route("/v1/trades", get(ledger::trades))
+        .route("/v1/accounts/{address}", get(ledger::account))
+        .route("/v1/events", get(ledger::events))
         .route("/v1/stats", get(handlers::stats))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
@@ -122,18 +194,48 @@ pub fn router(store: Arc<dyn Store>, config: ServiceConfig) -> Router {
             error::count_and_log,
         ))
         .layer(DefaultBodyLimit::max(max_body))
-        .with_state(state)
+        .with_state(state);
+    Ok((router, closing))
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight and returns (see [`serve_router`]).
+/// Brings the replica up to date every `every` until the service closes
+/// (or the replica is gone), so that blocks and transactions written by
+/// other instances become events without waiting for a request here.
+async fn follow(replica: Weak<Replica>, every: Duration, mut closing: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = closing.wait_for(|c| *c) => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        let Some(replica) = replica.upgrade() else {
+            return;
+        };
+        let synced = tokio::task::spawn_blocking(move || replica.sync().map(drop)).await;
+        if let Ok(Err(e)) = synced {
+            tracing::debug!("following the store: {e}");
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then ends the
+/// event streams, finishes the requests in flight and returns (see
+/// [`serve_router`]). Replaying the chain from the store comes first; a
+/// store whose blocks do not replay is an error.
 pub async fn serve(
     listener: TcpListener,
     store: Arc<dyn Store>,
     config: ServiceConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_router(listener, router(store, config), shutdown).await
+    let (app, closing) = tokio::task::spawn_blocking(move || build(store, config))
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
+    serve_router(listener, app, async move {
+        shutdown.await;
+        let _ = closing.send(true);
+    })
+    .await
 }
 
 /// Serves `app` over HTTP/1.1 on `listener` until `shutdown` completes:

@@ -1,31 +1,40 @@
 //! `POST /v1/blocks`: from request bytes to a committed block, or to the
 //! one error that names what is wrong. Checks run cheapest and most basic
-//! first: content type (415), body size (413), JSON shape, header text and
-//! miner name (400), whether it extends the tip (409), the template's
-//! fields, time and work (422). Nothing is written before every check
-//! passed, and the tip check is repeated inside the store's write
-//! transaction, which makes concurrent submissions for one height safe:
-//! one commits, the others get 409.
+//! first: content type (415), body size (413), JSON shape, header text,
+//! miner name and transaction encodings (400), whether it extends the tip
+//! (409), then the rules (422): version, a body with the header's merkle
+//! root, bits, time, work, the body's size, and whether it applies.
+//! Nothing is written before every check passed, and the tip check is
+//! repeated inside the store's write transaction, which makes concurrent
+//! submissions for one height safe: one commits, the others get 409.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use protocol::{BlockHeader, HEADER_LEN};
+use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::api::{Block, MAX_MINER_LEN, Submission};
-use crate::rules;
-use crate::store::{AppendError, Store};
+use crate::ledger::Tx;
+use crate::replica::{Replica, SubmitError};
+use crate::store::Store;
 
 /// What the body must look like, for error messages.
-const EXPECTED_BODY: &str = r#"{"header": "<160 hex characters>", "miner": "<name>"}"#;
+const EXPECTED_BODY: &str = r#"{"header": "<160 hex characters>", "miner": "<name>"} (and optionally "transactions": ["<hex>", ...])"#;
 
-/// Reads a submission from the request, or says why it is not one.
-pub(super) fn parse(
+/// A parsed submission: the header, the miner, and the body if sent.
+pub(super) type Parsed = (BlockHeader, String, Option<Vec<Tx>>);
+
+/// Reads a JSON request body as `T`: 415 unless it says JSON, 413 past
+/// `max_body` bytes, 400 when it is not JSON (`malformed_json`) or not
+/// `T` (`invalid_body`); `expected` describes `T` in messages.
+pub(super) fn read_json<T: DeserializeOwned>(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     max_body: usize,
-) -> Result<(BlockHeader, String), ApiError> {
+    expected: &str,
+) -> Result<T, ApiError> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -45,9 +54,7 @@ pub(super) fn parse(
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                format!(
-                    "the body is larger than {max_body} bytes; a submission is {EXPECTED_BODY}"
-                ),
+                format!("the body is larger than {max_body} bytes; it must be {expected}"),
             )
         }
         other => ApiError::bad_request(
@@ -55,14 +62,56 @@ pub(super) fn parse(
             format!("the request body could not be read: {}", other.body_text()),
         ),
     })?;
-    let submission: Submission = serde_json::from_slice(&bytes).map_err(|e| {
+    serde_json::from_slice(&bytes).map_err(|e| {
         let code = if e.is_data() {
             "invalid_body"
         } else {
             "malformed_json"
         };
-        ApiError::bad_request(code, format!("{e}; the body must be {EXPECTED_BODY}"))
-    })?;
+        ApiError::bad_request(code, format!("{e}; the body must be {expected}"))
+    })
+}
+
+/// Decodes one transaction from hex (`what` names it in messages).
+pub(super) fn decode_tx(text: &str, what: &str) -> Result<Tx, ApiError> {
+    let bad = |why: String| {
+        ApiError::bad_request(
+            "bad_transaction",
+            format!("{what}: {why}; see docs/chain-api.md, \"Transaction encoding\""),
+        )
+    };
+    if text.len() > 2 * crate::ledger::MAX_TX_LEN || !text.len().is_multiple_of(2) {
+        return Err(bad(format!(
+            "{} hex characters is not the encoding of a transaction (an even number, at most {})",
+            text.len(),
+            2 * crate::ledger::MAX_TX_LEN
+        )));
+    }
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+        let digit = |c: u8| (c as char).to_digit(16);
+        match (digit(pair[0]), digit(pair[1])) {
+            (Some(hi), Some(lo)) => bytes.push((hi * 16 + lo) as u8),
+            _ => {
+                return Err(bad(format!(
+                    "characters {} and {} are not hex",
+                    2 * i,
+                    2 * i + 1
+                )));
+            }
+        }
+    }
+    Tx::decode(&bytes).map_err(|e| bad(e.to_string()))
+}
+
+/// Reads a submission from the request, or says why it is not one.
+pub(super) fn parse(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    max_body: usize,
+    max_txs: usize,
+) -> Result<Parsed, ApiError> {
+    let submission: Submission = read_json(headers, body, max_body, EXPECTED_BODY)?;
     let text = submission.header.as_str();
     let bytes = protocol::hex::decode::<HEADER_LEN>(text).map_err(|e| {
         ApiError::bad_request(
@@ -71,7 +120,23 @@ pub(super) fn parse(
         )
     })?;
     check_miner(&submission.miner)?;
-    Ok((BlockHeader::from_bytes(&bytes), submission.miner))
+    let body = match submission.transactions {
+        None => None,
+        Some(list) if list.len() > max_txs => {
+            return Err(crate::rules::Rejection::TooManyTransactions {
+                got: list.len(),
+                max: max_txs,
+            }
+            .into());
+        }
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| decode_tx(t, &format!("transactions[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    Ok((BlockHeader::from_bytes(&bytes), submission.miner, body))
 }
 
 /// A miner name: 1 to [`MAX_MINER_LEN`] characters, none of them control
@@ -99,32 +164,19 @@ fn check_miner(miner: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Validates `header` against the chain and appends it (blocking: call
-/// from the blocking pool). `now` is the service's clock, Unix seconds.
+/// Validates the submission against the chain and appends it (blocking:
+/// call from the blocking pool). `now` is the service's clock.
 pub(super) fn submit(
-    store: &dyn Store,
-    header: BlockHeader,
-    miner: String,
+    replica: &Replica,
+    (header, miner, body): Parsed,
     now: u64,
+    check_signatures: bool,
 ) -> Result<Block, ApiError> {
-    let state = store.tip_state()?;
-    if header.prev_hash != state.tip.hash {
-        return Err(conflict(store, &header)?);
-    }
-    let template = rules::template(store.params().zero_bits, &state);
-    let hash = rules::check(&header, &template, now)?;
-    let block = Block {
-        height: template.height,
-        hash,
-        header,
-        miner,
-        received_at: now,
-    };
-    match store.append(&block) {
-        Ok(()) => Ok(block),
-        // Another submission committed between our read and our write.
-        Err(AppendError::NotOnTip) => Err(conflict(store, &header)?),
-        Err(AppendError::Store(e)) => Err(e.into()),
+    match replica.submit(header, miner, body, now, check_signatures) {
+        Ok(block) => Ok(block),
+        Err(SubmitError::NotOnTip) => Err(conflict(replica.store(), &header)?),
+        Err(SubmitError::Rejected(r)) => Err(r.into()),
+        Err(SubmitError::Store(e)) => Err(e.into()),
     }
 }
 

@@ -1,8 +1,26 @@
-//! Where the chain lives. [`Store`] is the small interface the service
-//! needs; [`SqliteStore`] implements it on one SQLite file. A PostgreSQL
-//! store for several service instances sharing one database implements the
-//! same trait: the one hard requirement is that [`Store::append`] checks the
-//! tip and inserts in one serializable step.
+//! Where the chain lives: the single persistence boundary. [`Store`] is
+//! the interface the service needs; [`SqliteStore`] implements it on one
+//! SQLite file. A PostgreSQL store for several service instances sharing
+//! one database implements the same trait.
+//!
+//! Every method that writes is one whole transaction that checks what it
+//! depends on inside that transaction (the tip, the mempool's counter), so
+//! that instances sharing a database cannot interleave badly:
+//!
+//! - [`Store::append`]: a block with its body and its trades, only if it
+//!   extends the tip; its transactions leave the mempool and every
+//!   template body is dropped (their parent is no longer the tip).
+//! - [`Store::admit`]: a batch of transactions into the mempool, only if
+//!   neither the tip nor the mempool changed since the caller read them.
+//! - [`Store::put_template`]: a template body, only while its parent is
+//!   the tip.
+//! - [`Store::drop_pending`]: mempool entries that no longer apply, only
+//!   if the tip is still the one they were judged against.
+//!
+//! The store holds facts (blocks, bodies, the mempool in arrival order,
+//! template bodies, trades as blocks produced them); the ledger's balances
+//! and book are derived from the blocks by whoever serves them
+//! ([`crate::replica`]).
 
 mod sqlite;
 
@@ -13,12 +31,25 @@ use protocol::Hash256;
 pub use sqlite::SqliteStore;
 
 use crate::api::Block;
+use crate::ledger::{PublicKey, Trade, Tx, TxId};
 
 /// The chain's fixed parameters, chosen when it was created.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChainParams {
     /// Difficulty: leading zero bits every block after genesis needs.
     pub zero_bits: u8,
+    /// The key that may sign deposits (none: no usd can be created).
+    pub operator: Option<PublicKey>,
+}
+
+/// What a chain is created with: both are kept, and an existing chain
+/// refuses other values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CreateParams {
+    /// Difficulty; default [`crate::rules::DEFAULT_ZERO_BITS`].
+    pub zero_bits: Option<u8>,
+    /// Operator key; default none.
+    pub operator: Option<PublicKey>,
 }
 
 /// The tip and what the next template depends on, read at one instant.
@@ -31,8 +62,87 @@ pub struct TipState {
     pub recent_times: Vec<u32>,
 }
 
-/// The chain's storage. Methods block (the server calls them from
-/// `spawn_blocking`); every one is safe to call from many threads at once.
+/// Where the mempool stood when it was read: the tip it was read at and
+/// the number of the last transaction ever admitted. [`Store::admit`]
+/// writes only if both are unchanged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MempoolMark {
+    /// The tip's hash.
+    pub tip: Hash256,
+    /// The last admission number handed out (0: none yet).
+    pub last_seq: u64,
+}
+
+/// A transaction waiting in the mempool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// Its admission number: the mempool's order.
+    pub seq: u64,
+    /// The transaction.
+    pub tx: Tx,
+    /// When it was admitted (Unix seconds).
+    pub received_at: u64,
+}
+
+/// The mempool's entries after some admission number, and where it stood.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MempoolRead {
+    /// Where it stood.
+    pub mark: MempoolMark,
+    /// The entries, in admission order.
+    pub entries: Vec<Pending>,
+}
+
+/// A transaction taken out of the mempool without entering a block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    /// Its id.
+    pub id: TxId,
+    /// The stable code of why.
+    pub code: String,
+    /// Why, for people.
+    pub reason: String,
+}
+
+/// Where a transaction the store knows of stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxStatus {
+    /// In the mempool.
+    Pending {
+        /// Its admission number.
+        seq: u64,
+    },
+    /// In a block.
+    InBlock {
+        /// The block's height.
+        height: u64,
+        /// Its position in the body (0: the reward).
+        position: u32,
+    },
+    /// Dropped from the mempool.
+    Dropped {
+        /// The stable code of why.
+        code: String,
+        /// Why.
+        reason: String,
+        /// The tip's height when it was dropped.
+        height: u64,
+    },
+}
+
+/// A template body kept until a header that commits to it arrives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TemplateBody {
+    /// The merkle root of the body's ids.
+    pub merkle_root: Hash256,
+    /// The block it builds on.
+    pub parent: Hash256,
+    /// The body, the reward first.
+    pub body: Vec<Tx>,
+}
+
+/// The chain's storage. Methods block (the server calls them from the
+/// blocking pool); every one is safe to call from many threads at once.
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The chain's parameters.
     fn params(&self) -> ChainParams;
@@ -46,15 +156,61 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Up to `limit` blocks from `from` upwards, in height order.
     fn blocks(&self, from: u64, limit: usize) -> Result<Vec<Block>, StoreError>;
 
+    /// Blocks from `from` upwards with their bodies, in height order: at
+    /// most `limit` blocks, and no more blocks once `max_txs` transactions
+    /// are reached (at least one block if any is there).
+    fn blocks_with_bodies(
+        &self,
+        from: u64,
+        limit: usize,
+        max_txs: usize,
+    ) -> Result<Vec<(Block, Vec<Tx>)>, StoreError>;
+
     /// The height of the block with this hash, if it is in the chain.
     fn height_of(&self, hash: &Hash256) -> Result<Option<u64>, StoreError>;
 
-    /// Appends `block` if, at the moment of writing, it extends the tip:
-    /// `block.height` is the tip's height + 1 and `block.header.prev_hash`
-    /// the tip's hash. Otherwise nothing changes and the answer is
-    /// [`AppendError::NotOnTip`]. Returns only once the block is durable.
-    fn append(&self, block: &Block) -> Result<(), AppendError>;
+    /// Appends `block` with `body` and the `trades` applying it produced,
+    /// if at the moment of writing it extends the tip: `block.height` is
+    /// the tip's height + 1 and `block.header.prev_hash` the tip's hash.
+    /// Otherwise nothing changes and the answer is
+    /// [`AppendError::NotOnTip`]. In the same transaction the body's
+    /// transactions leave the mempool and every template body is dropped.
+    /// Returns only once the block is durable.
+    fn append(&self, block: &Block, body: &[Tx], trades: &[Trade]) -> Result<(), AppendError>;
+
+    /// The mempool's entries admitted after `after` (an admission number;
+    /// 0 for all), oldest first, and where the mempool stands, read in one
+    /// snapshot.
+    fn mempool(&self, after: u64) -> Result<MempoolRead, StoreError>;
+
+    /// Adds `txs`, in order, to the mempool if it still stands at `mark`;
+    /// returns their admission numbers. Otherwise nothing changes and the
+    /// answer is [`AdmitError::Moved`]: read again and re-check. Returns
+    /// only once the batch is durable.
+    fn admit(&self, mark: MempoolMark, txs: &[Tx], now: u64) -> Result<Vec<u64>, AdmitError>;
+
+    /// Takes `dropped` out of the mempool (keeping why), if the tip is
+    /// still `tip`; returns whether it did. Entries already gone are
+    /// skipped.
+    fn drop_pending(&self, tip: Hash256, dropped: &[Dropped]) -> Result<bool, StoreError>;
+
+    /// Keeps a template body, if its parent is the tip (returns whether it
+    /// was kept). Bodies of other parents are dropped; at most
+    /// [`MAX_TEMPLATES`] are kept, the oldest dropped first.
+    fn put_template(&self, template: &TemplateBody) -> Result<bool, StoreError>;
+
+    /// The template body with this merkle root, if kept.
+    fn template(&self, merkle_root: &Hash256) -> Result<Option<TemplateBody>, StoreError>;
+
+    /// A transaction and where it stands, if the store knows it.
+    fn transaction(&self, id: &TxId) -> Result<Option<(Tx, TxStatus)>, StoreError>;
+
+    /// Up to `limit` trades from number `from` upwards.
+    fn trades(&self, from: u64, limit: usize) -> Result<Vec<Trade>, StoreError>;
 }
+
+/// Template bodies kept at once (for the one parent that is the tip).
+pub const MAX_TEMPLATES: usize = 64;
 
 /// Why the store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +225,9 @@ pub enum StoreError {
     #[error("{0} is an SQLite database, but not a chain database")]
     NotAChain(PathBuf),
     /// The file was written by a different schema version.
-    #[error("{path} has schema version {found}; this build reads version {expected}")]
+    #[error(
+        "{path} has schema version {found}; this build reads version {expected} (a chain of another version is served by the build that wrote it)"
+    )]
     Schema {
         /// The file.
         path: PathBuf,
@@ -89,6 +247,18 @@ pub enum StoreError {
         stored: u8,
         /// What was asked for.
         requested: u8,
+    },
+    /// The chain was created with another operator key.
+    #[error(
+        "{path} was created with operator key {stored}; it cannot be served with --operator {requested} (omit --operator, or use another --db)"
+    )]
+    OperatorMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The chain's operator key, or "none".
+        stored: String,
+        /// What was asked for.
+        requested: PublicKey,
     },
     /// The file's genesis block is not this build's.
     #[error("{path} starts from genesis {found}, not this build's {expected}")]
@@ -119,5 +289,22 @@ pub enum AppendError {
 impl From<rusqlite::Error> for AppendError {
     fn from(e: rusqlite::Error) -> Self {
         AppendError::Store(StoreError::Database(e))
+    }
+}
+
+/// Why [`Store::admit`] did not admit.
+#[derive(Debug, thiserror::Error)]
+pub enum AdmitError {
+    /// The tip or the mempool changed since the mark was read.
+    #[error("the mempool or the tip changed since it was read")]
+    Moved,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for AdmitError {
+    fn from(e: rusqlite::Error) -> Self {
+        AdmitError::Store(StoreError::Database(e))
     }
 }

@@ -20,6 +20,19 @@ pub const ZERO_BITS: u8 = 8;
 /// The service's clock in these tests (2027-01-15), far past genesis.
 pub const NOW: u64 = 1_800_000_000;
 
+/// The chain operator's key in the ledger tests.
+pub fn operator() -> chain::ledger::SigningKey {
+    chain::ledger::SigningKey::from_bytes(&[0xAA; 32])
+}
+
+/// A trader's key.
+pub fn trader(n: u8) -> chain::ledger::SigningKey {
+    chain::ledger::SigningKey::from_bytes(&[n; 32])
+}
+
+/// The payout address the tests' templates name.
+pub const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
+
 /// A running service and what talks to it.
 pub struct Service {
     pub url: String,
@@ -43,9 +56,32 @@ impl Service {
     }
 
     pub async fn start_with(config: ServiceConfig) -> Service {
+        Service::start_full(config, None).await
+    }
+
+    /// A new chain whose deposits [`operator`] signs.
+    pub async fn start_ledger() -> Service {
+        Service::start_full(
+            ServiceConfig {
+                clock: Clock::fixed(NOW),
+                ..ServiceConfig::default()
+            },
+            Some(chain::ledger::public_key(&operator())),
+        )
+        .await
+    }
+
+    pub async fn start_full(
+        config: ServiceConfig,
+        operator: Option<chain::ledger::PublicKey>,
+    ) -> Service {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("chain.db");
-        let store = Arc::new(SqliteStore::open(&db, Some(ZERO_BITS)).unwrap());
+        let params = chain::store::CreateParams {
+            zero_bits: Some(ZERO_BITS),
+            operator,
+        };
+        let store = Arc::new(SqliteStore::open_with(&db, params).unwrap());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -114,7 +150,7 @@ impl Service {
 
     /// Mines and submits the next block; returns its header.
     pub async fn mine_next(&self) -> BlockHeader {
-        let template = self.client.template().await.unwrap();
+        let template = self.client.template(&PAYOUT).await.unwrap();
         let header = solve(&template, template.min_time, 0);
         self.client.submit(&header, "test-miner").await.unwrap();
         header
@@ -165,16 +201,36 @@ pub fn body(header: &BlockHeader, miner: &str) -> String {
     .to_string()
 }
 
-/// A valid next block for `store`, `offset` seconds past the minimum time
-/// (different offsets make rival blocks).
-pub fn next_block(store: &dyn Store, offset: u32, miner: &str) -> chain::api::Block {
-    let template = chain::rules::template(store.params().zero_bits, &store.tip_state().unwrap());
+/// A valid next block for `store` with an empty body (the reward only),
+/// `offset` seconds past the minimum time (different offsets make rival
+/// blocks).
+pub fn next_block(store: &dyn Store, offset: u32, miner: &str) -> NextBlock {
+    let state = store.tip_state().unwrap();
+    let body = chain::rules::body(&state, PAYOUT, []);
+    let template = chain::rules::template(store.params().zero_bits, &state, &body);
     let header = solve(&template, template.min_time + offset, 0);
-    chain::api::Block {
-        height: template.height,
-        hash: header.hash(),
-        header,
-        miner: miner.to_owned(),
-        received_at: NOW,
+    NextBlock {
+        block: chain::api::Block {
+            height: template.height,
+            hash: header.hash(),
+            header,
+            miner: miner.to_owned(),
+            received_at: NOW,
+        },
+        body,
+    }
+}
+
+/// A block and its body.
+#[derive(Clone, Debug)]
+pub struct NextBlock {
+    pub block: chain::api::Block,
+    pub body: Vec<chain::ledger::Tx>,
+}
+
+impl NextBlock {
+    /// Appends it to `store` directly.
+    pub fn append(&self, store: &dyn Store) -> Result<(), chain::store::AppendError> {
+        store.append(&self.block, &self.body, &[])
     }
 }

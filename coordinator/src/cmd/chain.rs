@@ -39,6 +39,23 @@ pub struct ChainArgs {
     /// another value for an existing file is refused.
     #[arg(long, value_parser = flags::chain_zero_bits)]
     pub zero_bits: Option<u8>,
+    /// The public key (64 hex characters, `wallet address --key F --json`
+    /// prints it) whose signature deposits of usd need. Set when the chain
+    /// is created, like the difficulty; a chain without one takes no
+    /// deposits.
+    #[arg(long, value_parser = parse_public_key)]
+    pub operator: Option<chain::ledger::PublicKey>,
+    /// Transactions a block holds at most, the reward included (2 to 10000).
+    #[arg(long, default_value_t = 1000, value_parser = flags::block_txs)]
+    pub max_block_txs: usize,
+    /// Transactions the mempool holds at most (1 to 1000000).
+    #[arg(long, default_value_t = 100_000, value_parser = flags::mempool)]
+    pub max_mempool: usize,
+}
+
+fn parse_public_key(text: &str) -> Result<chain::ledger::PublicKey, String> {
+    chain::ledger::PublicKey::parse(text)
+        .map_err(|e| format!("{e}; a public key is 64 hex characters"))
 }
 
 /// Subcommands of `chain`.
@@ -61,16 +78,24 @@ pub struct ExportArgs {
 pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
     match (&args.command, &args.listen, &args.db) {
         (Some(ChainCommand::Export(export_args)), _, _) => export(export_args),
-        (None, Some(listen), Some(db)) => serve(listen, db, args.zero_bits),
+        (None, Some(listen), Some(db)) => serve(listen, db, args),
         (None, _, _) => {
             Err(UsageError::Flag("chain needs --listen ADDR and --db PATH".into()).into())
         }
     }
 }
 
-fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, CommandError> {
-    let store = SqliteStore::open(db, zero_bits)
+fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandError> {
+    let params = chain::store::CreateParams {
+        zero_bits: args.zero_bits,
+        operator: args.operator,
+    };
+    let store = SqliteStore::open_with(db, params)
         .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?;
+    let mut config = ServiceConfig::default();
+    config.limits.body.max_txs = args.max_block_txs;
+    config.limits.body.max_bytes = args.max_block_txs * chain::ledger::MAX_TX_LEN;
+    config.limits.max_mempool = args.max_mempool;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let bind_error = |source| UsageError::Address {
@@ -89,20 +114,19 @@ fn serve(listen: &str, db: &Path, zero_bits: Option<u8>) -> Result<ExitCode, Com
         println!("listening on http://{addr}");
         let _ = io::stdout().flush();
         super::init_logging("info");
+        let operator = store
+            .params()
+            .operator
+            .map_or("none (no deposits)".to_owned(), |k| k.to_string());
         eprintln!(
-            "chain service: {} ({} zero bits), tip at height {} ({})",
+            "chain service: {} ({} zero bits, operator {operator}), tip at height {} ({}); replaying the ledger",
             db.display(),
             store.params().zero_bits,
             tip.height,
             tip.hash
         );
         let store: Arc<dyn Store> = Arc::new(store);
-        match chain::serve(
-            listener,
-            store,
-            ServiceConfig::default(),
-            super::shutdown_signal(),
-        )
+        match chain::serve(listener, store, config, super::shutdown_signal())
         .await
         {
             Ok(()) => Ok(ExitCode::SUCCESS),

@@ -25,6 +25,8 @@ use crate::random;
 use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet};
 
+use super::traders::{self, TradeCounts};
+
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -58,6 +60,10 @@ pub struct DemoArgs {
     /// `SEED:DROP:DUP:DELAY_MS` (testing).
     #[arg(long, hide = true)]
     pub chaos: Option<String>,
+    /// Simulated traders placing random orders while the cluster mines,
+    /// 0 to 256 (the book and the trades are shown at the end).
+    #[arg(long, default_value_t = 0, value_parser = flags::traders)]
+    pub traders: u32,
 }
 
 /// The zero bits that give a block about every `secs` at `rate` hashes/s.
@@ -100,6 +106,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         .zero_bits
         .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
     let key = random::cluster_key().map_err(Failure::from)?;
+    let operator = random::signing_key().map_err(Failure::from)?;
+    let trader_keys = (0..args.traders)
+        .map(|_| random::signing_key())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Failure::from)?;
+    let seed = u64::from(random::u32().map_err(Failure::from)?);
+    let payout = super::wallet::keys::payout_key(&key);
     println!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
         args.threads, args.coordinators, args.blocks
@@ -107,7 +120,11 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     println!("data and log in {}", dir.display());
 
     runtime()?.block_on(async move {
-        let store = chain::SqliteStore::open(&dir.join("chain.db"), Some(zero_bits))
+        let params = chain::store::CreateParams {
+            zero_bits: Some(zero_bits),
+            operator: Some(chain::ledger::public_key(&operator)),
+        };
+        let store = chain::SqliteStore::open_with(&dir.join("chain.db"), params)
             .map_err(|e| UsageError::Path(format!("chain database: {e}")))?;
         let chain_server = |e| Failure::resources("the chain service", e);
         let tcp = TcpListener::bind("127.0.0.1:0")
@@ -135,8 +152,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             chaos,
             events: Some(events_tx),
         };
-        let nodes = start_local(&cluster, Arc::clone(&chain), |id| {
-            CoordinatorConfig::with_heartbeat(id, heartbeat)
+        let nodes = start_local(&cluster, Arc::clone(&chain), |id| CoordinatorConfig {
+            payout: chain::ledger::address(&payout),
+            ..CoordinatorConfig::with_heartbeat(id, heartbeat)
         })
         .await
         .map_err(|e| Failure::resources("the coordinators", e))?;
@@ -166,11 +184,29 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             args.blocks,
             zero_bits,
         );
+        let traders = if trader_keys.is_empty() {
+            None
+        } else {
+            let client = chain.client().clone();
+            Some(traders::start(client, operator, payout, trader_keys, seed).await)
+        };
         let interrupted = observer.run(shutdown_signal()).await;
+        let trading = match traders {
+            Some(t) => {
+                let counts = Arc::clone(&t.counts);
+                t.stop().await;
+                Some(counts)
+            }
+            None => None,
+        };
         let elapsed = started.elapsed();
         fleet.stop().await;
         observer.refresh().await;
         let chain_text = observer.chain_lines().await;
+        let trading_text = match trading {
+            Some(counts) => Some(trading_report(chain.client(), args.traders, &counts).await),
+            None => None,
+        };
         let _ = stop_tx.send(true);
         for n in nodes {
             let _ = n.stop().await;
@@ -194,10 +230,74 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             println!("{line}");
         }
         report.print();
+        if let Some(text) = trading_text {
+            println!();
+            print!("{text}");
+        }
         Ok(if interrupted {
             ExitCode::from(130)
         } else {
             ExitCode::SUCCESS
         })
     })
+}
+
+/// The trading load's outcome: what the traders did, the book, the last
+/// trades (read while the chain service still runs).
+async fn trading_report(client: &chain::ChainClient, traders: u32, counts: &TradeCounts) -> String {
+    use std::fmt::Write;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    let refused: Vec<String> = counts
+        .refused_by_code()
+        .iter()
+        .map(|(code, n)| format!("{n} {code}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "trading: {traders} traders placed {} orders and {} cancels; {} coin hand-outs from the payout wallet; refused: {}",
+        counts.orders.load(Relaxed),
+        counts.cancels.load(Relaxed),
+        counts.transfers.load(Relaxed),
+        if refused.is_empty() {
+            "none".to_owned()
+        } else {
+            refused.join(", ")
+        },
+    );
+    match client.book(5).await {
+        Ok(book) => {
+            let _ = writeln!(
+                out,
+                "the book at height {} (price, coin, orders):",
+                book.height
+            );
+            for l in book.asks.iter().rev() {
+                let _ = writeln!(out, "  ask {:>6} {:>8} {:>4}", l.price, l.amount, l.orders);
+            }
+            for l in &book.bids {
+                let _ = writeln!(out, "  bid {:>6} {:>8} {:>4}", l.price, l.amount, l.orders);
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(out, "the book: {e}");
+        }
+    }
+    let mut all = Vec::new();
+    while let Ok(page) = client.trades(all.len() as u64, 1000).await {
+        if page.is_empty() {
+            break;
+        }
+        all.extend(page);
+    }
+    let volume: u64 = all.iter().map(|t| t.amount).sum();
+    let _ = writeln!(
+        out,
+        "{} trades, {volume} coin traded; the last ones (height, price, coin):",
+        all.len()
+    );
+    for t in all.iter().rev().take(5).rev() {
+        let _ = writeln!(out, "  {:>6} {:>6} {:>8}", t.height, t.price, t.amount);
+    }
+    out
 }

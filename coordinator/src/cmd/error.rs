@@ -20,6 +20,10 @@ pub enum UsageError {
     /// A file or directory named on the command line that cannot be used.
     #[error("{0}")]
     Path(String),
+    /// The chain service refused the request as invalid (a transaction
+    /// that does not apply, a malformed query): what was asked cannot work.
+    #[error("{0}")]
+    Refused(String),
     /// An address named on the command line that cannot be bound.
     #[error("{flag} {addr}: {source}")]
     Address {

@@ -109,6 +109,36 @@ pub fn chunk(text: &str) -> Result<u64, String> {
     whole(text, 1, 2_000_000_000)
 }
 
+/// An amount or a price of the ledger: 1 to 2^64 - 1 units.
+pub fn units(text: &str) -> Result<u64, String> {
+    whole(text, 1, u64::MAX)
+}
+
+/// A height or a trade number: 0 to 2^64 - 1.
+pub fn height(text: &str) -> Result<u64, String> {
+    whole(text, 0, u64::MAX)
+}
+
+/// Levels or trades one wallet query shows: 1 to 1000 (the service's most).
+pub fn page(text: &str) -> Result<usize, String> {
+    whole(text, 1, 1000)
+}
+
+/// Transactions per block: 2 (the reward and one more) to 10000.
+pub fn block_txs(text: &str) -> Result<usize, String> {
+    whole(text, 2, 10_000)
+}
+
+/// Transactions waiting in the mempool: 1 to 1000000.
+pub fn mempool(text: &str) -> Result<usize, String> {
+    whole(text, 1, 1_000_000)
+}
+
+/// The demo's simulated traders: 0 to 256.
+pub fn traders(text: &str) -> Result<u32, String> {
+    whole(text, 0, 256)
+}
+
 /// A duration in seconds: above 0, at most an hour.
 pub fn seconds(text: &str) -> Result<f64, String> {
     positive(text, MAX_SECONDS, " (seconds)")

@@ -13,6 +13,8 @@ pub mod keygen;
 pub mod run;
 pub mod scan;
 pub mod sim;
+pub mod traders;
+pub mod wallet;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -38,6 +38,11 @@ pub struct RunArgs {
     /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     pub chain: String,
+    /// The address this node's blocks pay their reward to (40 hex
+    /// characters). Default: the cluster's payout address, derived from the
+    /// cluster key (`wallet new --from-cluster-key FILE` prints its key).
+    #[arg(long, value_parser = super::wallet::parse_address)]
+    pub payout: Option<chain::ledger::Address>,
     /// Cluster key and heartbeat.
     #[command(flatten)]
     pub node: NodeArgs,
@@ -104,10 +109,14 @@ pub fn parse_peer(text: &str) -> Result<(CoordinatorId, SocketAddr), String> {
     Ok((id, addr))
 }
 
-/// The node configuration from the arguments (each bounded by its parser).
-pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
+/// The node configuration from the arguments (each bounded by its parser)
+/// and the cluster key (the default payout address follows from it).
+pub fn node_config(args: &RunArgs, key: &protocol::ClusterKey) -> CoordinatorConfig {
     let heartbeat = args.node.heartbeat();
     CoordinatorConfig {
+        payout: args
+            .payout
+            .unwrap_or_else(|| super::wallet::keys::payout_address(key)),
         down_after: args.down_after,
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
@@ -124,8 +133,9 @@ pub fn node_config(args: &RunArgs) -> CoordinatorConfig {
 /// Runs `run` until Ctrl-C or SIGTERM.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
     init_logging("info");
-    let cfg = node_config(args);
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
+    let cfg = node_config(args, &key);
+    tracing::info!(payout = %cfg.payout, "block rewards pay this address");
     let chain =
         HttpChain::new(&args.chain).map_err(|e| UsageError::Flag(format!("--chain: {e}")))?;
     let chaos = parse_chaos(args.chaos.as_deref())?;

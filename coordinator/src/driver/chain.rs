@@ -4,14 +4,18 @@
 
 use std::future::Future;
 
+use chain::ledger::Address;
 use protocol::{BlockHeader, CoordinatorId};
 
 use crate::node::{ChainError, Submitted, Template, Tip};
 
 /// The chain service, as a coordinator uses it.
 pub trait ChainApi: Send + Sync + 'static {
-    /// The template for the next block.
-    fn template(&self) -> impl Future<Output = Result<Template, ChainError>> + Send;
+    /// The template for the next block, its reward paying `payout`.
+    fn template(
+        &self,
+        payout: Address,
+    ) -> impl Future<Output = Result<Template, ChainError>> + Send;
 
     /// Submits a solved header for `height`. A conflict must be resolved
     /// into `Accepted` when the block at that height is this very block (a

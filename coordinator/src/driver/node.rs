@@ -197,9 +197,9 @@ fn status(node: &Node, link: &Link, clock: &Clock, listen: SocketAddr) -> Coordi
 fn spawn_call<C: ChainApi>(chain: Arc<C>, call: ChainCall, tx: mpsc::UnboundedSender<ChainReply>) {
     tokio::spawn(async move {
         let reply = match call {
-            ChainCall::Template { seq } => ChainReply::Template {
+            ChainCall::Template { seq, payout } => ChainReply::Template {
                 seq,
-                result: chain.template().await,
+                result: chain.template(payout).await,
             },
             ChainCall::Submit {
                 seq,

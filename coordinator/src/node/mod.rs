@@ -33,6 +33,7 @@ mod quorum;
 mod status;
 mod vote;
 
+use chain::ledger::Address;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -93,6 +94,9 @@ pub struct CoordinatorConfig {
     /// Whether solutions are put to a vote of the coordinators up
     /// (`vote/`); off, the leader's own check decides.
     pub votes: bool,
+    /// The address this node's blocks pay their reward to: it names it
+    /// when it asks for a template.
+    pub payout: Address,
 }
 
 impl CoordinatorConfig {
@@ -119,6 +123,7 @@ impl CoordinatorConfig {
             chain_retry_max: Duration::from_secs(5),
             quorum: Quorum::default(),
             votes: true,
+            payout: Address::default(),
         }
     }
 

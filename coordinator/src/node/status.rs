@@ -333,7 +333,7 @@ mod tests {
         n.handle_timeout(at(100));
         assert!(n.is_leader());
         assert_eq!(chain_of(&n, 100).0, None, "no reply yet");
-        let Some(ChainCall::Template { seq }) = n.poll_chain() else {
+        let Some(ChainCall::Template { seq, .. }) = n.poll_chain() else {
             panic!("a template call")
         };
         let failed = Err(ChainError::Unavailable("connection refused".into()));

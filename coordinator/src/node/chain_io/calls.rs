@@ -15,6 +15,7 @@ impl Node {
             Work::NeedTemplate { next_try, call } if call.is_idle() && now.mono >= *next_try => {
                 ChainCall::Template {
                     seq: self.chain.issue(call),
+                    payout: self.cfg.payout,
                 }
             }
             Work::Submitting {

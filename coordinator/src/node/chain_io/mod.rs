@@ -8,6 +8,7 @@
 
 mod calls;
 
+use chain::ledger::Address;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -68,10 +69,12 @@ pub enum Submitted {
 /// A request to the chain service.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainCall {
-    /// `GET /v1/template`.
+    /// `GET /v1/template?payout=ADDR`.
     Template {
         /// Sequence number to echo.
         seq: u64,
+        /// Who the block's reward pays.
+        payout: Address,
     },
     /// `POST /v1/blocks`.
     Submit {

@@ -68,7 +68,7 @@ impl FakeChain {
     /// Performs `call` and returns its reply.
     pub fn answer(&mut self, call: ChainCall) -> ChainReply {
         match call {
-            ChainCall::Template { seq } => ChainReply::Template {
+            ChainCall::Template { seq, .. } => ChainReply::Template {
                 seq,
                 result: self.template(),
             },

@@ -5,8 +5,14 @@
 
 use std::collections::BTreeMap;
 
+mod ledger;
+
 use protocol::{BlockHeader, Hash256};
 use serde::{Deserialize, Serialize};
+
+pub use ledger::*;
+
+use crate::ledger::Address;
 
 /// `GET /v1/template`: everything a leader needs to build the header it hands
 /// out. A block must carry exactly this `version`, `prev_hash`, `merkle_root`
@@ -21,7 +27,8 @@ pub struct Template {
     pub prev_hash: Hash256,
     /// The block version.
     pub version: u32,
-    /// The merkle root for this height (see [`crate::rules::merkle_root`]).
+    /// The merkle root of the body the service keeps for this template
+    /// (see [`crate::ledger::merkle_root`]).
     #[serde(with = "hash_hex")]
     pub merkle_root: Hash256,
     /// The header's compact target field (see [`crate::rules::compact_bits`]).
@@ -30,6 +37,13 @@ pub struct Template {
     pub min_time: u32,
     /// Leading zero bits the block's hash needs: the chain's difficulty.
     pub zero_bits: u8,
+    /// Who the body's reward pays.
+    #[serde(with = "address_hex")]
+    pub payout: Address,
+    /// The reward, coin units.
+    pub reward: u64,
+    /// Transactions in the body, the reward included.
+    pub transactions: usize,
 }
 
 impl Template {
@@ -63,6 +77,11 @@ pub struct Submission {
     /// Who mined it: 1 to [`MAX_MINER_LEN`] characters, no control
     /// characters.
     pub miner: String,
+    /// The body, each transaction's encoding as hex, the reward first.
+    /// Without it, the service uses the body of the template whose merkle
+    /// root the header carries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transactions: Option<Vec<String>>,
 }
 
 /// Longest miner name the service stores, in characters.
@@ -113,9 +132,18 @@ pub struct Block {
 pub struct Stats {
     /// Blocks accepted.
     pub accepted: u64,
-    /// Error answers (refused submissions, bad requests, misses), by
-    /// error code.
+    /// Transactions admitted to the mempool.
+    #[serde(default)]
+    pub admitted: u64,
+    /// Transactions waiting in the mempool now.
+    #[serde(default)]
+    pub mempool: u64,
+    /// Error answers (refused submissions and transactions, bad requests,
+    /// misses), by error code.
     pub errors: BTreeMap<String, u64>,
+    /// Mempool entries dropped because they no longer applied, by code.
+    #[serde(default)]
+    pub dropped: BTreeMap<String, u64>,
 }
 
 /// Every error answer. `error` is for people; `code` is stable, for

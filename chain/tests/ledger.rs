@@ -1,0 +1,512 @@
+//! The ledger through the real HTTP API on a real SQLite file: deposits,
+//! transfers, orders matched in blocks, cancels, the book, trades, account
+//! views, transaction status, every refusal (counted, changing nothing),
+//! bodies sent with blocks, and conservation after a random workload.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chain::ledger::{
+    Action, Address, Amount, Asset, Price, REWARD, Side, SigningKey, Tx, TxBody, address,
+};
+use chain::{ClientError, Store};
+use common::{PAYOUT, Service, operator, solve, trader};
+use protocol::hex::Hex;
+use reqwest::Method;
+use serde_json::Value;
+
+/// `action` signed by `key` with its next sequence after the mempool.
+async fn signed(svc: &Service, key: &SigningKey, action: Action) -> Tx {
+    let account = svc.client.account(&address(key)).await.unwrap();
+    Tx::sign(key, account.pending.next_sequence, action)
+}
+
+async fn submit(svc: &Service, key: &SigningKey, action: Action) -> Tx {
+    let tx = signed(svc, key, action).await;
+    let accepted = svc.client.submit_transaction(&tx).await.unwrap();
+    assert_eq!(
+        (accepted.id, accepted.status.as_str()),
+        (tx.id(), "pending")
+    );
+    tx
+}
+
+async fn post_tx(svc: &Service, tx_hex: &str) -> (u16, Value) {
+    svc.send(
+        Method::POST,
+        "/v1/transactions",
+        Some("application/json"),
+        serde_json::json!({ "tx": tx_hex }).to_string(),
+    )
+    .await
+}
+
+fn deposit(to: Address, amount: u64) -> Action {
+    Action::Deposit {
+        to,
+        amount: Amount(amount),
+    }
+}
+
+fn order(side: Side, price: u64, amount: u64) -> Action {
+    Action::Order {
+        side,
+        price: Price(price),
+        amount: Amount(amount),
+        expiry: None,
+    }
+}
+
+#[tokio::test]
+async fn orders_match_in_blocks_and_every_view_follows() {
+    let svc = Service::start_ledger().await;
+    let (alice, bob) = (trader(1), trader(2));
+    let (a, b) = (address(&alice), address(&bob));
+    // Coin reaches alice through a block reward and a transfer.
+    svc.mine_next().await;
+    submit(&svc, &operator(), deposit(b, 50_000)).await;
+    let header = svc.mine_next().await;
+    let block = svc.get("/v1/blocks/2").await.1;
+    assert_eq!(block["hash"], header.hash().to_string());
+    let kinds: Vec<&str> = block["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["reward", "deposit"]);
+    assert_eq!(block["transactions"][0]["to"], PAYOUT.to_string());
+    assert_eq!(block["transactions"][1]["amount"], 50_000);
+
+    // A template names its payout: this block's reward goes to alice.
+    let template = svc.client.template(&a).await.unwrap();
+    assert_eq!(template.payout, a);
+    svc.client
+        .submit(&solve(&template, template.min_time, 0), "m")
+        .await
+        .unwrap();
+    assert_eq!(
+        svc.client.account(&a).await.unwrap().confirmed.coin,
+        REWARD.0
+    );
+
+    let sell = submit(&svc, &alice, order(Side::Sell, 10, 300)).await;
+    let buy = submit(&svc, &bob, order(Side::Buy, 12, 500)).await;
+    let record = svc.client.transaction(&buy.id()).await.unwrap().unwrap();
+    assert_eq!(record.status, "pending");
+    // Pending state already shows the locks; the tip does not.
+    let bob_view = svc.client.account(&b).await.unwrap();
+    assert_eq!(bob_view.confirmed.locked_usd, 0);
+    assert_eq!(bob_view.pending.next_sequence, 1);
+    svc.mine_next().await;
+
+    let trades = svc.client.trades(0, 10).await.unwrap();
+    assert_eq!(trades.len(), 1);
+    let t = &trades[0];
+    assert_eq!((t.price, t.amount, t.buyer, t.seller), (10, 300, b, a));
+    assert_eq!((t.maker, t.taker), (sell.id(), buy.id()));
+    let book = svc.client.book(10).await.unwrap();
+    assert!(book.asks.is_empty());
+    assert_eq!(
+        (book.bids[0].price, book.bids[0].amount, book.bids[0].orders),
+        (12, 200, 1)
+    );
+    let bob_view = svc.client.account(&b).await.unwrap();
+    assert_eq!(bob_view.confirmed.coin, 300);
+    assert_eq!(bob_view.confirmed.usd, 50_000 - 3_000 - 2_400);
+    assert_eq!(bob_view.confirmed.locked_usd, 2_400);
+    assert_eq!(bob_view.open_orders.len(), 1);
+    assert_eq!(bob_view.open_orders[0].remaining, 200);
+    let alice_view = svc.client.account(&a).await.unwrap();
+    assert_eq!(
+        (alice_view.confirmed.coin, alice_view.confirmed.usd),
+        (REWARD.0 - 300, 3_000)
+    );
+    let record = svc.client.transaction(&buy.id()).await.unwrap().unwrap();
+    assert_eq!(
+        (record.status.as_str(), record.block, record.position),
+        ("in_block", Some(4), Some(2))
+    );
+
+    // Cancel releases the rest.
+    submit(&svc, &bob, Action::Cancel { order: buy.id() }).await;
+    svc.mine_next().await;
+    let bob_view = svc.client.account(&b).await.unwrap();
+    assert_eq!(
+        (bob_view.confirmed.usd, bob_view.confirmed.locked_usd),
+        (47_000, 0)
+    );
+    assert!(svc.client.book(10).await.unwrap().bids.is_empty());
+    let stats = svc.client.stats().await.unwrap();
+    assert_eq!((stats.admitted, stats.mempool), (4, 0));
+}
+
+#[tokio::test]
+async fn bad_transactions_get_their_code_are_counted_and_change_nothing() {
+    let svc = Service::start_ledger().await;
+    let alice = trader(1);
+    let a = address(&alice);
+    submit(&svc, &operator(), deposit(a, 1_000)).await;
+    let good = signed(&svc, &alice, order(Side::Buy, 10, 5)).await;
+    let hex = Hex(&good.encode()).to_string();
+    let mut forged = good.encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let TxBody::Signed {
+        signer,
+        sequence,
+        action,
+    } = *good.body()
+    else {
+        unreachable!()
+    };
+    let resign = |seq| Tx::sign(&alice, seq, action);
+    let stranger_deposit = Tx::sign(&alice, sequence, deposit(a, 5));
+    let cases: Vec<(String, u16, &str)> = vec![
+        ("zz".into(), 400, "bad_transaction"),
+        (hex[..hex.len() - 2].into(), 400, "bad_transaction"),
+        (format!("{hex}00"), 400, "bad_transaction"),
+        (
+            Hex(&Tx::reward(1, a, REWARD).encode()).to_string(),
+            400,
+            "bad_transaction",
+        ),
+        (Hex(&forged).to_string(), 422, "bad_signature"),
+        (
+            Hex(&resign(sequence + 1).encode()).to_string(),
+            422,
+            "sequence_gap",
+        ),
+        (
+            Hex(&stranger_deposit.encode()).to_string(),
+            422,
+            "not_operator",
+        ),
+        (
+            Hex(&Tx::sign(&alice, 0, order(Side::Buy, 1, 1_001)).encode()).to_string(),
+            422,
+            "insufficient_funds",
+        ),
+        (
+            Hex(&Tx::sign(&alice, 0, order(Side::Buy, 0, 1)).encode()).to_string(),
+            422,
+            "zero_price",
+        ),
+        (
+            Hex(&Tx::sign(&alice, 0, order(Side::Sell, 1, 0)).encode()).to_string(),
+            422,
+            "zero_amount",
+        ),
+        (
+            Hex(&Tx::sign(&alice, 0, order(Side::Buy, u64::MAX, 2)).encode()).to_string(),
+            422,
+            "overflow",
+        ),
+        (
+            Hex(&Tx::sign(
+                &alice,
+                0,
+                Action::Transfer {
+                    asset: Asset::Coin,
+                    to: a,
+                    amount: Amount(1),
+                },
+            )
+            .encode())
+            .to_string(),
+            422,
+            "insufficient_funds",
+        ),
+    ];
+    let _ = signer;
+    let before = svc.client.account(&a).await.unwrap();
+    for (text, status, code) in &cases {
+        let (got, body) = post_tx(&svc, text).await;
+        assert_eq!(
+            (got, body["code"].as_str()),
+            (*status, Some(*code)),
+            "{body}"
+        );
+        assert!(body["error"].as_str().unwrap().len() > 15);
+    }
+    for (body, status, code) in [
+        ("{}", 400, "invalid_body"),
+        ("not json", 400, "malformed_json"),
+        (r#"{"tx": "00", "fee": 1}"#, 400, "invalid_body"),
+    ] {
+        let (got, answer) = svc
+            .send(
+                Method::POST,
+                "/v1/transactions",
+                Some("application/json"),
+                body,
+            )
+            .await;
+        assert_eq!((got, answer["code"].as_str()), (status, Some(code)));
+    }
+    let (got, answer) = svc.send(Method::POST, "/v1/transactions", None, "{}").await;
+    assert_eq!(
+        (got, answer["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+    let (got, answer) = post_tx(&svc, &"00".repeat(3000)).await;
+    assert_eq!(
+        (got, answer["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    assert_eq!(svc.client.account(&a).await.unwrap(), before);
+
+    // The good one goes in; sending it again is a duplicate, not an error.
+    let (got, first) = post_tx(&svc, &hex).await;
+    assert_eq!((got, first["duplicate"].as_bool()), (202, Some(false)));
+    let (got, again) = post_tx(&svc, &hex).await;
+    assert_eq!((got, again["duplicate"].as_bool()), (202, Some(true)));
+    let (got, reused) = post_tx(&svc, &Hex(&resign(sequence).encode()).to_string()).await;
+    assert_eq!(
+        got, 202,
+        "the same signed transaction is the same id: {reused}"
+    );
+    let other = Tx::sign(&alice, sequence, order(Side::Buy, 11, 5));
+    let (got, reused) = post_tx(&svc, &Hex(&other.encode()).to_string()).await;
+    assert_eq!(
+        (got, reused["code"].as_str()),
+        (422, Some("sequence_reused"))
+    );
+    svc.mine_next().await;
+    let (got, included) = post_tx(&svc, &hex).await;
+    assert_eq!(
+        (
+            got,
+            included["status"].as_str(),
+            included["height"].as_u64()
+        ),
+        (202, Some("in_block"), Some(1))
+    );
+
+    let stats = svc.client.stats().await.unwrap();
+    for code in [
+        "bad_transaction",
+        "bad_signature",
+        "sequence_gap",
+        "not_operator",
+        "insufficient_funds",
+        "zero_price",
+        "zero_amount",
+        "overflow",
+        "sequence_reused",
+        "body_too_large",
+    ] {
+        assert!(
+            stats.errors.get(code).is_some_and(|n| *n >= 1),
+            "{code}: {stats:?}"
+        );
+    }
+    assert_eq!(stats.errors["insufficient_funds"], 2);
+    assert_eq!(stats.admitted, 2);
+}
+
+/// Builds a block header for the service's template with a body of our own.
+async fn post_with_body(svc: &Service, body: &[Tx], root_from: &[Tx]) -> (u16, Value) {
+    let state = svc.store.tip_state().unwrap();
+    let template = chain::rules::template(common::ZERO_BITS, &state, root_from);
+    let header = solve(&template, template.min_time, 0);
+    let transactions: Vec<String> = body.iter().map(|t| Hex(&t.encode()).to_string()).collect();
+    svc.post_block(
+        &serde_json::json!({
+            "header": Hex(&header.to_bytes()).to_string(),
+            "miner": "own body",
+            "transactions": transactions,
+        })
+        .to_string(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies() {
+    let svc = Service::start_ledger().await;
+    let alice = trader(1);
+    let a = address(&alice);
+    let state = svc.store.tip_state().unwrap();
+    let reward = Tx::reward(1, a, REWARD);
+    let dep = Tx::sign(&operator(), 0, deposit(a, 10));
+    let spend = Tx::sign(
+        &alice,
+        0,
+        Action::Transfer {
+            asset: Asset::Usd,
+            to: PAYOUT,
+            amount: Amount(11),
+        },
+    );
+    let mut forged = Tx::sign(&operator(), 0, deposit(a, 99)).encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = Tx::decode(&forged).unwrap();
+    let good = vec![reward.clone(), dep.clone()];
+    let cases: Vec<(Vec<Tx>, Vec<Tx>, &str)> = vec![
+        (good.clone(), vec![reward.clone()], "body_mismatch"),
+        (
+            vec![reward.clone(), dep.clone(), spend.clone()],
+            vec![reward.clone(), dep.clone(), spend],
+            "bad_body",
+        ),
+        (
+            vec![reward.clone(), forged.clone()],
+            vec![reward.clone(), forged],
+            "bad_body",
+        ),
+        (vec![dep.clone()], vec![dep.clone()], "bad_body"),
+        (
+            vec![reward.clone(), dep.clone(), dep.clone()],
+            vec![reward.clone(), dep.clone(), dep.clone()],
+            "duplicate_transaction",
+        ),
+        (
+            vec![Tx::reward(1, a, Amount(1_001))],
+            vec![Tx::reward(1, a, Amount(1_001))],
+            "bad_body",
+        ),
+    ];
+    for (body, root_from, code) in cases {
+        let (status, answer) = post_with_body(&svc, &body, &root_from).await;
+        assert_eq!(
+            (status, answer["code"].as_str()),
+            (422, Some(code)),
+            "{answer}"
+        );
+    }
+    // A header whose root no template and no sent body has.
+    let mut template = chain::rules::template(common::ZERO_BITS, &state, &good);
+    template.merkle_root = protocol::Hash256([5; 32]);
+    let header = solve(&template, template.min_time, 0);
+    let (status, answer) = svc.post_block(&common::body(&header, "m")).await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (422, Some("wrong_merkle_root"))
+    );
+    assert_eq!(svc.client.tip().await.unwrap().height, 0);
+
+    let (status, answer) = post_with_body(&svc, &good, &good).await;
+    assert_eq!(status, 201, "{answer}");
+    assert_eq!(svc.client.account(&a).await.unwrap().confirmed.usd, 10);
+    let stats = svc.client.stats().await.unwrap();
+    assert_eq!(stats.errors["bad_body"], 4);
+    assert_eq!(stats.errors["body_mismatch"], 1);
+}
+
+#[tokio::test]
+async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason() {
+    let svc = Service::start_ledger().await;
+    let alice = trader(1);
+    let a = address(&alice);
+    submit(&svc, &operator(), deposit(a, 100)).await;
+    svc.mine_next().await;
+    // An order valid for the next block, but expiring before the one after.
+    let height = svc.client.tip().await.unwrap().height;
+    let expiring = submit(
+        &svc,
+        &alice,
+        Action::Order {
+            side: Side::Buy,
+            price: Price(1),
+            amount: Amount(10),
+            expiry: Some(height + 1),
+        },
+    )
+    .await;
+    // A block mined from an older template (without it) moves the tip.
+    let state = svc.store.tip_state().unwrap();
+    let body = chain::rules::body(&state, PAYOUT, []);
+    let (status, _) = post_with_body(&svc, &body, &body).await;
+    assert_eq!(status, 201);
+    let body = chain::rules::body(&svc.store.tip_state().unwrap(), PAYOUT, []);
+    let (status, _) = post_with_body(&svc, &body, &body).await;
+    assert_eq!(status, 201);
+    let record = svc
+        .client
+        .transaction(&expiring.id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (record.status.as_str(), record.code.as_deref()),
+        ("dropped", Some("order_expired"))
+    );
+    let stats = svc.client.stats().await.unwrap();
+    assert_eq!(
+        (stats.mempool, stats.dropped.get("order_expired")),
+        (0, Some(&1))
+    );
+    assert_eq!(svc.client.account(&a).await.unwrap().pending.usd, 100);
+}
+
+#[tokio::test]
+async fn conservation_holds_at_every_height_of_a_random_workload() {
+    let svc = Service::start_ledger().await;
+    let keys: Vec<SigningKey> = (1..=5).map(trader).collect();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for k in &keys {
+        submit(&svc, &operator(), deposit(address(k), 10_000)).await;
+    }
+    for height in 1..=12u64 {
+        // Rewards go to the traders in turn, so they have coin to sell.
+        let payout = address(&keys[(height % 5) as usize]);
+        for _ in 0..12 {
+            let k = &keys[next(5) as usize];
+            let action = match next(4) {
+                0 => Action::Transfer {
+                    asset: if next(2) == 0 {
+                        Asset::Coin
+                    } else {
+                        Asset::Usd
+                    },
+                    to: address(&keys[next(5) as usize]),
+                    amount: Amount(1 + next(300)),
+                },
+                1 => {
+                    let open = svc.client.account(&address(k)).await.unwrap().open_orders;
+                    match open.first() {
+                        Some(o) => Action::Cancel { order: o.id },
+                        None => order(Side::Buy, 1 + next(20), 1 + next(50)),
+                    }
+                }
+                _ => order(
+                    if next(2) == 0 { Side::Buy } else { Side::Sell },
+                    5 + next(10),
+                    1 + next(80),
+                ),
+            };
+            let tx = signed(&svc, k, action).await;
+            match svc.client.submit_transaction(&tx).await {
+                Ok(_) | Err(ClientError::Rejected { .. }) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let template = svc.client.template(&payout).await.unwrap();
+        svc.client
+            .submit(&solve(&template, template.min_time, 0), "load")
+            .await
+            .unwrap();
+        let (mut coin, mut usd) = (0u64, 0u64);
+        for k in keys.iter().map(address).chain([PAYOUT]) {
+            let v = svc.client.account(&k).await.unwrap();
+            assert_eq!(v.height, height);
+            coin += v.confirmed.coin + v.confirmed.locked_coin;
+            usd += v.confirmed.usd + v.confirmed.locked_usd;
+        }
+        assert_eq!(coin, height * REWARD.0, "coin at height {height}");
+        assert_eq!(usd, 50_000, "usd at height {height}");
+        let book = svc.client.book(1000).await.unwrap();
+        if let (Some(bid), Some(ask)) = (book.bids.first(), book.asks.first()) {
+            assert!(bid.price < ask.price, "crossed at {height}");
+        }
+    }
+    assert!(!svc.client.trades(0, 1000).await.unwrap().is_empty());
+}
