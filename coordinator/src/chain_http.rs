@@ -57,9 +57,10 @@ impl ChainApi for HttpChain {
         header: BlockHeader,
         _height: u64,
         miner: String,
-        _confirmed_by: Vec<CoordinatorId>,
+        confirmed_by: Vec<CoordinatorId>,
     ) -> Result<Submitted, ChainError> {
-        match self.client.submit(&header, &miner).await {
+        let ids: Vec<u16> = confirmed_by.iter().map(|c| c.0).collect();
+        match self.client.submit_confirmed(&header, &miner, &ids).await {
             Ok(a) => Ok(Submitted::Accepted {
                 height: a.height,
                 hash: a.hash,

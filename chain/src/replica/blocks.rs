@@ -81,6 +81,20 @@ impl Replica {
         now: u64,
         check_signatures: bool,
     ) -> Result<Block, SubmitError> {
+        self.submit_confirmed(header, miner, sent, Vec::new(), now, check_signatures)
+    }
+
+    /// [`Replica::submit`], recording the coordinators that confirmed the
+    /// block (checked by the caller: increasing ids, not zero).
+    pub fn submit_confirmed(
+        &self,
+        header: BlockHeader,
+        miner: String,
+        sent: Option<Vec<Tx>>,
+        confirmed_by: Vec<u16>,
+        now: u64,
+        check_signatures: bool,
+    ) -> Result<Block, SubmitError> {
         let zero_bits = self.store.params().zero_bits;
         let mut view = self.sync()?;
         if header.prev_hash != view.tip.tip.hash {
@@ -133,6 +147,7 @@ impl Replica {
             header,
             miner,
             received_at: now,
+            confirmed_by,
         };
         match self.store.append(&block, &body, &effects.trades) {
             Ok(()) => {}
