@@ -7,6 +7,7 @@ pub mod bench;
 pub mod chain;
 pub mod demo;
 pub mod demo_view;
+pub mod demo_votes;
 pub mod error;
 pub mod flags;
 pub mod keygen;
