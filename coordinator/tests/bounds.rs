@@ -184,6 +184,18 @@ fn every_count_size_and_id_flag_is_bounded_before_anything_starts() {
             ],
             "--threads",
         ),
+        (
+            vec![
+                "scan",
+                "--header",
+                HEADER,
+                "--zero-bits",
+                "8",
+                "--near-misses",
+                "33",
+            ],
+            "from 1 to 32",
+        ),
         (vec!["bench", "--seconds", "1e9"], "--seconds"),
         (vec!["bench", "--ghz", "0"], "--ghz"),
         (

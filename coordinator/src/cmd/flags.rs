@@ -89,6 +89,12 @@ pub fn scan_zero_bits(text: &str) -> Result<u8, String> {
     whole(text, 0, 255)
 }
 
+/// How far below the target a scan's near misses reach: 1 to 32 zero
+/// bits (32 below a target of 40 is one hash in 256: plenty of lines).
+pub fn near_misses(text: &str) -> Result<u8, String> {
+    whole(text, 1, 32)
+}
+
 /// The heartbeat interval: 10 ms to 10 minutes.
 pub fn heartbeat_ms(text: &str) -> Result<u64, String> {
     whole(text, 10, 600_000)
