@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod chain;
+pub mod chain_import;
 pub mod demo;
 pub mod demo_view;
 pub mod demo_votes;
