@@ -198,6 +198,13 @@ fn export_writes_one_tab_separated_line_per_block() {
             &block.hash.to_string(),
             &protocol::hex::Hex(&block.header.to_bytes()).to_string(),
             "rig one",
+            "",
+            &next
+                .body
+                .iter()
+                .map(|t| protocol::hex::Hex(&t.encode()).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         ]
     );
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
