@@ -508,6 +508,18 @@ fn the_leader_waits_for_its_quorum_and_leases_fixed_chunks() {
     wait("blocks once three miners are there", || {
         height(&url).filter(|&h| h >= 2)
     });
+    // The best hashes of the block intervals, re-hashed near misses, in
+    // the status the dashboard reads.
+    let (best, _) = wait("the best hash of a block interval", || {
+        http_json(&s1).and_then(|s| {
+            s["best"]["intervals"][0]["best"]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
+    });
+    let (bits, by) = best.split_once(" of 18 zero bits, by m").unwrap();
+    assert!(bits.parse::<u8>().unwrap() < 18, "{best}");
+    assert!(by.parse::<u32>().is_ok(), "{best}");
     // Every lease is the fixed chunk, whatever the miners' rates.
     for _ in 0..20 {
         let s = http_json(&s1).unwrap();

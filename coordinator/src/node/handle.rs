@@ -10,6 +10,7 @@ use protocol::{CoordinatorId, JobRef, MinerId, NodeId};
 
 use super::best::BestHash;
 use super::job::NoVerdict;
+use super::quorum::Count;
 use super::{Node, NodeEvent, Now, Work, YesVerdict};
 
 impl Node {
@@ -42,7 +43,7 @@ impl Node {
                 }
             }
         }
-        self.refresh_quorum(now, tick);
+        self.refresh_quorum(now, if tick { Count::Recount } else { Count::Same });
         self.vote_timers(now);
         if self.leading.is_some() {
             self.leader_timers(now);
@@ -85,7 +86,7 @@ impl Node {
             Message::VoteReply(reply) => self.on_vote_reply(now, id, reply),
             _ => {}
         }
-        self.refresh_quorum(now, false);
+        self.refresh_quorum(now, Count::Same);
     }
 
     fn on_miner_message(&mut self, now: Now, from: SocketAddr, id: MinerId, message: Message) {
@@ -102,10 +103,12 @@ impl Node {
                     entry.report(state);
                 }
                 let faulty = is_faulty(entry.state);
-                if known != Some(faulty) {
-                    // A miner registered, or its fault changed: the count
-                    // of the quorum did.
-                    self.refresh_quorum(now, true);
+                // A miner registered, or its fault changed: so did the
+                // quorum's count.
+                match known {
+                    None if !faulty => self.refresh_quorum(now, Count::Joined),
+                    Some(was) if was != faulty => self.refresh_quorum(now, Count::Recount),
+                    _ => {}
                 }
                 self.members.saw_epoch(r.view.epoch);
                 self.refresh_role(now);
@@ -146,8 +149,8 @@ impl Node {
             | Message::VoteRequest(_)
             | Message::VoteReply(_) => self.stats.unexpected += 1,
         }
-        if known.is_none() {
-            self.refresh_quorum(now, true);
+        if known.is_none() && !matches!(message, Message::HeartbeatReply(_)) {
+            self.refresh_quorum(now, Count::Joined);
         }
     }
 

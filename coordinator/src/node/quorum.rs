@@ -101,21 +101,35 @@ impl Quorum {
     }
 }
 
+/// How the miners' count changed since the quorum was last counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Count {
+    /// Not at all (only coordinators may have come or gone).
+    Same,
+    /// One more miner registered.
+    Joined,
+    /// Anything else (miners forgotten or banned, a fault reported): count
+    /// the book again. Every heartbeat tick does, so the count is never
+    /// more than an interval behind a ban.
+    Recount,
+}
+
 impl Node {
-    /// Counts the quorum again (the miners too when `recount_miners`: the
-    /// book changed). A leader says when what it waits for changes, starts
-    /// the job it holds once the quorum is reached, and serves the requests
-    /// it kept while leasing was paused.
-    pub(super) fn refresh_quorum(&mut self, now: Now, recount_miners: bool) {
-        let miners = if recount_miners {
-            let registered = self
-                .miners
-                .active()
-                .filter(|(_, e)| !matches!(e.state, MinerState::Faulty(_)))
-                .count();
-            u32::try_from(registered).unwrap_or(u32::MAX)
-        } else {
-            self.quorum.miners
+    /// Counts the quorum again. A leader says when what it waits for
+    /// changes, starts the job it holds once the quorum is reached, and
+    /// serves the requests it kept while leasing was paused.
+    pub(super) fn refresh_quorum(&mut self, now: Now, count: Count) {
+        let miners = match count {
+            Count::Same => self.quorum.miners,
+            Count::Joined => self.quorum.miners.saturating_add(1),
+            Count::Recount => {
+                let registered = self
+                    .miners
+                    .active()
+                    .filter(|(_, e)| !matches!(e.state, MinerState::Faulty(_)))
+                    .count();
+                u32::try_from(registered).unwrap_or(u32::MAX)
+            }
         };
         let mut up = Vec::new();
         let mut down = Vec::new();

@@ -58,7 +58,7 @@ impl Node {
                 match result {
                     Ok(t) => {
                         self.chain_up(now.mono);
-                        self.refresh_quorum(now, false);
+                        self.refresh_quorum(now, super::super::quorum::Count::Same);
                         if self.quorum.met {
                             self.start_job(now, t);
                         } else {
