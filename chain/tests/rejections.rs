@@ -251,7 +251,8 @@ async fn bad_routes_and_parameters_get_json_errors() {
     let (svc, _) = with_one_block().await;
     let before = chain_of(&svc).await;
     for (path, status, code) in [
-        ("/", 404, "not_found"),
+        // `/` is the explorer (`tests/explorer.rs`); other paths are not.
+        ("/nope", 404, "not_found"),
         ("/v1/nope", 404, "not_found"),
         ("/v1/blocks/2", 404, "no_such_block"),
         ("/v1/blocks/abc", 400, "bad_height"),

@@ -13,6 +13,7 @@ use crate::node::{ChainError, Submitted, Template, Tip};
 #[derive(Clone, Debug)]
 pub struct HttpChain {
     client: ChainClient,
+    url: String,
 }
 
 impl HttpChain {
@@ -20,6 +21,7 @@ impl HttpChain {
     pub fn new(url: &str) -> Result<HttpChain, ClientError> {
         Ok(HttpChain {
             client: ChainClient::new(url)?,
+            url: url.to_owned(),
         })
     }
 
@@ -39,6 +41,10 @@ fn sort(e: ClientError) -> ChainError {
 }
 
 impl ChainApi for HttpChain {
+    fn describe(&self) -> String {
+        format!("the chain service at {}", self.url)
+    }
+
     async fn template(&self, payout: Address) -> Result<Template, ChainError> {
         let t = self.client.template(&payout).await.map_err(sort)?;
         Ok(Template {

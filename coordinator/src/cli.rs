@@ -1,10 +1,14 @@
 //! The command line.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::cmd::{CommandError, bench, chain as chain_cmd, demo, keygen, run, scan, sim, wallet};
+use crate::cmd::config::{self, ParseError};
+use crate::cmd::{
+    CommandError, bench, chain as chain_cmd, demo, keygen, output, run, scan, sim, wallet,
+};
 
 /// Distributed proof-of-work mining: coordinators, miners and tools.
 #[derive(Debug, Parser)]
@@ -12,6 +16,10 @@ use crate::cmd::{CommandError, bench, chain as chain_cmd, demo, keygen, run, sca
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Read flags not given on the command line from this TOML file
+    /// (default: $COORDINATOR_CONFIG).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -22,8 +30,8 @@ enum Command {
     Run(run::RunArgs),
     /// Run simulated miners.
     Sim(sim::SimArgs),
-    /// Print a new random cluster key (64 hex characters).
-    Keygen,
+    /// Make a new random cluster key (64 hex characters).
+    Keygen(keygen::KeygenArgs),
     /// Mine or verify one header over a nonce range.
     Scan(scan::ScanArgs),
     /// Measure every hashing method this build has, side by side.
@@ -39,19 +47,27 @@ enum Command {
 /// Parses the command line and runs it. Bad input exits with status 2, a
 /// failure while running with status 1 (see [`CommandError`]).
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let argv = std::env::args_os().collect();
+    let cli: Cli = match config::parse(argv, &config::process_env) {
+        Ok(cli) => cli,
+        Err(ParseError::Clap(e)) => e.exit(),
+        Err(ParseError::Config(e)) => {
+            output::error_line(&e);
+            return ExitCode::from(2);
+        }
+    };
     let result: Result<ExitCode, CommandError> = match &cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Run(args) => run::run(args),
         Command::Sim(args) => sim::run(args),
-        Command::Keygen => keygen::run(),
+        Command::Keygen(args) => keygen::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Chain(args) => chain_cmd::run(args),
         Command::Wallet(args) => wallet::run(args),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("error: {e}");
+        output::error_line(&e);
         e.exit_code()
     })
 }

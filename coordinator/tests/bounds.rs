@@ -54,12 +54,15 @@ fn spawn(cmd: &mut Command) -> Child {
 }
 
 /// Runs the binary with `args` under a shell's `ulimit -v KIB`, or
-/// unlimited with `None`.
+/// unlimited with `None`. Under the limit glibc keeps one malloc arena:
+/// each extra arena reserves 64 MiB of address space, which would make
+/// what fits depend on how many threads happened to allocate first.
 fn coordinator(args: &[&str], address_space_kib: Option<u64>, limit: Duration) -> Output {
     let child = match address_space_kib {
         None => spawn(Command::new(BIN).args(args)),
         Some(kib) => spawn(
             Command::new("sh")
+                .env("MALLOC_ARENA_MAX", "1")
                 .arg("-c")
                 .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
                 .arg(BIN)

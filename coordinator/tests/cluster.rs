@@ -13,7 +13,7 @@ use coordinator::driver::transport::ChaosConfig;
 use protocol::frame::{MAX_FRAME, Opener, Sealer};
 use protocol::kernel::Best;
 use protocol::wire::{
-    HeartbeatReply, LeaderView, Message, MinerState, ProcessAnswerNo, ProcessAnswerYes,
+    HeartbeatReply, LeaderView, Message, MinerKind, MinerState, ProcessAnswerNo, ProcessAnswerYes,
     ProcessRequest,
 };
 use protocol::{BootId, ClusterKey, Epoch, MinerId, NodeId};
@@ -166,6 +166,7 @@ fn request() -> Message {
         hashrate: 1_000,
         miner: Some(MinerState::Idle),
         request: Some(ProcessRequest { slots: 1 }),
+        kind: Some(MinerKind::HOST),
     })
 }
 

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use common::*;
 use coordinator::chain_http::HttpChain;
+use coordinator::driver::net::NetConfig;
+use coordinator::driver::warnings::Warnings;
 use coordinator::driver::{CoordinatorStatus, NodeDeps, run_node};
 use coordinator::node::CoordinatorConfig;
 use protocol::frame::{MAX_FRAME, Opener, Sealer};
@@ -47,6 +49,7 @@ fn liar(id: u16, socket: UdpSocket, vote: Vote, answered: Arc<AtomicU64>) -> Joi
                     hashrate: 0,
                     miner: None,
                     request: None,
+                    kind: None,
                 }),
                 Message::VoteRequest(req) => {
                     answered.fetch_add(1, Ordering::Relaxed);
@@ -107,6 +110,8 @@ impl Cluster {
                 chaos: None,
                 status: Some(status_tx),
                 events: None,
+                net: NetConfig::default(),
+                warnings: Arc::new(Warnings::new()),
             };
             let cfg = CoordinatorConfig {
                 chunk_target: Duration::from_millis(300),

@@ -5,7 +5,7 @@ use core::time::Duration;
 
 use protocol::miner::MinerConfig;
 use protocol::timing::DEFAULT_HEARTBEAT;
-use protocol::wire::WireAddr;
+use protocol::wire::{MinerKind, WireAddr};
 use protocol::{ClusterKey, MinerId};
 
 include!(concat!(env!("OUT_DIR"), "/config.rs"));
@@ -33,6 +33,11 @@ pub const ACCEL_CHUNK: u64 = 1024;
 /// accelerator and the kernel on the RP2350, less what the network takes).
 #[cfg(chip = "rp2040")]
 const INITIAL_HASHRATE: u32 = 38_000;
+/// What the board tells the coordinators it is.
+#[cfg(chip = "rp2040")]
+const KIND: MinerKind = MinerKind::RP2040;
+#[cfg(chip = "rp2350")]
+const KIND: MinerKind = MinerKind::RP2350;
 #[cfg(chip = "rp2350")]
 const INITIAL_HASHRATE: u32 = 330_000;
 
@@ -63,6 +68,7 @@ pub fn miner_config(id: MinerId) -> MinerConfig {
     MinerConfig {
         step: STEP,
         initial_hashrate: INITIAL_HASHRATE,
+        kind: KIND,
         ..MinerConfig::with_heartbeat(id, DEFAULT_HEARTBEAT)
     }
 }

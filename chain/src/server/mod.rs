@@ -17,6 +17,7 @@ mod error;
 mod handlers;
 mod ledger;
 mod submit;
+mod web;
 
 use std::future::Future;
 use std::io;
@@ -137,6 +138,7 @@ struct AppState {
     /// Becomes true when the service shuts down: event streams end.
     closing: watch::Sender<bool>,
     streams: Arc<Semaphore>,
+    http: Arc<web::HttpMetrics>,
 }
 
 /// The API as an axum [`Router`], for embedding in another server: it
@@ -168,6 +170,7 @@ fn build(
         config: Arc::new(config),
         counters: Arc::new(Counters::default()),
         closing: closing.clone(),
+        http: Arc::default(),
     };
     let router = Router::new()
         .route("/v1/template", get(handlers::template))
@@ -186,6 +189,8 @@ fn build(
         .route("/v1/accounts/{address}", get(ledger::account))
         .route("/v1/events", get(ledger::events))
         .route("/v1/stats", get(handlers::stats))
+        .merge(web::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), web::observe))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::wrong_method)
         .layer(CatchPanicLayer::custom(error::panic_response))

@@ -17,6 +17,7 @@ use chain::{ServiceConfig, SqliteStore, Store};
 use clap::{Args, Subcommand};
 use tokio::net::TcpListener;
 
+use super::output::{errln, outln};
 use super::{CommandError, Failure, UsageError, flags};
 
 /// Arguments of `chain`.
@@ -91,6 +92,7 @@ pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
 }
 
 fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     let params = chain::store::CreateParams {
         zero_bits: args.zero_bits,
         operator: args.operator,
@@ -116,14 +118,14 @@ fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandE
             .tip;
         // The first line of output, so that scripts and tests can find a
         // port the system chose.
-        println!("listening on http://{addr}");
+        outln!("listening on http://{addr}");
         let _ = io::stdout().flush();
         super::init_logging("info");
         let operator = store
             .params()
             .operator
             .map_or("none (no deposits)".to_owned(), |k| k.to_string());
-        eprintln!(
+        errln!(
             "chain service: {} ({} zero bits, operator {operator}), tip at height {} ({}); replaying the ledger",
             db.display(),
             store.params().zero_bits,

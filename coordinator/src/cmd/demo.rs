@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
 use super::demo_view::{Observer, Report};
+use super::output::outln;
 use super::{
     CommandError, Failure, UsageError, check_fleet, choose_kernel, flags, runtime, shutdown_signal,
 };
@@ -23,7 +24,7 @@ use crate::mining::select;
 use crate::random;
 
 use crate::node::CoordinatorConfig;
-use crate::sim::{self, Fleet};
+use crate::sim::{self, Fleet, FleetReach};
 
 use super::run::Switch;
 use super::traders::{self, TradeCounts};
@@ -93,6 +94,7 @@ fn data_dir(args: &DemoArgs) -> Result<PathBuf, UsageError> {
 
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let miners = args
         .miners
@@ -104,7 +106,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
     let kernel = choose_kernel(args.backend.as_deref())?.kernel;
-    println!("measuring the {} kernel on one thread...", kernel.backend());
+    outln!("measuring the {} kernel on one thread...", kernel.backend());
     let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
     let zero_bits = args
@@ -118,11 +120,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         .map_err(Failure::from)?;
     let seed = u64::from(random::u32().map_err(Failure::from)?);
     let payout = super::wallet::keys::payout_key(&key);
-    println!(
+    outln!(
         "{miners} miners x {} thread(s), {} coordinators, {} blocks at {zero_bits} zero bits",
-        args.threads, args.coordinators, args.blocks
+        args.threads,
+        args.coordinators,
+        args.blocks
     );
-    println!("data and log in {}", dir.display());
+    outln!("data and log in {}", dir.display());
 
     runtime()?.block_on(async move {
         let params = chain::store::CreateParams {
@@ -178,6 +182,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             registry: None,
             heartbeat,
             chaos,
+            reach: FleetReach::default(),
         })
         .await
         .map_err(|e| Failure::resources("the miners", e))?;
@@ -229,20 +234,24 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             votes: observer.votes(votes, args.coordinators),
             interrupted,
         };
-        println!();
-        println!(
-            "the chain ({} blocks, height TAB hash TAB header TAB miner):",
-            chain_text.len()
-        );
+        outln!();
+        outln!("the chain ({} blocks):", chain_text.len().saturating_sub(1));
         for line in &chain_text {
-            println!("{line}");
+            outln!("{line}");
         }
+        outln!(
+            "every header: coordinator chain export --db {}",
+            dir.join("chain.db").display()
+        );
         report.print();
         if let Some(text) = trading_text {
-            println!();
-            print!("{text}");
+            outln!();
+            outln!("{}", text.trim_end_matches('\n'));
         }
-        Ok(if interrupted {
+        Ok(if super::output::closed() {
+            // `demo | head`: the reader has all it wanted.
+            ExitCode::SUCCESS
+        } else if interrupted {
             ExitCode::from(130)
         } else {
             ExitCode::SUCCESS

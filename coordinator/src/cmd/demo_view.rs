@@ -1,10 +1,12 @@
 //! The demo's live progress and final report. It watches the coordinators'
 //! status, the miners' probes, the nodes' events and the chain's tip, and
 //! measures what the demo reports: blocks per minute, the aggregate rate,
-//! and the time from each solution to the last miner stopping.
+//! and the time from each solution to the last miner stopping. On a
+//! terminal the view is redrawn in place at any size (`screen`); times are
+//! local times and ages.
 
 use std::future::Future;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,8 @@ use chain::ChainClient;
 use protocol::JobRef;
 use tokio::sync::{mpsc, watch};
 
+use super::output::{self, outln};
+use super::screen::{Screen, Size};
 use crate::driver::{CoordinatorStatus, TimedEvent};
 use crate::node::NodeEvent;
 use crate::sim::MinerProbe;
@@ -43,7 +47,8 @@ pub struct Observer {
     hashes_at: Option<(u64, Instant)>,
     last_hashes: Option<(u64, Instant)>,
     tty: bool,
-    drawn: usize,
+    screen: Screen,
+    last_block: Option<chain::api::Block>,
     started: Instant,
     last_line: Instant,
 }
@@ -99,7 +104,8 @@ impl Observer {
             hashes_at: None,
             last_hashes: None,
             tty: std::io::stdout().is_terminal(),
-            drawn: 0,
+            screen: Screen::new(),
+            last_block: None,
             started: Instant::now(),
             last_line: Instant::now(),
         }
@@ -142,6 +148,11 @@ impl Observer {
         }
         if let Ok(tip) = self.client.tip().await {
             self.start_height.get_or_insert(tip.height);
+            if self.last_block.as_ref().is_none_or(|b| b.hash != tip.hash)
+                && let Ok(mut page) = self.client.blocks(tip.height, 1).await
+            {
+                self.last_block = page.pop();
+            }
             self.height = tip.height;
             self.tip = tip.hash.to_string();
         }
@@ -209,21 +220,33 @@ impl Observer {
         }
     }
 
-    /// The whole chain, one export line per block.
+    /// The whole chain, one line per block, readable at 80 columns.
     pub async fn chain_lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
+        let mut out = vec![format!(
+            "{:>6}  {:<10}  {:<43}  miner",
+            "height", "mined at", "hash"
+        )];
         let mut from = 0;
         while let Ok(page) = self.client.blocks(from, 1000).await {
             if page.is_empty() {
                 break;
             }
             from += page.len() as u64;
-            out.extend(page.iter().map(chain::export::line));
+            out.extend(page.iter().map(|b| {
+                let hash = b.hash.to_string();
+                format!(
+                    "{:>6}  {:<10}  {}...  {}",
+                    b.height,
+                    local_time(u64::from(b.header.time)),
+                    hash.get(..40).unwrap_or(&hash),
+                    if b.height == 0 { "(genesis)" } else { &b.miner }
+                )
+            }));
         }
         out
     }
 
-    fn lines(&self) -> Vec<String> {
+    fn lines(&self, width: usize) -> Vec<String> {
         let statuses: Vec<CoordinatorStatus> = self
             .statuses
             .iter()
@@ -231,17 +254,18 @@ impl Observer {
             .collect();
         let leader = statuses.iter().find(|s| s.node.leading);
         let mut lines = vec![format!(
-            "blocks {}/{}  height {}  tip {}  elapsed {:.1} s",
+            "blocks {}/{}  height {}  tip {}  elapsed {:.0} s  {}",
             self.blocks_mined(),
             self.target,
             self.height,
             self.tip.get(..16).unwrap_or(""),
-            self.started.elapsed().as_secs_f64()
+            self.started.elapsed().as_secs_f64(),
+            local_time(unix_now())
         )];
         match leader {
             Some(l) => {
                 lines.push(format!(
-                    "leader c{} (epoch {}): {}",
+                    "leader c{}, epoch {}: {}",
                     l.node.id, l.node.epoch, l.node.work
                 ));
                 if let Some(b) = &l.node.best.interval {
@@ -251,8 +275,20 @@ impl Observer {
                     let c = j.coverage;
                     let pct = |n: u64| 100.0 * n as f64 / c.total.max(1) as f64;
                     lines.push(format!(
-                        "job {} for height {} at time {}, {} zero bits: {:.2}% scanned, {:.2}% leased, {:.2}% free of {}",
-                        j.job, j.height, j.time, j.zero_bits, pct(c.scanned), pct(c.leased), pct(c.free), c.total
+                        "job {} for height {}, {} zero bits, stamped {} ({})",
+                        j.job,
+                        j.height,
+                        j.zero_bits,
+                        local_time(u64::from(j.time)),
+                        age(j.age_secs)
+                    ));
+                    let bar = width.saturating_sub(40).clamp(10, 50);
+                    lines.push(format!(
+                        "[{}] {:.1}% scanned {:.1}% leased {:.1}% free",
+                        coverage_bar(c.scanned, c.leased, c.total, bar),
+                        pct(c.scanned),
+                        pct(c.leased),
+                        pct(c.free)
                     ));
                 }
             }
@@ -266,78 +302,133 @@ impl Observer {
             "-".into()
         };
         lines.push(format!(
-            "{} miners, {} in total; expected time to the next block {expected}",
+            "{} miners, {} in total; next block expected in {expected}",
             snaps.len(),
             mhs(total)
         ));
+        lines.push(format!(
+            "  {:<8} {:>12}  {:<18} {:<7} {:>6}  heard",
+            "miner", "rate", "state", "leader", "blocks"
+        ));
+        let now = Instant::now();
         for s in snaps {
             lines.push(format!(
-                "  {:<6} {:>12}  {:<16} leader {}",
-                s.id.to_string(),
+                "  {:<8} {:>12}  {:<18} {:<7} {:>6}  {}",
+                format!("host {}", s.id),
                 mhs(f64::from(s.hashrate)),
                 s.state.to_string(),
-                s.leader.map_or("-".into(), |l| l.to_string())
+                s.leader.map_or("-".into(), |l| l.to_string()),
+                s.solutions,
+                s.heard_at
+                    .map_or("never".into(), |t| age(now.duration_since(t).as_secs_f64()))
             ));
+        }
+        if let Some(b) = self.last_block.as_ref().filter(|b| b.height > 0) {
+            lines.push(format!(
+                "last block: height {} by {}, mined {} ({})",
+                b.height,
+                b.miner,
+                local_time(u64::from(b.header.time)),
+                age(unix_now().saturating_sub(u64::from(b.header.time)) as f64)
+            ));
+        }
+        let warnings = statuses.iter().flat_map(|s| s.warnings.iter());
+        if let Some(w) = warnings.max_by_key(|w| w.time) {
+            lines.push(format!("warning: {} (x{})", w.text, w.count));
         }
         lines
     }
 
     fn draw(&mut self) {
-        let lines = self.lines();
-        let mut out = std::io::stdout().lock();
         if self.tty {
-            if self.drawn > 0 {
-                let _ = write!(out, "\x1b[{}A\x1b[J", self.drawn);
-            }
-            for l in &lines {
-                let _ = writeln!(out, "{l}");
-            }
-            self.drawn = lines.len();
+            let size = Size::now();
+            let lines = self.lines(usize::from(size.cols));
+            let bytes = self.screen.frame(&lines, size);
+            output::write_or_close(&mut std::io::stdout().lock(), bytes.as_bytes());
         } else if self.last_line.elapsed() >= Duration::from_secs(2) {
             self.last_line = Instant::now();
-            let _ = writeln!(
-                out,
-                "{}",
-                lines
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            let lines = self.lines(80);
+            let head: Vec<&str> = lines.iter().take(2).map(String::as_str).collect();
+            outln!("{}", head.join(" | "));
         }
-        let _ = out.flush();
     }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// `unix` as this machine's local time: `HH:MM:SS` today, the date before.
+pub fn local_time(unix: u64) -> String {
+    use chrono::{Local, TimeZone};
+    let Some(t) = i64::try_from(unix)
+        .ok()
+        .and_then(|u| Local.timestamp_opt(u, 0).single())
+    else {
+        return "-".into();
+    };
+    if t.date_naive() == Local::now().date_naive() {
+        t.format("%H:%M:%S").to_string()
+    } else {
+        t.format("%Y-%m-%d").to_string()
+    }
+}
+
+/// An age in words: `4 s ago`, `3 min ago`, `2 h ago`.
+pub fn age(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    match s {
+        0..=119 => format!("{s} s ago"),
+        120..=7199 => format!("{} min ago", s / 60),
+        7200..=172_799 => format!("{} h ago", s / 3600),
+        _ => format!("{} days ago", s / 86_400),
+    }
+}
+
+/// The nonce range as a bar of `width` cells: `#` scanned, `=` leased, `.`
+/// free.
+fn coverage_bar(scanned: u64, leased: u64, total: u64, width: usize) -> String {
+    let cells = |n: u64| ((n as f64 / total.max(1) as f64) * width as f64).round() as usize;
+    let s = cells(scanned).min(width);
+    let l = cells(leased).min(width - s);
+    format!(
+        "{}{}{}",
+        "#".repeat(s),
+        "=".repeat(l),
+        ".".repeat(width - s - l)
+    )
 }
 
 impl Report {
     /// Prints the summary.
     pub fn print(&self) {
         let secs = self.elapsed.as_secs_f64();
-        println!();
+        outln!();
         if self.interrupted {
-            println!("interrupted");
+            outln!("interrupted");
         }
-        println!(
+        outln!(
             "mined {} blocks in {:.1} s: {:.1} blocks per minute",
             self.blocks,
             secs,
             self.blocks as f64 * 60.0 / secs.max(1e-9)
         );
         match self.aggregate {
-            Some(a) => println!(
-                "hash rate: {} for the whole fleet, against {} for the kernels measured alone ({:.0}%)",
+            Some(a) => outln!(
+                "hash rate: {} for the fleet, {} for its kernels alone ({:.0}%)",
                 mhs(a),
                 mhs(self.sum_alone),
                 100.0 * a / self.sum_alone.max(1.0)
             ),
-            None => println!("hash rate: not enough time to measure"),
+            None => outln!("hash rate: not enough time to measure"),
         }
         let mut l = self.stop_latencies.clone();
         l.sort();
         if let (Some(max), false) = (l.last(), l.is_empty()) {
-            println!(
-                "from a verified solution to the last miner stopping: median {} ms, max {} ms, over {} blocks",
+            outln!(
+                "solution verified to last miner stopped: median {} ms, max {} ms ({} blocks)",
                 l[l.len() / 2].as_millis(),
                 max.as_millis(),
                 l.len()

@@ -6,6 +6,8 @@
 
 use protocol::{CoordinatorId, MinerId};
 
+use crate::driver::resolve::HostPort;
+
 /// Scanning threads per miner, and for `scan`: a thread per core is the
 /// most that helps; this leaves room for large machines and stops before
 /// the address space does.
@@ -47,6 +49,24 @@ pub const COORDINATOR_IDS: &str = "from 1 to 65535";
 /// A coordinator id: 1 to 65535 (`--id`, the id of `--peer ID@ADDR`).
 pub fn coordinator_id(text: &str) -> Result<CoordinatorId, String> {
     whole(text, 1, u64::from(u16::MAX)).map(CoordinatorId)
+}
+
+/// An address: `HOST:PORT`, the host an IP address or a name (`--listen`,
+/// `--coordinator`, `--status`, `--advertise`); names are looked up when
+/// the command starts.
+pub fn host_port(text: &str) -> Result<HostPort, String> {
+    text.trim()
+        .parse()
+        .map_err(|e: crate::driver::resolve::BadHostPort| e.to_string())
+}
+
+/// A peer coordinator, `ID@HOST:PORT`; the id is checked as `--id` is.
+pub fn peer(text: &str) -> Result<(CoordinatorId, HostPort), String> {
+    let (id, addr) = text.split_once('@').ok_or_else(|| {
+        "expected ID@HOST:PORT, e.g. 2@127.0.0.1:7412 or 2@node2.lan:7411".to_owned()
+    })?;
+    let id = coordinator_id(id).map_err(|e| format!("the id {id:?} {e}"))?;
+    Ok((id, host_port(addr)?))
 }
 
 /// A miner id: any 32-bit number (`--first-id`).

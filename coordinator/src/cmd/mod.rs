@@ -6,14 +6,17 @@
 pub mod bench;
 pub mod chain;
 pub mod chain_import;
+pub mod config;
 pub mod demo;
 pub mod demo_view;
 pub mod demo_votes;
 pub mod error;
 pub mod flags;
 pub mod keygen;
+pub mod output;
 pub mod run;
 pub mod scan;
+pub mod screen;
 pub mod sim;
 pub mod traders;
 pub mod wallet;
@@ -123,9 +126,10 @@ pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, U
             let text = std::fs::read_to_string(path).map_err(|e| {
                 UsageError::Key(format!("cannot read key file {}: {e}", path.display()))
             })?;
+            warn_if_readable(path);
             ClusterKey::from_hex(&text).map_err(|e| {
                 UsageError::Key(format!(
-                    "key file {}: {e} (a key is 64 hex characters; make one with `coordinator keygen > FILE`)",
+                    "key file {}: {e} (a key is 64 hex characters; make one with `coordinator keygen --out FILE`)",
                     path.display()
                 ))
             })
@@ -135,21 +139,37 @@ pub fn load_key(key_file: Option<&Path>, insecure: bool) -> Result<ClusterKey, U
             Ok(ClusterKey::INSECURE)
         }
         (None, false) => Err(UsageError::Key(
-            "no cluster key: pass --key-file FILE (make one with `coordinator keygen > FILE`), or --insecure to run unauthenticated".into(),
+            "no cluster key: pass --key-file FILE (make one with `coordinator keygen --out FILE`), or --insecure to run unauthenticated".into(),
         )),
+    }
+}
+
+/// Warns when others than the owner may read the key file.
+fn warn_if_readable(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "key file {} is readable by others (mode {mode:03o}): `chmod 600 {}`, \
+                 or make keys with `coordinator keygen --out FILE`",
+                path.display(),
+                path.display()
+            );
+        }
     }
 }
 
 /// Prints `value` as one line of JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, value)
-        .map_err(std::io::Error::from)
-        .and_then(|()| std::io::Write::write_all(&mut out, b"\n"))
-        .map_err(|source| Failure::Stopped {
-            what: "writing the report".into(),
-            source,
-        })
+    let mut text = serde_json::to_string(value).map_err(|e| Failure::Stopped {
+        what: "writing the report".into(),
+        source: e.into(),
+    })?;
+    text.push('\n');
+    output::write_or_close(&mut std::io::stdout().lock(), text.as_bytes());
+    Ok(())
 }
 
 /// Logs to `path` (the demo keeps the terminal for its display).
@@ -173,11 +193,12 @@ pub fn init_logging(default: &str) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
+        .with_writer(output::log_writer)
         .try_init();
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
+/// Resolves on Ctrl-C or SIGTERM, or when stdout or stderr closes (see
+/// [`output`]).
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -196,6 +217,7 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+        () = output::wait_closed() => {}
     }
 }
 

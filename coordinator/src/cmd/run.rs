@@ -1,7 +1,8 @@
 //! `coordinator run`: one coordinator node, optionally mining with local
-//! threads.
+//! threads. Addresses may be hostnames: they are looked up here, at start,
+//! and the driver looks a silent peer's name up again.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,15 +13,19 @@ use protocol::CoordinatorId;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 
+use super::output::outln;
 use super::{
     CommandError, Failure, NodeArgs, UsageError, flags, init_logging, kernel_and_rate, load_key,
     open_registry, parse_chaos, runtime, shutdown_signal,
 };
 use crate::chain_http::HttpChain;
+use crate::driver::net::{NetConfig, default_broadcast};
+use crate::driver::resolve::HostPort;
 use crate::driver::status_http::serve_status;
-use crate::driver::{NodeDeps, run_node};
+use crate::driver::warnings::{WarningKind, Warnings};
+use crate::driver::{ChainApi, NodeDeps, run_node};
 use crate::node::{CoordinatorConfig, Quorum};
-use crate::sim::{self, Fleet};
+use crate::sim::{self, Fleet, FleetReach};
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
@@ -28,13 +33,32 @@ pub struct RunArgs {
     /// This coordinator's id, 1 to 65535 (the lowest id that is up leads).
     #[arg(long, value_parser = flags::coordinator_id)]
     pub id: CoordinatorId,
-    /// UDP address to listen on.
-    #[arg(long, default_value = "127.0.0.1:7411")]
-    pub listen: SocketAddr,
-    /// A peer coordinator, `ID@ADDR` (repeat for each). Without any, peers
-    /// are found in the registry directory.
-    #[arg(long = "peer", value_name = "ID@ADDR", value_parser = parse_peer)]
-    pub peers: Vec<(CoordinatorId, SocketAddr)>,
+    /// UDP address to listen on, HOST:PORT (0.0.0.0:7411 to hear the LAN:
+    /// other machines, boards' broadcasts).
+    #[arg(long, default_value = "127.0.0.1:7411", value_parser = flags::host_port)]
+    pub listen: HostPort,
+    /// A peer coordinator, `ID@HOST:PORT` (repeat for each; a hostname is
+    /// looked up at start and again while the peer is silent). An entry
+    /// with this node's own id and address is skipped, so every node can
+    /// share one list. Without any, peers are found in the registry
+    /// directory (or on the LAN with --discover).
+    #[arg(long = "peer", value_name = "ID@HOST:PORT", value_parser = flags::peer)]
+    pub peers: Vec<(CoordinatorId, HostPort)>,
+    /// The address to give others for this node (the registry's entry, the
+    /// leader's address for miners elsewhere), when it listens on 0.0.0.0
+    /// or behind a name.
+    #[arg(long, value_name = "HOST:PORT", value_parser = flags::host_port)]
+    pub advertise: Option<HostPort>,
+    /// Find the other coordinators on the LAN by broadcasting `Discover`,
+    /// as boards do (no registry, no --peer needed; listen on 0.0.0.0 to
+    /// be found too).
+    #[arg(long)]
+    pub discover: bool,
+    /// Where --discover broadcasts (repeat for several networks) [default:
+    /// the broadcast address of every network this machine is on, port
+    /// 7411].
+    #[arg(long, value_name = "IP:PORT")]
+    pub broadcast: Vec<SocketAddr>,
     /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
     #[arg(long)]
     pub chain: String,
@@ -55,9 +79,10 @@ pub struct RunArgs {
     /// Registry directory (default: used only without --peer).
     #[arg(long)]
     pub registry: Option<PathBuf>,
-    /// Serve the status as JSON on this TCP address (GET /status).
-    #[arg(long)]
-    pub status: Option<SocketAddr>,
+    /// Serve the status as JSON on this TCP address, HOST:PORT (GET
+    /// /status).
+    #[arg(long, value_parser = flags::host_port)]
+    pub status: Option<HostPort>,
     /// Lease size before a miner's rate is known (1 to 2000000000).
     #[arg(long, default_value_t = 100_000, value_parser = flags::chunk)]
     pub chunk: u64,
@@ -97,18 +122,6 @@ pub enum Switch {
     Off,
 }
 
-/// Parses `ID@ADDR`; the id is checked as `--id` is.
-pub fn parse_peer(text: &str) -> Result<(CoordinatorId, SocketAddr), String> {
-    let (id, addr) = text
-        .split_once('@')
-        .ok_or_else(|| "expected ID@ADDR, e.g. 2@127.0.0.1:7412".to_owned())?;
-    let id = flags::coordinator_id(id).map_err(|e| format!("the id {id:?} {e}"))?;
-    let addr = addr
-        .parse()
-        .map_err(|_| format!("{addr:?} is not an address like 127.0.0.1:7412"))?;
-    Ok((id, addr))
-}
-
 /// The node configuration from the arguments (each bounded by its parser)
 /// and the cluster key (the default payout address follows from it).
 pub fn node_config(args: &RunArgs, key: &protocol::ClusterKey) -> CoordinatorConfig {
@@ -132,23 +145,29 @@ pub fn node_config(args: &RunArgs, key: &protocol::ClusterKey) -> CoordinatorCon
 
 /// Runs `run` until Ctrl-C or SIGTERM.
 pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
+    super::output::keep_running();
     init_logging("info");
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
-    let cfg = node_config(args, &key);
+    let mut cfg = node_config(args, &key);
     tracing::info!(payout = %cfg.payout, "block rewards pay this address");
     let chain =
         HttpChain::new(&args.chain).map_err(|e| UsageError::Flag(format!("--chain: {e}")))?;
     let chaos = parse_chaos(args.chaos.as_deref())?;
-    let registry = open_registry(args.registry.as_deref(), !args.peers.is_empty())?;
+    let registry = open_registry(
+        args.registry.as_deref(),
+        !args.peers.is_empty() || args.discover,
+    )?;
     let kernel = if args.threads > 0 {
         let (kernel, rate) = kernel_and_rate(args.backend.as_deref())?;
         Some((kernel, rate as u32))
     } else {
         None
     };
+    let warnings = Arc::new(Warnings::new());
 
     runtime()?.block_on(async move {
-        let socket = UdpSocket::bind(args.listen)
+        let listen_at = resolve_own("--listen", &args.listen).await?;
+        let socket = UdpSocket::bind(listen_at)
             .await
             .map_err(|source| UsageError::Address {
                 flag: "--listen",
@@ -158,6 +177,27 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
         let listen = socket
             .local_addr()
             .map_err(|e| Failure::resources("the UDP socket", e))?;
+        let advertise = match &args.advertise {
+            Some(a) => Some(resolve_own("--advertise", a).await?),
+            None => None,
+        };
+        cfg.advertise = advertise;
+        let peers = resolve_peers(args, listen, advertise, &warnings).await;
+        let net = NetConfig {
+            named_peers: args
+                .peers
+                .iter()
+                .filter(|(id, _)| *id != args.id)
+                .cloned()
+                .collect(),
+            advertise,
+            broadcast: match (args.discover, args.broadcast.is_empty()) {
+                (false, _) => Vec::new(),
+                (true, true) => default_broadcast(),
+                (true, false) => args.broadcast.clone(),
+            },
+        };
+        say_where(listen, advertise, args.discover);
         let (status_tx, status_rx) = watch::channel(None);
         let (stop_tx, stop_rx) = watch::channel(false);
         let stopped = |mut rx: watch::Receiver<bool>| async move {
@@ -165,29 +205,33 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
         };
         // The first lines of output name the addresses, so that scripts and
         // tests can use port 0 and find what the system chose.
-        println!("listening on udp://{listen}");
-        if let Some(addr) = args.status {
-            let listener = TcpListener::bind(addr)
-                .await
-                .map_err(|source| UsageError::Address {
-                    flag: "--status",
-                    addr: addr.to_string(),
-                    source,
-                })?;
+        outln!("listening on udp://{listen}");
+        if let Some(a) = advertise {
+            outln!("advertising udp://{a}");
+        }
+        if let Some(addr) = &args.status {
+            let bind_error = |source| UsageError::Address {
+                flag: "--status",
+                addr: addr.to_string(),
+                source,
+            };
+            let at = addr.resolve().await.map_err(bind_error)?;
+            let listener = TcpListener::bind(at).await.map_err(bind_error)?;
             let local = listener
                 .local_addr()
                 .map_err(|e| Failure::resources("the status server", e))?;
-            println!("status on http://{local}/status");
+            outln!("status on http://{local}/status");
             tokio::spawn(serve_status(listener, status_rx, stopped(stop_rx.clone())));
         }
-        let _ = std::io::Write::flush(&mut std::io::stdout());
+        let chain = Arc::new(chain);
+        tokio::spawn(probe_chain(Arc::clone(&chain), Arc::clone(&warnings)));
         let mut fleet = match kernel {
             Some((kernel, rate)) => {
-                let me = if listen.ip().is_unspecified() {
-                    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), listen.port())
+                let me = advertise.unwrap_or(if listen.ip().is_unspecified() {
+                    SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), listen.port())
                 } else {
                     listen
-                };
+                });
                 let fleet = Fleet {
                     miners: 1,
                     threads: args.threads,
@@ -196,11 +240,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
                     kernel_rate: rate,
                     key: key.clone(),
                     coordinators: std::iter::once(me)
-                        .chain(args.peers.iter().map(|p| p.1))
+                        .chain(peers.iter().map(|p| p.1))
                         .collect(),
                     registry: registry.clone(),
                     heartbeat: cfg.heartbeat,
                     chaos,
+                    reach: FleetReach {
+                        warnings: Arc::clone(&warnings),
+                        ..FleetReach::default()
+                    },
                 };
                 Some(
                     sim::start(fleet)
@@ -211,13 +259,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             None => None,
         };
         let deps = NodeDeps {
-            chain: Arc::new(chain),
+            chain,
             key,
-            peers: args.peers.clone(),
+            peers,
             registry,
             chaos,
             status: Some(status_tx),
             events: None,
+            net,
+            warnings,
         };
         // The node stops on Ctrl-C or SIGTERM, or when the local miner
         // stops by itself (its threads could not start, say).
@@ -248,4 +298,96 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             Some(failed) => Err(Failure::from(failed).into()),
         }
     })
+}
+
+/// This node's own address for `flag`: it must resolve.
+async fn resolve_own(flag: &'static str, addr: &HostPort) -> Result<SocketAddr, UsageError> {
+    addr.resolve().await.map_err(|source| UsageError::Address {
+        flag,
+        addr: addr.to_string(),
+        source,
+    })
+}
+
+/// The peers that resolve now (the others are looked up again by the
+/// driver). An entry with this node's id is skipped if it names this very
+/// node (a list shared by the whole cluster), and warned about otherwise:
+/// two nodes with one id would both lead.
+async fn resolve_peers(
+    args: &RunArgs,
+    listen: SocketAddr,
+    advertise: Option<SocketAddr>,
+    warnings: &Warnings,
+) -> Vec<(CoordinatorId, SocketAddr)> {
+    let mut out = Vec::new();
+    for (id, name) in &args.peers {
+        let addr = match name.resolve().await {
+            Ok(a) => a,
+            Err(e) => {
+                warnings.raise(
+                    WarningKind::Unresolved,
+                    name.to_string(),
+                    format!("peer {} ({name}): cannot resolve: {e}; retrying", id.0),
+                );
+                continue;
+            }
+        };
+        if *id != args.id {
+            out.push((*id, addr));
+        } else if !is_me(addr, listen, advertise) {
+            warnings.raise(
+                WarningKind::IdClash,
+                addr.to_string(),
+                format!(
+                    "--peer {}@{name} has this node's own id, {}: ignored (two nodes with \
+                     one id both lead; give each its own --id)",
+                    id.0, args.id.0
+                ),
+            );
+        }
+    }
+    out
+}
+
+/// Whether `addr` is this node: its listening or advertised address, or
+/// its port on an address of this machine.
+fn is_me(addr: SocketAddr, listen: SocketAddr, advertise: Option<SocketAddr>) -> bool {
+    if addr == listen || Some(addr) == advertise {
+        return true;
+    }
+    let local_ip = || std::net::UdpSocket::bind(SocketAddr::new(addr.ip(), 0)).is_ok();
+    addr.port() == listen.port()
+        && (listen.ip().is_unspecified() || addr.ip() == listen.ip())
+        && local_ip()
+}
+
+/// Says, once, what others are told about this node's address.
+fn say_where(listen: SocketAddr, advertise: Option<SocketAddr>, discover: bool) {
+    if listen.ip().is_unspecified() && advertise.is_none() {
+        tracing::info!(
+            "listening on {listen} without --advertise: the registry gets port {} on \
+             loopback (this machine); peers and miners elsewhere use the address this \
+             node's datagrams come from",
+            listen.port()
+        );
+    }
+    if discover && !listen.ip().is_unspecified() {
+        tracing::info!(
+            "--discover while listening on {listen}: broadcasts go out, but only a node \
+             listening on 0.0.0.0 hears the others' (and the boards')"
+        );
+    }
+}
+
+/// Calls the chain service once at start, so that a wrong URL is said at
+/// once, not when this node first leads.
+async fn probe_chain(chain: Arc<HttpChain>, warnings: Arc<Warnings>) {
+    if let Err(e) = chain.client().tip().await {
+        let name = chain.describe();
+        warnings.raise(
+            WarningKind::ChainFailing,
+            name.clone(),
+            format!("{name} does not answer: {e} (only the leader calls it; checked at start)"),
+        );
+    }
 }

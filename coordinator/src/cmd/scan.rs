@@ -4,7 +4,6 @@
 //! the scan could not run (its threads could not start, say), 2 on bad
 //! input.
 
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -14,6 +13,7 @@ use protocol::kernel::ScanJob;
 use protocol::{BlockHeader, HEADER_LEN, NonceRange};
 use serde::Serialize;
 
+use super::output::outln;
 use super::{CommandError, Failure, UsageError, choose_kernel, flags};
 use crate::mining::{Candidate, DEFAULT_CHUNK, Watch, scan_parallel_watched};
 
@@ -139,8 +139,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
                 c.nonce, c.zero_bits, c.thread
             )
         };
-        // A closed pipe stops nothing here: the scan's result still counts.
-        let _ = writeln!(std::io::stdout().lock(), "{line}");
+        outln!("{line}");
     };
     let watch = args.near_misses.map(|k| Watch {
         at_least: args.zero_bits.saturating_sub(k).max(1),
@@ -180,19 +179,22 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
                 let by = result.found_by.map_or(String::new(), |t| {
                     format!(" by thread {t} of {}", input.threads)
                 });
-                println!("found nonce {nonce}{by}");
-                println!("hash {hash} ({} zero bits)", hash.zero_bits());
+                outln!("found nonce {nonce}{by}");
+                outln!("hash {hash} ({} zero bits)", hash.zero_bits());
             }
-            _ => println!(
+            _ => outln!(
                 "no nonce in {} meets {} zero bits; best: nonce {} with {} zero bits",
-                input.range, args.zero_bits, out.best.nonce, out.best.zero_bits
+                input.range,
+                args.zero_bits,
+                out.best.nonce,
+                out.best.zero_bits
             ),
         }
         if let (Some(n), Some(k)) = (near, args.near_misses) {
-            println!("{n} near misses within {k} zero bits of {}", args.zero_bits);
+            outln!("{n} near misses within {k} zero bits of {}", args.zero_bits);
         }
         let rate = result.hashes_done as f64 / seconds.max(1e-9) / 1e6;
-        println!(
+        outln!(
             "scanned {} nonces in {seconds:.3} s ({rate:.2} MH/s, backend {}, {} threads)",
             out.hashes,
             choice.kernel.backend(),

@@ -32,4 +32,9 @@ pub trait ChainApi: Send + Sync + 'static {
 
     /// The current tip.
     fn tip(&self) -> impl Future<Output = Result<Tip, ChainError>> + Send;
+
+    /// What to call it in warnings (its URL).
+    fn describe(&self) -> String {
+        "the chain service".to_owned()
+    }
 }

@@ -10,8 +10,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::chain::ChainApi;
+use super::net::NetConfig;
 use super::node::{CoordinatorStatus, NodeDeps, TimedEvent, run_node};
 use super::transport::ChaosConfig;
+use super::warnings::Warnings;
 use crate::node::CoordinatorConfig;
 
 /// One coordinator running as a task.
@@ -85,6 +87,8 @@ pub async fn start_local<C: ChainApi>(
             }),
             status: Some(status_tx),
             events: cluster.events.clone(),
+            net: NetConfig::default(),
+            warnings: Arc::new(Warnings::new()),
         };
         let shutdown = async move {
             let _ = stop_rx.wait_for(|s| *s).await;

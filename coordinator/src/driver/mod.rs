@@ -4,10 +4,14 @@
 pub mod chain;
 pub mod link;
 pub mod local;
+pub mod net;
 pub mod node;
 pub mod registry;
+pub mod resolve;
 pub mod status_http;
 pub mod transport;
+pub mod warnings;
+pub mod web;
 
 pub use chain::ChainApi;
 pub use node::{Clock, CoordinatorStatus, NodeDeps, TimedEvent, run_node};

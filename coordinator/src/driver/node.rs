@@ -16,8 +16,11 @@ use tokio::sync::{mpsc, watch};
 
 use super::chain::ChainApi;
 use super::link::{Link, WireCounters};
+use super::net::{NetConfig, Reach};
 use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
+use super::warnings::{Warning, WarningKind, Warnings};
+use super::web::Telemetry;
 use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, NodeStatus, Now};
 
 /// A node's status with its datagram counters: what `--status` serves.
@@ -30,6 +33,20 @@ pub struct CoordinatorStatus {
     pub wire: WireCounters,
     /// The address the node listens on.
     pub listen: String,
+    /// The build's version.
+    pub version: &'static str,
+    /// Seconds since the node started.
+    pub uptime_secs: f64,
+    /// The cluster key's fingerprint (`web::telemetry::key_fingerprint`),
+    /// never the key.
+    pub key_fingerprint: String,
+    /// The driver's records: rate history, blocks, chain call times.
+    #[serde(skip)]
+    pub telemetry: Arc<Telemetry>,
+    /// The address it gives others for itself (the registry's entry).
+    pub advertise: String,
+    /// What is wrong, the most recent first (`driver::warnings`).
+    pub warnings: Vec<Warning>,
 }
 
 /// An event with the moment it happened, for the demo and tests.
@@ -60,6 +77,10 @@ pub struct NodeDeps<C> {
     pub status: Option<watch::Sender<Option<CoordinatorStatus>>>,
     /// Where to publish events.
     pub events: Option<mpsc::UnboundedSender<TimedEvent>>,
+    /// Hostnames, the advertised address, LAN discovery.
+    pub net: NetConfig,
+    /// Where warnings go (shared with a local miner, say).
+    pub warnings: Arc<Warnings>,
 }
 
 /// Clocks for the node: monotonic from the driver's start, and wall time.
@@ -112,18 +133,28 @@ pub async fn run_node<C: ChainApi>(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<CoordinatorStatus> {
     let id = cfg.id;
+    if !deps.net.broadcast.is_empty() {
+        socket.set_broadcast(true)?;
+    }
     let transport = Transport::new(socket, deps.chaos);
     let listen = transport.local_addr()?;
+    let advertise = deps.net.advertise.unwrap_or_else(|| reachable(listen));
     let _registration = match &deps.registry {
-        Some(r) => Some(r.register(id, listen)?),
+        Some(r) => Some(r.register(id, advertise)?),
         None => None,
     };
-    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id))?;
+    let warnings = Arc::clone(&deps.warnings);
+    let mut link = Link::new(transport.clone(), &deps.key, NodeId::Coordinator(id))?
+        .with_warnings(Arc::clone(&warnings));
     let clock = Clock::new();
+    let mut reach = Reach::new(&deps.net, cfg.heartbeat);
+    let mut reach_tick = tokio::time::interval(cfg.heartbeat);
     let mut node = Node::new(cfg, clock.now());
+    let telemetry = Arc::new(Telemetry::new(&deps.key));
     for (peer, addr) in &deps.peers {
         node.add_peer(*peer, *addr);
     }
+    let chain_name = deps.chain.describe();
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<ChainReply>();
     let mut registry_tick = tokio::time::interval(Duration::from_millis(500));
     let mut last_status = tokio::time::Instant::now() - Duration::from_secs(1);
@@ -136,10 +167,12 @@ pub async fn run_node<C: ChainApi>(
             link.send(t.to, &t.message).await;
         }
         while let Some(call) = node.poll_chain() {
-            spawn_call(Arc::clone(&deps.chain), call, reply_tx.clone());
+            spawn_call(&deps.chain, &telemetry, call, reply_tx.clone());
         }
         while let Some(event) = node.poll_event() {
             log_event(id, &event);
+            telemetry.record(&event);
+            warn_event(&warnings, &chain_name, &event);
             if let Some(tx) = &deps.events {
                 let _ = tx.send(TimedEvent {
                     node: id,
@@ -152,7 +185,11 @@ pub async fn run_node<C: ChainApi>(
             && last_status.elapsed() >= Duration::from_millis(100)
         {
             last_status = tokio::time::Instant::now();
-            tx.send_replace(Some(status(&node, &link, &clock, listen)));
+            let snapshot = status(
+                &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+            );
+            telemetry.sample(&snapshot.node);
+            tx.send_replace(Some(snapshot));
         }
         let deadline = clock.deadline(node.poll_timeout());
         tokio::select! {
@@ -162,13 +199,21 @@ pub async fn run_node<C: ChainApi>(
             received = transport.recv_from(&mut buf) => match received {
                 // Datagrams longer than a frame fill the buffer and are refused by length.
                 Ok((n, from)) => {
-                    if let Some(opened) = link.open(&buf[..n]) {
+                    if let Some(opened) = link.open(&buf[..n], from) {
                         node.handle_message(clock.now(), from, opened.sender, opened.message);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "receive failed"),
             },
             () = tokio::time::sleep_until(deadline) => node.handle_timeout(clock.now()),
+            _ = reach_tick.tick() => {
+                if let Some(discover) = reach.tick(&node, clock.mono()) {
+                    for &to in reach.broadcast() {
+                        link.send(to, &discover).await;
+                    }
+                }
+            }
+            Some(found) = reach.next() => Reach::apply(&mut node, &warnings, found, clock.mono()),
             _ = registry_tick.tick(), if deps.registry.is_some() => {
                 if let Some(r) = &deps.registry {
                     for (peer, addr) in r.scan() {
@@ -178,7 +223,9 @@ pub async fn run_node<C: ChainApi>(
             }
         }
     }
-    let last = status(&node, &link, &clock, listen);
+    let last = status(
+        &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+    );
     if let Some(tx) = &deps.status {
         tx.send_replace(Some(last.clone()));
     }
@@ -186,16 +233,87 @@ pub async fn run_node<C: ChainApi>(
     Ok(last)
 }
 
-fn status(node: &Node, link: &Link, clock: &Clock, listen: SocketAddr) -> CoordinatorStatus {
+fn status(
+    node: &Node,
+    link: &Link,
+    clock: &Clock,
+    listen: SocketAddr,
+    advertise: SocketAddr,
+    warnings: &Warnings,
+    telemetry: &Arc<Telemetry>,
+) -> CoordinatorStatus {
     CoordinatorStatus {
         node: node.status(clock.mono()),
         wire: link.counters(),
         listen: listen.to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+        uptime_secs: telemetry.uptime().as_secs_f64(),
+        key_fingerprint: telemetry.fingerprint().to_owned(),
+        telemetry: Arc::clone(telemetry),
+        advertise: advertise.to_string(),
+        warnings: warnings.snapshot(),
     }
 }
 
-fn spawn_call<C: ChainApi>(chain: Arc<C>, call: ChainCall, tx: mpsc::UnboundedSender<ChainReply>) {
+/// What to tell others when nothing was advertised: the listening address,
+/// or, for an unspecified one (`0.0.0.0`), loopback with its port, which is
+/// right for the registry (read on this machine only).
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    if !listen.ip().is_unspecified() {
+        return listen;
+    }
+    let ip = if listen.is_ipv4() {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+    } else {
+        std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+    };
+    SocketAddr::new(ip, listen.port())
+}
+
+/// The events that say something is wrong, as warnings.
+fn warn_event(warnings: &Warnings, chain: &str, e: &NodeEvent) {
+    match e {
+        NodeEvent::ChainDown { error } => warnings.raise(
+            WarningKind::ChainFailing,
+            chain,
+            format!("{chain} fails: {error}; retrying with backoff, mining goes on"),
+        ),
+        NodeEvent::BlockRejected { reason } => warnings.raise(
+            WarningKind::ChainFailing,
+            chain,
+            format!("{chain} refused a block: {reason}"),
+        ),
+        NodeEvent::MinerBanned {
+            miner,
+            claims,
+            reason,
+        } => warnings.raise(
+            WarningKind::MinerBanned,
+            miner.to_string(),
+            format!("miner {miner} banned after {claims} failed claims; the last: {reason}"),
+        ),
+        NodeEvent::TwoLeaders { epoch, leaders } => warnings.raise(
+            WarningKind::TwoLeaders,
+            format!("epoch {epoch}"),
+            format!(
+                "coordinators {} and {} both claim to lead epoch {epoch}: \
+                 two nodes with one id, or a network split that healed",
+                leaders[0].0, leaders[1].0
+            ),
+        ),
+        _ => {}
+    }
+}
+
+fn spawn_call<C: ChainApi>(
+    chain: &Arc<C>,
+    telemetry: &Arc<Telemetry>,
+    call: ChainCall,
+    tx: mpsc::UnboundedSender<ChainReply>,
+) {
+    let (chain, telemetry) = (Arc::clone(chain), Arc::clone(telemetry));
     tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
         let reply = match call {
             ChainCall::Template { seq, payout } => ChainReply::Template {
                 seq,
@@ -216,6 +334,12 @@ fn spawn_call<C: ChainApi>(chain: Arc<C>, call: ChainCall, tx: mpsc::UnboundedSe
                 result: chain.tip().await,
             },
         };
+        let (name, error) = match &reply {
+            ChainReply::Template { result, .. } => ("template", result.as_ref().err()),
+            ChainReply::Submit { result, .. } => ("submit", result.as_ref().err()),
+            ChainReply::Tip { result, .. } => ("tip", result.as_ref().err()),
+        };
+        telemetry.chain_call(name, started.elapsed(), error);
         // The node may have stopped; then nobody needs the reply.
         let _ = tx.send(reply);
     });
@@ -253,14 +377,13 @@ fn log_event(id: CoordinatorId, e: &NodeEvent) {
         NodeEvent::BlockStale { reason } => tracing::warn!(%id, %reason, "block stale"),
         NodeEvent::BlockRejected { reason } => tracing::error!(%id, %reason, "block rejected"),
         NodeEvent::ChainDown { error } => {
-            tracing::warn!(%id, %error, "chain service unavailable, retrying with backoff")
+            tracing::debug!(%id, %error, "chain service unavailable, retrying with backoff")
         }
         NodeEvent::ChainUp { after } => {
             tracing::info!(%id, down_for = ?after, "chain service available again")
         }
-        NodeEvent::MinerBanned { miner } => {
-            tracing::warn!(%id, %miner, "miner banned after failed claims")
-        }
+        // Said by `warn_event`.
+        NodeEvent::MinerBanned { .. } | NodeEvent::TwoLeaders { .. } => {}
         NodeEvent::LeaseExpired { miner, range } => {
             tracing::debug!(%id, %miner, %range, "lease expired")
         }

@@ -42,6 +42,11 @@ impl Registry {
         })
     }
 
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Writes this node's entry atomically (write, then rename).
     pub fn register(&self, id: CoordinatorId, addr: SocketAddr) -> io::Result<Registration> {
         let path = self.dir.join(format!("{}.addr", id.0));

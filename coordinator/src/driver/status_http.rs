@@ -1,5 +1,5 @@
 //! `--status ADDR`: the node's status as JSON over HTTP, for operators and
-//! tests (`GET /status`). Served by the chain service's connection loop
+//! tests (`GET /status`), beside the dashboard and metrics of `web`. Served by the chain service's connection loop
 //! ([`chain::server::serve_router`]), so that a client that half-closes
 //! after its request (`printf ... | nc -N`) is answered too.
 
@@ -36,10 +36,13 @@ pub async fn serve_status(
 ) -> std::io::Result<()> {
     let app = Router::new()
         .route("/status", get(status))
+        .merge(super::web::routes())
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
-                Json(serde_json::json!({"error": "not found; try GET /status"})),
+                Json(serde_json::json!({
+                    "error": "not found; try GET / (dashboard), /status or /metrics"
+                })),
             )
         })
         .with_state(rx);

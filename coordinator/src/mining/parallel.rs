@@ -8,12 +8,15 @@
 //! the lowest solution, and the best hash among the nonces up to it.
 //!
 //! A thread the operating system will not start is an error
-//! ([`SpawnError`]), never a panic: the threads already started stop after
-//! their chunk and the scan returns the error.
+//! ([`SpawnError`]), never a panic. Threads wait at a start gate until
+//! every one of them is running, so when one cannot start the others leave
+//! before they allocate or scan anything: a spawn fails when memory or
+//! address space has run out, and nothing may need more of it until the
+//! threads already started have given theirs back.
 
 use std::io;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 
 use protocol::NonceRange;
 use protocol::kernel::{ScanJob, ScanOutcome, Scanner};
@@ -119,8 +122,25 @@ pub fn scan_parallel_watched(
     let done: Mutex<Vec<(u64, ScanOutcome, usize)>> = Mutex::new(Vec::new());
     // Set when a thread failed to start: the others stop.
     let abort = AtomicBool::new(false);
+    // `Some(go)` once every thread started (`true`) or one failed (`false`).
+    let gate: (Mutex<Option<bool>>, Condvar) = (Mutex::new(None), Condvar::new());
+    let open_gate = |go: bool| {
+        if let Ok(mut g) = gate.0.lock() {
+            *g = Some(go);
+        }
+        gate.1.notify_all();
+    };
 
     let worker = |number: usize| {
+        let go = gate
+            .0
+            .lock()
+            .and_then(|g| gate.1.wait_while(g, |g| g.is_none()))
+            .map(|g| *g == Some(true))
+            .unwrap_or(false);
+        if !go {
+            return;
+        }
         let mut scanner = scanner.clone();
         let mut mine = Vec::new();
         loop {
@@ -153,6 +173,7 @@ pub fn scan_parallel_watched(
         }
     };
     if threads == 1 {
+        open_gate(true);
         worker(1);
     } else {
         std::thread::scope(|s| {
@@ -162,6 +183,7 @@ pub fn scan_parallel_watched(
                     .spawn_scoped(s, move || worker(number));
                 if let Err(source) = started {
                     abort.store(true, Ordering::Relaxed);
+                    open_gate(false);
                     return Err(SpawnError {
                         number,
                         threads,
@@ -169,6 +191,7 @@ pub fn scan_parallel_watched(
                     });
                 }
             }
+            open_gate(true);
             Ok(())
         })?;
     }

@@ -69,16 +69,21 @@ impl Node {
             _ => None,
         };
         self.members.heard(id, from, now.mono, view);
+        if let Some(v) = view {
+            self.check_rival(now.mono, id, v);
+        }
         // Leadership may have changed with this peer's news; answer with the
-        // view as it is after taking it in.
+        // view as it is after taking it in (a `Discover` from a peer looking
+        // for its cluster on the LAN gets the same answer).
         self.refresh_role(now);
         match message {
-            Message::HeartbeatRequest(_) => {
+            Message::HeartbeatRequest(_) | Message::Discover(_) => {
                 let reply = Message::HeartbeatReply(HeartbeatReply {
                     view: self.view(now.mono),
                     hashrate: 0,
                     miner: None,
                     request: None,
+                    kind: None,
                 });
                 self.send(from, reply);
             }
@@ -98,7 +103,8 @@ impl Node {
         }
         match message {
             Message::HeartbeatReply(r) => {
-                entry.hashrate = r.hashrate;
+                entry.report_rate(now.mono, r.hashrate);
+                entry.kind = r.kind.or(entry.kind);
                 if let Some(state) = r.miner {
                     entry.report(state);
                 }
@@ -161,6 +167,7 @@ impl Node {
             .leader
             .filter(|&l| l != self.cfg.id)
             .and_then(|l| self.members.addr_of(l))
+            .map(|a| self.reachable_from(a, to))
             .map(WireAddr::from);
         self.send(to, Message::Announce(Announce { view, leader_addr }));
     }
@@ -216,7 +223,10 @@ impl Node {
                 if job.holds(id, a.range) {
                     job.revoke_range(a.range);
                 }
-                self.failed_claim(id);
+                self.failed_claim(
+                    id,
+                    "its best hash did not re-hash as claimed or was too weak for its range",
+                );
             }
             NoVerdict::Solution(hash) => self.on_solution(now, id, a.best.nonce, hash),
         }
@@ -245,19 +255,25 @@ impl Node {
                 {
                     job.revoke_range(a.range);
                 }
-                self.failed_claim(id);
+                self.failed_claim(id, "it claimed a solution that does not meet the difficulty or is outside its range");
             }
         }
         self.check_invariants();
     }
 
-    pub(super) fn failed_claim(&mut self, id: MinerId) {
+    /// A claim of miner `id` failed its check (`reason` says how).
+    pub(super) fn failed_claim(&mut self, id: MinerId, reason: &'static str) {
         self.stats.failed_claims += 1;
         if self.miners.failed_claim(id, self.cfg.ban_after) {
             if let Work::Mining { job, .. } = &mut self.work {
                 job.revoke(id);
             }
-            self.event(NodeEvent::MinerBanned { miner: id });
+            let claims = self.miners.get_mut(id).map_or(0, |e| e.failed_claims);
+            self.event(NodeEvent::MinerBanned {
+                miner: id,
+                claims,
+                reason,
+            });
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use protocol::wire::MinerState;
+use protocol::wire::{MinerKind, MinerState};
 use protocol::{Instant, JobRef, MinerId};
 use serde::Serialize;
 
@@ -18,6 +18,13 @@ pub struct MinerEntry {
     pub last_heard: Instant,
     /// Hashes per second it reports.
     pub hashrate: u32,
+    /// Its reports averaged over about [`RATE_AVERAGE`] (exponentially
+    /// weighted by time), hashes per second.
+    pub hashrate_avg: f64,
+    /// When `hashrate_avg` last took in a report, if ever.
+    pub rate_at: Option<Instant>,
+    /// What it runs on, once it said.
+    pub kind: Option<MinerKind>,
     /// What it reports doing.
     pub state: MinerState,
     /// Assignments it asked for and has not been given.
@@ -51,7 +58,22 @@ pub struct PendingInterrupt {
 /// miner's next status (each heartbeat) still gets it again.
 pub const INTERRUPT_RESENDS: u8 = 8;
 
+/// The time constant of a miner's averaged rate.
+pub const RATE_AVERAGE: Duration = Duration::from_secs(300);
+
 impl MinerEntry {
+    /// Takes in the rate the miner reports at `now`: the rate now, and the
+    /// average, whose first value is the first report.
+    pub fn report_rate(&mut self, now: Instant, hashrate: u32) {
+        let weight = self.rate_at.map_or(1.0, |then| {
+            let dt = now.saturating_since(then).as_secs_f64();
+            1.0 - (-dt / RATE_AVERAGE.as_secs_f64()).exp()
+        });
+        self.hashrate_avg += weight * (f64::from(hashrate) - self.hashrate_avg);
+        self.hashrate = hashrate;
+        self.rate_at = Some(now);
+    }
+
     /// Takes in the state the miner reports; a miner no longer mining an
     /// interrupted job has acknowledged the interrupt.
     pub fn report(&mut self, state: MinerState) {
@@ -71,8 +93,16 @@ pub struct MinerSummary {
     pub id: u32,
     /// Its address.
     pub addr: String,
+    /// `host` or `board` (`unknown` until it says).
+    pub kind: &'static str,
+    /// The model: `host`, `RP2040`, `RP2350`...
+    pub model: &'static str,
     /// Reported hashes per second.
     pub hashrate: u32,
+    /// Reports averaged over about five minutes, hashes per second.
+    pub hashrate_avg: u64,
+    /// Milliseconds since it was last heard.
+    pub last_heard_ms: u64,
     /// Reported state.
     pub state: String,
     /// Leases it holds in the current job.
@@ -104,6 +134,9 @@ impl MinerBook {
             addr,
             last_heard: now,
             hashrate: 0,
+            hashrate_avg: 0.0,
+            rate_at: None,
+            kind: None,
             state: MinerState::Idle,
             wanted: 0,
             failed_claims: strikes,
@@ -271,6 +304,23 @@ mod tests {
             })
             .sum();
         assert_eq!(sent, usize::from(INTERRUPT_RESENDS));
+    }
+
+    #[test]
+    fn the_averaged_rate_starts_at_the_first_report_and_follows_slowly() {
+        let mut book = MinerBook::default();
+        let a: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let e = book.heard(MinerId(1), a, Instant::ZERO);
+        e.report_rate(Instant::from_millis(1000), 1_000);
+        assert_eq!(e.hashrate_avg, 1_000.0);
+        // One time constant at twice the rate: 1 - 1/e of the way there.
+        e.report_rate(Instant::from_millis(1000) + RATE_AVERAGE, 2_000);
+        assert_eq!(e.hashrate, 2_000);
+        assert!((e.hashrate_avg - 1_632.1).abs() < 1.0, "{}", e.hashrate_avg);
+        // Reports at the same instant do not move it.
+        let before = e.hashrate_avg;
+        e.report_rate(Instant::from_millis(1000) + RATE_AVERAGE, 0);
+        assert_eq!(e.hashrate_avg, before);
     }
 
     #[test]

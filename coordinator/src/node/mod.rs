@@ -29,6 +29,7 @@ mod job;
 mod leading;
 mod membership;
 mod miners;
+mod ops;
 mod quorum;
 mod status;
 mod vote;
@@ -97,6 +98,10 @@ pub struct CoordinatorConfig {
     /// The address this node's blocks pay their reward to: it names it
     /// when it asks for a template.
     pub payout: Address,
+    /// The address this node gives others for itself (`--advertise`): its
+    /// IP replaces a loopback address of a peer on this machine when a
+    /// miner elsewhere asks where the leader is.
+    pub advertise: Option<SocketAddr>,
 }
 
 impl CoordinatorConfig {
@@ -124,6 +129,7 @@ impl CoordinatorConfig {
             quorum: Quorum::default(),
             votes: true,
             payout: Address::default(),
+            advertise: None,
         }
     }
 
@@ -243,6 +249,19 @@ pub enum NodeEvent {
     MinerBanned {
         /// The miner.
         miner: MinerId,
+        /// Its failed claims.
+        claims: u32,
+        /// What its last failed claim was.
+        reason: &'static str,
+    },
+    /// Two coordinators claim to lead the same epoch (two nodes with one
+    /// id, or a split that healed): work from both is mixed up until one
+    /// steps down.
+    TwoLeaders {
+        /// The epoch.
+        epoch: Epoch,
+        /// Who claim it, the lower id first.
+        leaders: [CoordinatorId; 2],
     },
     /// A lease expired unanswered.
     LeaseExpired {

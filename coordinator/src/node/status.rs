@@ -149,6 +149,9 @@ pub struct NodeStatus {
     pub vote: Option<VoteSummary>,
     /// The best hashes miners reported, re-hashed (the leader's).
     pub best: BestStatus,
+    /// The best since the last block, in words (`"31 of 32 zero bits, by
+    /// m3"`), for the dashboard.
+    pub best_so_far: Option<String>,
     /// Counters.
     pub stats: NodeStats,
 }
@@ -174,6 +177,7 @@ impl Node {
         };
         let current = self.current_job();
         let (chain_up, chain_source) = self.chain_view(view.leader);
+        let best = self.best.status();
         NodeStatus {
             id: self.cfg.id.0,
             leader: view.leader.map(|l| l.0),
@@ -207,7 +211,11 @@ impl Node {
                 .map(|(id, e)| MinerSummary {
                     id: id.0,
                     addr: e.addr.to_string(),
+                    kind: e.kind.map_or("unknown", |k| k.class()),
+                    model: e.kind.map_or("unknown", |k| k.model()),
                     hashrate: e.hashrate,
+                    hashrate_avg: e.hashrate_avg.round() as u64,
+                    last_heard_ms: now.saturating_since(e.last_heard).as_millis() as u64,
                     state: e.state.to_string(),
                     leases: current.map_or(0, |j| j.leases_of(id)),
                     ranges_done: e.ranges_done,
@@ -222,7 +230,8 @@ impl Node {
             chain_error: self.chain.error().map(str::to_owned),
             quorum: self.quorum.clone(),
             vote: self.vote_summary(now),
-            best: self.best.status(),
+            best_so_far: best.interval.as_ref().map(|b| b.text.clone()),
+            best,
             stats: self.stats.clone(),
         }
     }

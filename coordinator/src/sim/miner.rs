@@ -15,6 +15,7 @@ use protocol::miner::{Dest, DropReason, Event, Miner, MinerConfig, StepId};
 use protocol::wire::WireAddr;
 use protocol::{ClusterKey, NodeId};
 use tokio::net::UdpSocket;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::probe::MinerProbe;
@@ -22,6 +23,7 @@ use crate::driver::link::Link;
 use crate::driver::node::Clock;
 use crate::driver::registry::Registry;
 use crate::driver::transport::{ChaosConfig, Transport};
+use crate::driver::warnings::Warnings;
 use crate::mining::{ParallelOutcome, SpawnError, scan_parallel};
 
 /// What a simulated miner needs from outside.
@@ -37,8 +39,12 @@ pub struct MinerDeps {
     pub coordinators: Vec<SocketAddr>,
     /// A registry to find more coordinators in.
     pub registry: Option<Registry>,
-    /// Where a broadcast `Discover` goes, if anywhere.
-    pub broadcast: Option<SocketAddr>,
+    /// Where a broadcast `Discover` goes (nowhere if empty).
+    pub broadcast: Vec<SocketAddr>,
+    /// Coordinator addresses found after start (names looked up again).
+    pub found: Option<watch::Receiver<Vec<SocketAddr>>>,
+    /// Where refused datagrams that point at a misconfiguration are said.
+    pub warnings: Option<std::sync::Arc<Warnings>>,
     /// Fault injection on outgoing datagrams.
     pub chaos: Option<ChaosConfig>,
     /// Shared view for observers.
@@ -61,6 +67,11 @@ pub async fn run_miner(
 ) -> std::io::Result<()> {
     let transport = Transport::new(socket, deps.chaos);
     let mut link = Link::new(transport.clone(), &deps.key, NodeId::Miner(cfg.id))?;
+    if let Some(w) = &deps.warnings {
+        link = link.with_warnings(std::sync::Arc::clone(w));
+    }
+    let mut found = deps.found.clone();
+    let mut heard_at = None;
     let clock = Clock::new();
     let addrs: Vec<WireAddr> = deps.coordinators.iter().map(|&a| a.into()).collect();
     let mut miner = Miner::new(cfg, &addrs, clock.mono());
@@ -74,7 +85,7 @@ pub async fn run_miner(
             match t.dest {
                 Dest::Addr(a) => link.send(a.into(), &t.message).await,
                 Dest::Broadcast => {
-                    if let Some(b) = deps.broadcast {
+                    for &b in &deps.broadcast {
                         link.send(b, &t.message).await;
                     }
                 }
@@ -120,6 +131,12 @@ pub async fn run_miner(
                 None => pending().await,
             }
         };
+        let found_changed = async {
+            match found.as_mut() {
+                Some(f) => f.changed().await.is_ok(),
+                None => pending().await,
+            }
+        };
         tokio::select! {
             biased;
             () = &mut shutdown => break,
@@ -147,13 +164,21 @@ pub async fn run_miner(
             }
             received = transport.recv_from(&mut buf) => match received {
                 Ok((n, from)) => {
-                    if let Some(opened) = link.open(&buf[..n]) {
+                    if let Some(opened) = link.open(&buf[..n], from) {
+                        heard_at = Some(std::time::Instant::now());
                         miner.handle_message(clock.mono(), from.into(), opened.sender, opened.message);
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "receive failed"),
             },
             () = tokio::time::sleep_until(deadline) => miner.handle_timeout(clock.mono()),
+            true = found_changed => {
+                if let Some(f) = &found {
+                    for addr in f.borrow().iter() {
+                        miner.add_coordinator((*addr).into());
+                    }
+                }
+            }
             _ = registry_tick.tick(), if deps.registry.is_some() => {
                 if let Some(r) = &deps.registry {
                     for (_, addr) in r.scan() {
@@ -167,6 +192,7 @@ pub async fn run_miner(
             s.state = miner.state();
             s.leader = miner.leader();
             s.refused = refused;
+            s.heard_at = heard_at;
         });
     }
     if let Some(r) = running.take() {

@@ -1,6 +1,7 @@
 //! Host-simulated miners: many independent `protocol` miners in one process,
 //! each with its own UDP socket.
 
+pub mod lookout;
 pub mod miner;
 pub mod probe;
 
@@ -19,7 +20,9 @@ pub use miner::{MinerDeps, run_miner};
 pub use probe::{MinerProbe, ProbeSnapshot};
 
 use crate::driver::registry::Registry;
+use crate::driver::resolve::HostPort;
 use crate::driver::transport::ChaosConfig;
+use crate::driver::warnings::Warnings;
 
 /// How to run a fleet of simulated miners.
 #[derive(Clone, Debug)]
@@ -44,6 +47,21 @@ pub struct Fleet {
     pub heartbeat: Duration,
     /// Fault injection.
     pub chaos: Option<ChaosConfig>,
+    /// Names, LAN discovery and warnings.
+    pub reach: FleetReach,
+}
+
+/// How a fleet finds coordinators beyond the addresses it starts with,
+/// and where it says what is wrong.
+#[derive(Clone, Debug, Default)]
+pub struct FleetReach {
+    /// Coordinators given by hostname, looked up again while miners hear
+    /// none.
+    pub names: Vec<HostPort>,
+    /// Where miners broadcast `Discover` while leaderless (empty: never).
+    pub broadcast: Vec<SocketAddr>,
+    /// Where the fleet's warnings go.
+    pub warnings: Arc<Warnings>,
 }
 
 /// The miner timing used with a coordinator heartbeat interval.
@@ -118,20 +136,27 @@ pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
     let mut probes = Vec::new();
     let mut addrs = Vec::new();
     let mut tasks = Vec::new();
+    let (found_tx, found) = watch::channel(Vec::new());
     for i in 0..fleet.miners {
         let id = MinerId(fleet.first_id.wrapping_add(i));
         let socket = UdpSocket::bind(bind).await?;
+        if !fleet.reach.broadcast.is_empty() {
+            socket.set_broadcast(true)?;
+        }
         addrs.push(socket.local_addr()?);
         let probe = Arc::new(MinerProbe::new(id));
         let rate = fleet.kernel_rate.saturating_mul(fleet.threads as u32);
-        let cfg = miner_config(id, fleet.heartbeat, rate);
+        let mut cfg = miner_config(id, fleet.heartbeat, rate);
+        cfg.broadcast_discovery = !fleet.reach.broadcast.is_empty();
         let deps = MinerDeps {
             kernel: fleet.kernel,
             threads: fleet.threads,
             key: fleet.key.clone(),
             coordinators: fleet.coordinators.clone(),
             registry: fleet.registry.clone(),
-            broadcast: None,
+            broadcast: fleet.reach.broadcast.clone(),
+            found: Some(found.clone()),
+            warnings: Some(Arc::clone(&fleet.reach.warnings)),
             chaos: fleet.chaos.map(|c| ChaosConfig {
                 seed: c.seed.wrapping_add(1000 + u64::from(i)),
                 ..c
@@ -151,6 +176,15 @@ pub async fn start(fleet: Fleet) -> std::io::Result<RunningFleet> {
         }));
         probes.push(probe);
     }
+    let lookout = lookout::Lookout {
+        probes: probes.clone(),
+        coordinators: fleet.coordinators.clone(),
+        reach: fleet.reach.clone(),
+        registry: fleet.registry.clone(),
+        heartbeat: fleet.heartbeat,
+        found: found_tx,
+    };
+    tasks.push(tokio::spawn(lookout.run(stop_rx.clone())));
     Ok(RunningFleet {
         probes,
         addrs,

@@ -29,6 +29,8 @@ pub struct ProbeSnapshot {
     pub solutions: u64,
     /// Datagrams refused (forged, malformed, replayed...).
     pub refused: u64,
+    /// When it last accepted a datagram from a coordinator.
+    pub heard_at: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -56,6 +58,7 @@ impl MinerProbe {
                     state: MinerState::Idle,
                     solutions: 0,
                     refused: 0,
+                    heard_at: None,
                 },
                 stops: VecDeque::new(),
             }),

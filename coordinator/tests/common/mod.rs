@@ -135,6 +135,7 @@ pub async fn start_miners(n: u32, coordinators: &[SocketAddr], opts: &ClusterOpt
         registry: None,
         heartbeat: opts.heartbeat,
         chaos: opts.chaos,
+        reach: Default::default(),
     })
     .await
     .unwrap()

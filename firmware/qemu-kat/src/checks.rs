@@ -1,7 +1,9 @@
 //! The known-answer checks. Each returns `Err(reason)` on failure; the
 //! reference for every hash is the `sha2`-based `protocol::header::sha256d`.
+//! `rp2040-kat` includes this file too: each crate's root provides the
+//! `hprintln!` it prints with (semihosting here, UART0 there).
 
-use cortex_m_semihosting::hprintln;
+use crate::hprintln;
 use protocol::frame::{FrameError, MAX_FRAME, Opener, Sealer};
 use protocol::header::sha256d;
 use protocol::kernel::engine::{self, SoftwareEngine};

@@ -8,7 +8,8 @@ use cortex_m_semihosting::hprintln;
 use protocol::frame::{MAX_FRAME, Opener, Sealer};
 use protocol::vectors::GENESIS;
 use protocol::wire::{
-    HeaderBytes, HeartbeatReply, LeaderView, Message, MinerState, Process, ProcessRequest, Recipe,
+    HeaderBytes, HeartbeatReply, LeaderView, Message, MinerKind, MinerState, Process,
+    ProcessRequest, Recipe,
 };
 use protocol::{
     BootId, ClusterKey, CoordinatorId, Epoch, JobId, JobRef, MinerId, NodeId, NonceRange,
@@ -52,6 +53,7 @@ pub fn bench(mut phase: u32, mark: fn(u32)) -> u32 {
         hashrate: 40_000,
         miner: Some(MinerState::Mining(job)),
         request: Some(ProcessRequest { slots: 1 }),
+        kind: Some(MinerKind::RP2040),
     });
     // The leader seals work for the miner; the miner seals its status.
     let kinds = [

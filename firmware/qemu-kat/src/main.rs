@@ -21,7 +21,7 @@ use core::panic::PanicInfo;
 
 use cortex_m_rt::entry;
 use cortex_m_semihosting::debug::{self, EXIT_FAILURE, EXIT_SUCCESS};
-use cortex_m_semihosting::hprintln;
+pub(crate) use cortex_m_semihosting::hprintln;
 use protocol::NonceRange;
 use protocol::kernel::{Kernel, ScanJob};
 use protocol::vectors::GENESIS;

@@ -29,7 +29,7 @@ pub use hmac::TAG_LEN;
 pub use replay::{ReplayError, ReplayTable};
 
 /// The frame format version this build speaks.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// Bytes before the body.
 pub const HEADER_LEN: usize = 18;
 /// Largest frame, in bytes.

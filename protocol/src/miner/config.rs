@@ -4,6 +4,7 @@ use core::time::Duration;
 
 use crate::ids::MinerId;
 use crate::timing::{DEFAULT_HEARTBEAT, LEADER_PROBES, Timing};
+use crate::wire::MinerKind;
 
 /// Timing and identity of a miner.
 #[derive(Clone, Copy, Debug)]
@@ -26,6 +27,8 @@ pub struct MinerConfig {
     pub initial_hashrate: u32,
     /// Whether to broadcast `Discover` on the LAN while leaderless.
     pub broadcast_discovery: bool,
+    /// What this miner runs on, told to the coordinators in every status.
+    pub kind: MinerKind,
 }
 
 impl MinerConfig {
@@ -49,6 +52,7 @@ impl MinerConfig {
             step: Duration::from_millis(20),
             initial_hashrate: 100_000,
             broadcast_discovery: false,
+            kind: MinerKind::HOST,
         }
     }
 

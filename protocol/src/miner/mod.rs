@@ -284,6 +284,7 @@ impl Miner {
             request: (request && self.wants_work()).then(|| ProcessRequest {
                 slots: self.slots(),
             }),
+            kind: Some(self.cfg.kind),
         })
     }
 

@@ -134,6 +134,46 @@ pub struct HeartbeatReply {
     pub miner: Option<MinerState>,
     /// Present when the miner wants work.
     pub request: Option<ProcessRequest>,
+    /// What the miner is (present from miners), for operators. Appended in
+    /// frame version 3.
+    pub kind: Option<MinerKind>,
+}
+
+/// What a miner runs on, as a tag: shown on dashboards and in metrics, and
+/// never used to decide anything. A plain byte, so that a kind added later
+/// still decodes (and shows as a board of an unknown model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MinerKind(pub u8);
+
+impl MinerKind {
+    /// Threads of a host computer (`coordinator sim`, `run --threads`,
+    /// `host-miner`).
+    pub const HOST: MinerKind = MinerKind(0);
+    /// A Raspberry Pi Pico W (RP2040).
+    pub const RP2040: MinerKind = MinerKind(1);
+    /// A Raspberry Pi Pico 2 W (RP2350).
+    pub const RP2350: MinerKind = MinerKind(2);
+
+    /// `host` or `board`: the class a dashboard groups by.
+    pub fn class(self) -> &'static str {
+        if self == MinerKind::HOST {
+            "host"
+        } else {
+            "board"
+        }
+    }
+
+    /// The model: `host`, `RP2040`, `RP2350`, or `unknown` for a tag this
+    /// build does not know.
+    pub fn model(self) -> &'static str {
+        match self {
+            MinerKind::HOST => "host",
+            MinerKind::RP2040 => "RP2040",
+            MinerKind::RP2350 => "RP2350",
+            _ => "unknown",
+        }
+    }
 }
 
 /// Leader to miner: scan `range` of the header for `zero_bits`. A lease:

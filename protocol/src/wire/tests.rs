@@ -29,6 +29,7 @@ pub(crate) fn samples() -> [Message; 10] {
             hashrate: u32::MAX,
             miner: Some(MinerState::Mining(job)),
             request: Some(ProcessRequest { slots: 2 }),
+            kind: Some(MinerKind(u8::MAX)),
         }),
         Message::Process(Process {
             job,

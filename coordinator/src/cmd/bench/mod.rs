@@ -23,6 +23,7 @@ use protocol::vectors::GENESIS;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::output::outln;
 use super::{CommandError, choose_kernel, flags};
 use clock::Clock;
 
@@ -214,16 +215,19 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CommandError> {
         }
         (None, _) => "unknown (pass --ghz)".into(),
     };
-    println!(
+    outln!(
         "one thread per method, {:.1} s each; clock {clock}",
         report.seconds_per_method
     );
-    println!(
+    outln!(
         "{:<16} {:>10} {:>14} {:>8}",
-        "method", "MH/s", "cycles/nonce", "ratio"
+        "method",
+        "MH/s",
+        "cycles/nonce",
+        "ratio"
     );
     for r in &report.results {
-        println!(
+        outln!(
             "{:<16} {:>10.2} {:>14} {:>7.2}x",
             r.name,
             r.mhs,
@@ -231,6 +235,6 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CommandError> {
             r.ratio
         );
     }
-    println!("selected at start-up: {}", report.selected);
+    outln!("selected at start-up: {}", report.selected);
     Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@ use chain::{ChainClient, ClientError};
 
 use super::keys::{key_text, payout_key, read_key};
 use super::{ChainOpts, TxOpts, WalletCommand};
+use crate::cmd::output::{errln, outln};
 use crate::cmd::{CommandError, Failure, UsageError, load_key, print_json};
 
 /// How long `--wait` waits for a block, and how often it looks.
@@ -30,8 +31,8 @@ pub(super) fn run(command: &WalletCommand) -> Result<ExitCode, CommandError> {
                     "public_key": public_key(&key).to_string(),
                 }))?;
             } else {
-                println!("{}", key_text(&key));
-                eprintln!("address {}", address(&key));
+                outln!("{}", key_text(&key));
+                errln!("address {}", address(&key));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -43,7 +44,7 @@ pub(super) fn run(command: &WalletCommand) -> Result<ExitCode, CommandError> {
                     "public_key": public_key(&key).to_string(),
                 }))?;
             } else {
-                println!("{}", address(&key));
+                outln!("{}", address(&key));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -104,21 +105,30 @@ pub(super) fn run(command: &WalletCommand) -> Result<ExitCode, CommandError> {
             if args.chain.json {
                 print_json(&book)?;
             } else {
-                println!("book at height {}", book.height);
-                println!(
+                outln!("book at height {}", book.height);
+                outln!(
                     "{:<5} {:>20} {:>20} {:>7}",
-                    "side", "price", "amount", "orders"
+                    "side",
+                    "price",
+                    "amount",
+                    "orders"
                 );
                 for l in book.asks.iter().rev() {
-                    println!(
+                    outln!(
                         "{:<5} {:>20} {:>20} {:>7}",
-                        "ask", l.price, l.amount, l.orders
+                        "ask",
+                        l.price,
+                        l.amount,
+                        l.orders
                     );
                 }
                 for l in &book.bids {
-                    println!(
+                    outln!(
                         "{:<5} {:>20} {:>20} {:>7}",
-                        "bid", l.price, l.amount, l.orders
+                        "bid",
+                        l.price,
+                        l.amount,
+                        l.orders
                     );
                 }
             }
@@ -132,14 +142,22 @@ pub(super) fn run(command: &WalletCommand) -> Result<ExitCode, CommandError> {
             if args.chain.json {
                 print_json(&trades)?;
             } else {
-                println!(
+                outln!(
                     "{:>6} {:>7} {:>12} {:>12}  buyer / seller",
-                    "trade", "height", "price", "amount"
+                    "trade",
+                    "height",
+                    "price",
+                    "amount"
                 );
                 for t in &trades {
-                    println!(
+                    outln!(
                         "{:>6} {:>7} {:>12} {:>12}  {} / {}",
-                        t.seq, t.height, t.price, t.amount, t.buyer, t.seller
+                        t.seq,
+                        t.height,
+                        t.price,
+                        t.amount,
+                        t.buyer,
+                        t.seller
                     );
                 }
             }
@@ -251,27 +269,35 @@ fn print_accepted(tx: &Tx, accepted: &TxAccepted) {
     } else {
         ""
     };
-    println!("{} {} {state}{again}", tx.kind(), accepted.id);
+    outln!("{} {} {state}{again}", tx.kind(), accepted.id);
 }
 
 fn print_account(v: &AccountView) {
     let c = &v.confirmed;
     let p = &v.pending;
-    println!("address   {}", v.address);
-    println!("height    {}", v.height);
-    println!("coin      {} available, {} locked", c.coin, c.locked_coin);
-    println!("usd       {} available, {} locked", c.usd, c.locked_usd);
-    println!(
+    outln!("address   {}", v.address);
+    outln!("height    {}", v.height);
+    outln!("coin      {} available, {} locked", c.coin, c.locked_coin);
+    outln!("usd       {} available, {} locked", c.usd, c.locked_usd);
+    outln!(
         "pending   coin {} ({} locked), usd {} ({} locked), next sequence {}",
-        p.coin, p.locked_coin, p.usd, p.locked_usd, p.next_sequence
+        p.coin,
+        p.locked_coin,
+        p.usd,
+        p.locked_usd,
+        p.next_sequence
     );
     for o in &v.open_orders {
         let expiry = o
             .expiry
             .map_or(String::new(), |e| format!(", expires after {e}"));
-        println!(
+        outln!(
             "order     {} {} {} @ {} ({} left{expiry})",
-            o.id, o.side, o.amount, o.price, o.remaining
+            o.id,
+            o.side,
+            o.amount,
+            o.price,
+            o.remaining
         );
     }
 }

@@ -233,6 +233,7 @@ fn hb_reply(request: Option<protocol::wire::ProcessRequest>) -> Message {
         hashrate: 0,
         miner: Some(protocol::wire::MinerState::Idle),
         request,
+        kind: Some(protocol::wire::MinerKind::RP2040),
     })
 }
 

@@ -184,7 +184,10 @@ impl Node {
             Decision::Reject { miner_at_fault } => {
                 self.stats.votes_rejected += 1;
                 if miner_at_fault {
-                    self.failed_claim(miner);
+                    self.failed_claim(
+                        miner,
+                        "its solution was voted down by the coordinators: the work is bad",
+                    );
                 }
                 self.need_template(now.mono);
                 self.drive(now);
