@@ -181,6 +181,7 @@ impl Replica {
         let now = self.clock.now();
         match self.store.admit(view.mark, &accepted, now) {
             Ok(seqs) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
                 for (tx, seq) in accepted.into_iter().zip(seqs) {
                     view.mark.last_seq = seq;
                     view.queued.insert(tx.id());
@@ -196,6 +197,8 @@ impl Replica {
                     });
                     self.admitted.fetch_add(1, Ordering::Relaxed);
                 }
+                self.pending
+                    .store(view.queue.len() as u64, Ordering::Relaxed);
                 Ok(outcomes)
             }
             Err(e) => {
