@@ -68,12 +68,15 @@ fn liar(id: u16, socket: UdpSocket, vote: Vote, answered: Arc<AtomicU64>) -> Joi
     })
 }
 
+/// A running node: its status, its stop switch and its task.
+type RunningNode = (
+    watch::Receiver<Option<CoordinatorStatus>>,
+    watch::Sender<bool>,
+    JoinHandle<std::io::Result<CoordinatorStatus>>,
+);
+
 struct Cluster {
-    nodes: Vec<(
-        watch::Receiver<Option<CoordinatorStatus>>,
-        watch::Sender<bool>,
-        JoinHandle<std::io::Result<CoordinatorStatus>>,
-    )>,
+    nodes: Vec<RunningNode>,
     addrs: Vec<SocketAddr>,
     liars: Vec<(JoinHandle<()>, Arc<AtomicU64>)>,
 }

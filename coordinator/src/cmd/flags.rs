@@ -174,7 +174,7 @@ pub fn seconds(text: &str) -> Result<f64, String> {
 /// above 0 and at most an hour.
 pub fn chunk_secs(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
-        Ok(v) if v == 0.0 => Ok(0.0),
+        Ok(0.0) => Ok(0.0),
         _ => positive(text, MAX_SECONDS, "").map_err(|_| {
             format!(
                 "must be 0 (fixed chunks) or a number above 0 and at most {MAX_SECONDS} (seconds)"
