@@ -16,6 +16,7 @@ use chain::rules::BodyLimits;
 use chain::store::CreateParams;
 use clap::Args;
 
+use super::output::outln;
 use super::{CommandError, Failure, UsageError, flags};
 
 /// Arguments of `chain import`.
@@ -85,7 +86,7 @@ pub fn run(args: &ImportArgs) -> Result<ExitCode, CommandError> {
         Ok(Imported {
             known, added, tip, ..
         }) => {
-            println!(
+            outln!(
                 "imported {added} blocks into {} ({known} already there); tip at height {} ({})",
                 args.db.display(),
                 tip.0,

@@ -434,6 +434,6 @@ impl Report {
                 l.len()
             );
         }
-        println!("{}", self.votes.line());
+        outln!("{}", self.votes.line());
     }
 }
