@@ -198,6 +198,13 @@ fn export_writes_one_tab_separated_line_per_block() {
             &block.hash.to_string(),
             &protocol::hex::Hex(&block.header.to_bytes()).to_string(),
             "rig one",
+            "",
+            &next
+                .body
+                .iter()
+                .map(|t| protocol::hex::Hex(&t.encode()).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         ]
     );
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
@@ -296,10 +303,42 @@ fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name() {
             err,
             StoreError::Schema {
                 found: 1,
-                expected: 2,
+                expected: 3,
                 ..
             }
         ),
         "{err:?}"
     );
+}
+
+#[test]
+fn a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let store = SqliteStore::open(&path, Some(ZERO_BITS)).unwrap();
+    let next = next_block(&store, 0, "m");
+    next.append(&store).unwrap();
+    drop(store);
+    // The file as version 2 wrote it: no confirmed_by column.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE blocks DROP COLUMN confirmed_by;
+             UPDATE chain SET schema_version = 2;",
+        )
+        .unwrap();
+    let store = SqliteStore::open(&path, None).unwrap();
+    assert_eq!(store.blocks(0, 10).unwrap()[1], next.block);
+    let mut confirmed = next_block(&store, 0, "m2");
+    confirmed.block.confirmed_by = vec![1, 3];
+    confirmed.append(&store).unwrap();
+    assert_eq!(store.block(2).unwrap().unwrap().confirmed_by, [1, 3]);
+    drop(store);
+    let version: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row("SELECT schema_version FROM chain", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    // Opened again: nothing left to migrate.
+    SqliteStore::open(&path, None).unwrap();
 }

@@ -36,6 +36,10 @@
 //!   [`MINER_BEAT_MIN`]), each miner once an interval: a fleet of 10,000
 //!   is not sent 10,000 datagrams at once, nor do their replies arrive at
 //!   once and overflow the leader's socket buffer.
+//! - A leader's vote on a solution stays open for [`Timing::vote_timeout`]
+//!   (one interval): a peer silent that long is absent, not a no. Its
+//!   request is sent again every [`Timing::resend_after`] meanwhile, so a
+//!   loss costs an eighth of an interval and a dead peer one interval.
 
 use core::time::Duration;
 
@@ -143,6 +147,13 @@ impl Timing {
         (self.heartbeat / MINER_BEAT_SLICES)
             .max(MINER_BEAT_MIN)
             .min(self.heartbeat)
+    }
+
+    /// How long a leader waits for a peer's vote on a solution before it
+    /// counts the peer as absent: one interval, in which a live peer has
+    /// had seven re-sent requests to answer.
+    pub fn vote_timeout(&self) -> Duration {
+        self.heartbeat
     }
 
     /// How long a coordinator keeps a silent miner in its book: two

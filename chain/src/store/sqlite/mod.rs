@@ -28,8 +28,16 @@ use crate::ledger::PublicKey;
 use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
 
 /// Version of the tables below; stored in the file. Version 1 had blocks
-/// only (before the ledger).
-const SCHEMA_VERSION: i64 = 2;
+/// only (before the ledger); version 2 had no `blocks.confirmed_by`.
+const SCHEMA_VERSION: i64 = 3;
+
+/// How a file of an older version is brought to [`SCHEMA_VERSION`]: the
+/// statements that take version `from` to `from + 1`, run in order in the
+/// transaction that opens the file. A version not listed is refused.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    "ALTER TABLE blocks ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''",
+)];
 
 /// The tables. The mempool has one index besides its order (`id`):
 /// every other index on it costs a random page write per admission, and
@@ -52,7 +60,8 @@ CREATE TABLE blocks (
     hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
     header BLOB NOT NULL CHECK (length(header) = 80),
     miner TEXT NOT NULL,
-    received_at INTEGER NOT NULL
+    received_at INTEGER NOT NULL,
+    confirmed_by TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE TABLE block_txs (
     id BLOB PRIMARY KEY CHECK (length(id) = 32),
@@ -246,6 +255,7 @@ fn init(
                 header: genesis,
                 miner: "genesis".into(),
                 received_at: u64::from(genesis.time),
+                confirmed_by: Vec::new(),
             },
         )?;
         tx.commit()?;
@@ -263,12 +273,21 @@ fn init(
         })
         .optional()?
         .ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?;
-    if version != SCHEMA_VERSION {
-        return Err(StoreError::Schema {
-            path: path.to_owned(),
-            found: version,
-            expected: SCHEMA_VERSION,
-        });
+    let mut version = version;
+    while version != SCHEMA_VERSION {
+        let Some((_, sql)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
+            return Err(StoreError::Schema {
+                path: path.to_owned(),
+                found: version,
+                expected: SCHEMA_VERSION,
+            });
+        };
+        tx.execute_batch(sql)?;
+        version += 1;
+        tx.execute(
+            "UPDATE chain SET schema_version = ?1 WHERE id = 1",
+            [version],
+        )?;
     }
     if tables.len() != TABLES.len() {
         return Err(StoreError::NotAChain(path.to_owned()));
@@ -303,6 +322,8 @@ fn init(
             requested,
         });
     }
+    // Keeps a migration; otherwise there is nothing to commit.
+    tx.commit()?;
     Ok(ChainParams {
         zero_bits: stored,
         operator,

@@ -12,4 +12,6 @@ mod faults;
 mod fleet;
 mod idle;
 mod net;
+mod quorum;
 mod scenarios;
+mod votes;
