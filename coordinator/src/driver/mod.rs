@@ -6,6 +6,7 @@ pub mod link;
 pub mod local;
 pub mod net;
 pub mod node;
+pub mod pace;
 pub mod registry;
 pub mod replay;
 pub mod resolve;

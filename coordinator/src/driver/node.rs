@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use super::chain::ChainApi;
 use super::link::{Link, WireCounters};
 use super::net::{NetConfig, Reach};
+use super::pace::SnapshotPace;
 use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
 use super::warnings::{Warning, WarningKind, Warnings};
@@ -30,9 +31,6 @@ pub const RECEIVE_BUFFER: usize = 4 << 20;
 
 /// Datagrams sent in a row before those waiting are read.
 const SEND_BATCH: usize = 256;
-
-/// How often the status snapshot is refreshed, at most.
-const STATUS_EVERY: Duration = Duration::from_millis(100);
 
 /// A node's status with its datagram counters: what `--status` serves.
 #[derive(Clone, Debug, Serialize)]
@@ -179,7 +177,7 @@ pub async fn run_node<C: ChainApi>(
     let (reply_tx, mut reply_rx) = mpsc::unbounded_channel::<ChainReply>();
     let mut registry_tick = tokio::time::interval(Duration::from_millis(500));
     let mut last_status = tokio::time::Instant::now() - Duration::from_secs(1);
-    let mut status_every = STATUS_EVERY;
+    let mut pace = SnapshotPace::new();
     let mut buf = vec![0u8; MAX_FRAME + 1];
     tokio::pin!(shutdown);
     tracing::info!(%id, %listen, "coordinator started");
@@ -219,7 +217,7 @@ pub async fn run_node<C: ChainApi>(
             }
         }
         if let Some(tx) = &deps.status
-            && last_status.elapsed() >= status_every
+            && last_status.elapsed() >= pace.every()
         {
             let started = tokio::time::Instant::now();
             let snapshot = status(
@@ -227,10 +225,8 @@ pub async fn run_node<C: ChainApi>(
             );
             telemetry.sample(&snapshot.node);
             tx.send_replace(Some(snapshot));
-            // A snapshot costs in proportion to the miners: spend at most
-            // 1% of the time on them.
             last_status = tokio::time::Instant::now();
-            status_every = STATUS_EVERY.max((last_status - started) * 100);
+            pace.took(last_status - started);
         }
         let deadline = clock.deadline(node.poll_timeout());
         tokio::select! {
