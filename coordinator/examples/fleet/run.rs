@@ -239,13 +239,18 @@ pub fn measure(cli: &Cli, miners: u32, label: &str, exe: &Path) -> Result<Row, E
     rt.block_on(async {
         let deadline = Instant::now() + heartbeat * 3 + Duration::from_secs(30);
         loop {
+            // Ready: it leads and holds a template, mining or (with no
+            // miner yet, below the quorum of one) waiting for the first.
             if let Ok(s) = status(&client, &url).await
-                && s.get("work").and_then(Value::as_str) == Some("mining")
+                && matches!(
+                    s.get("work").and_then(Value::as_str),
+                    Some("mining" | "waiting for quorum")
+                )
             {
                 return Ok::<(), Error>(());
             }
             if Instant::now() > deadline {
-                return Err("the leader did not start mining".into());
+                return Err("the leader did not get a template to mine".into());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
