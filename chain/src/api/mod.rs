@@ -135,6 +135,10 @@ pub struct Stats {
     /// Transactions admitted to the mempool.
     #[serde(default)]
     pub admitted: u64,
+    /// Store transactions (each one fsync) that admitted them: group
+    /// commits.
+    #[serde(default)]
+    pub admission_commits: u64,
     /// Transactions waiting in the mempool now.
     #[serde(default)]
     pub mempool: u64,

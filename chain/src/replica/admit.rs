@@ -181,6 +181,7 @@ impl Replica {
         let now = self.clock.now();
         match self.store.admit(view.mark, &accepted, now) {
             Ok(seqs) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
                 for (tx, seq) in accepted.into_iter().zip(seqs) {
                     view.mark.last_seq = seq;
                     view.queued.insert(tx.id());

@@ -66,6 +66,7 @@ pub struct Replica {
     limits: Limits,
     clock: Clock,
     admitted: AtomicU64,
+    commits: AtomicU64,
     dropped: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -138,6 +139,7 @@ impl Replica {
             limits,
             clock,
             admitted: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
             dropped: Mutex::new(BTreeMap::new()),
         };
         drop(replica.sync()?);
@@ -162,6 +164,11 @@ impl Replica {
     /// Transactions admitted through this replica.
     pub fn admitted(&self) -> u64 {
         self.admitted.load(Ordering::Relaxed)
+    }
+
+    /// Store transactions that admitted them (group commits).
+    pub fn admission_commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Mempool entries dropped by this replica, by code.

@@ -224,6 +224,7 @@ pub(super) async fn list(
 pub(super) async fn stats(State(state): State<AppState>) -> Json<Stats> {
     let mut stats = state.counters.snapshot();
     stats.admitted = state.replica.admitted();
+    stats.admission_commits = state.replica.admission_commits();
     stats.dropped = state.replica.dropped();
     stats.mempool = state.replica.pending_count() as u64;
     Json(stats)

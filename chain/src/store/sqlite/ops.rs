@@ -12,7 +12,7 @@ use super::rows::{
 };
 use super::{MAX_DROPPED, SqliteStore};
 use crate::api::Block;
-use crate::ledger::{Trade, Tx, TxBody, TxId};
+use crate::ledger::{Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::{
     AdmitError, AppendError, ChainParams, Dropped, MAX_TEMPLATES, MempoolMark, MempoolRead,
@@ -34,15 +34,6 @@ fn mempool_seq(conn: &Connection) -> Result<u64, StoreError> {
         r.get(0)
     })?;
     Ok(u64_of(seq))
-}
-
-/// The signer and sequence of a signed transaction, for the mempool's
-/// uniqueness constraint.
-fn signer_and_sequence(tx: &Tx) -> (Vec<u8>, i64) {
-    match tx.body() {
-        TxBody::Signed { sequence, .. } => (tx.signer().0.to_vec(), sql_u64(*sequence)),
-        TxBody::Reward { height, .. } => (Vec::new(), sql_u64(*height)),
-    }
 }
 
 fn is_constraint(e: &rusqlite::Error) -> bool {
@@ -234,22 +225,14 @@ impl Store for SqliteStore {
         let mut seqs = Vec::with_capacity(txs.len());
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO mempool (seq, id, signer, sequence, raw, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO mempool (seq, id, raw, received_at) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for t in txs {
                 seq += 1;
-                let (signer, sequence) = signer_and_sequence(t);
                 let now = i64::try_from(now).unwrap_or(i64::MAX);
-                match insert.execute(params![
-                    sql_u64(seq),
-                    &t.id().0.0[..],
-                    signer,
-                    sequence,
-                    t.encode(),
-                    now
-                ]) {
-                    // Another writer admitted the same id or sequence: the
-                    // caller's view is out of date.
+                match insert.execute(params![sql_u64(seq), &t.id().0.0[..], t.encode(), now]) {
+                    // Another writer admitted the same id: the caller's
+                    // view is out of date.
                     Err(e) if is_constraint(&e) => return Err(AdmitError::Moved),
                     other => other?,
                 };
