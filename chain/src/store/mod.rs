@@ -1,7 +1,9 @@
 //! Where the chain lives: the single persistence boundary. [`Store`] is
 //! the interface the service needs; [`SqliteStore`] implements it on one
-//! SQLite file. A PostgreSQL store for several service instances sharing
-//! one database implements the same trait.
+//! SQLite file (one machine), [`PgStore`] on a PostgreSQL database that
+//! several service instances share. The same tests run against both.
+//! [`Location`] names either and opens it; `schema.rs` is the tables'
+//! version and the migrations, one list for both.
 //!
 //! Every method that writes is one whole transaction that checks what it
 //! depends on inside that transaction (the tip, the mempool's counter), so
@@ -22,12 +24,17 @@
 //! and book are derived from the blocks by whoever serves them
 //! ([`crate::replica`]).
 
-mod sqlite;
+mod location;
+mod postgres;
+pub mod schema;
+pub(crate) mod sqlite;
 
 use std::path::PathBuf;
 
 use protocol::Hash256;
 
+pub use location::Location;
+pub use self::postgres::{PgStore, PgUrl};
 pub use sqlite::SqliteStore;
 
 use crate::api::Block;
@@ -207,10 +214,22 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Up to `limit` trades from number `from` upwards.
     fn trades(&self, from: u64, limit: usize) -> Result<Vec<Trade>, StoreError>;
+
+    /// A counter that moves soon after anything is committed to the
+    /// store, through any instance sharing it (PostgreSQL's notifications),
+    /// so that a follower need not wait for its next poll; `None` where
+    /// the store cannot tell (SQLite: other processes are only seen by
+    /// polling).
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 /// Template bodies kept at once (for the one parent that is the tip).
 pub const MAX_TEMPLATES: usize = 64;
+
+/// Dropped transactions remembered (for `GET /v1/transactions/{id}`).
+pub const MAX_DROPPED: i64 = 100_000;
 
 /// Why the store could not answer.
 #[derive(Debug, thiserror::Error)]
@@ -218,18 +237,37 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL server refused or failed an operation, or the
+    /// connection broke.
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The PostgreSQL server cannot be reached (no connection within the
+    /// wait).
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    /// A database with other tables and no chain: not ours to write to.
+    #[error(
+        "{location} holds tables of something else ({tables}) and no chain; give the chain a database of its own (CREATE DATABASE ...)"
+    )]
+    ForeignTables {
+        /// The database.
+        location: PathBuf,
+        /// Its tables.
+        tables: String,
+    },
     /// `open_existing` on a path where no file is.
     #[error("no chain database at {0} (start `coordinator chain --db` on it first)")]
     Missing(PathBuf),
-    /// The file holds other tables: not ours to write to.
-    #[error("{0} is an SQLite database, but not a chain database")]
+    /// The file or database holds other tables: not ours to write to.
+    #[error("{0} is a database, but not a chain database")]
     NotAChain(PathBuf),
-    /// The file was written by a different schema version.
+    /// The chain was written by a schema version this build cannot read or
+    /// upgrade.
     #[error(
         "{path} has schema version {found}; this build reads version {expected} (a chain of another version is served by the build that wrote it)"
     )]
     Schema {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// Its version.
         found: i64,
@@ -241,7 +279,7 @@ pub enum StoreError {
         "{path} holds a chain of {stored} zero bits; it cannot be served with --zero-bits {requested} (omit --zero-bits, or use another --db)"
     )]
     ZeroBitsMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// The chain's difficulty.
         stored: u8,
@@ -253,7 +291,7 @@ pub enum StoreError {
         "{path} was created with operator key {stored}; it cannot be served with --operator {requested} (omit --operator, or use another --db)"
     )]
     OperatorMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// The chain's operator key, or "none".
         stored: String,
@@ -263,7 +301,7 @@ pub enum StoreError {
     /// The file's genesis block is not this build's.
     #[error("{path} starts from genesis {found}, not this build's {expected}")]
     GenesisMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// Its genesis hash.
         found: Hash256,

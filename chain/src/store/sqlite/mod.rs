@@ -14,7 +14,7 @@
 //! implementation.
 
 mod ops;
-mod rows;
+pub(super) mod rows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -22,16 +22,13 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use super::schema::{self, SCHEMA_VERSION};
 use super::{ChainParams, CreateParams, StoreError};
 use crate::api::Block;
 use crate::ledger::PublicKey;
 use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
 
-/// Version of the tables below; stored in the file. Version 1 had blocks
-/// only (before the ledger).
-const SCHEMA_VERSION: i64 = 2;
-
-/// The tables. The mempool has one index besides its order (`id`):
+/// The tables (version [`SCHEMA_VERSION`]). The mempool has one index besides its order (`id`):
 /// every other index on it costs a random page write per admission, and
 /// two entries of one signer with one sequence number cannot both be
 /// admitted anyway, since an admission writes only if the mempool is as
@@ -103,9 +100,6 @@ const TABLES: [&str; 7] = [
     "templates",
     "trades",
 ];
-
-/// Dropped transactions remembered (for `GET /v1/transactions/{id}`).
-const MAX_DROPPED: i64 = 100_000;
 
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -263,12 +257,12 @@ fn init(
         })
         .optional()?
         .ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?;
-    if version != SCHEMA_VERSION {
-        return Err(StoreError::Schema {
-            path: path.to_owned(),
-            found: version,
-            expected: SCHEMA_VERSION,
-        });
+    for step in schema::steps(version, path)? {
+        tx.execute_batch(step.sqlite)?;
+        tx.execute(
+            "UPDATE chain SET schema_version = ?1 WHERE id = 1",
+            [step.from + 1],
+        )?;
     }
     if tables.len() != TABLES.len() {
         return Err(StoreError::NotAChain(path.to_owned()));
@@ -303,6 +297,8 @@ fn init(
             requested,
         });
     }
+    // Keeps a migration; otherwise there is nothing to commit.
+    tx.commit()?;
     Ok(ChainParams {
         zero_bits: stored,
         operator,

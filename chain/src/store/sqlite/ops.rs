@@ -10,12 +10,12 @@ use super::rows::{
     self, BLOCK_COLUMNS, TRADE_COLUMNS, blob_body, body_blob, height_of, insert_block,
     insert_trade, raw_block, raw_trade, sql_u64, to_block, to_trade, to_tx, u64_of,
 };
-use super::{MAX_DROPPED, SqliteStore};
+use super::SqliteStore;
 use crate::api::Block;
 use crate::ledger::{Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::{
-    AdmitError, AppendError, ChainParams, Dropped, MAX_TEMPLATES, MempoolMark, MempoolRead,
+    AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES, MempoolMark, MempoolRead,
     Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
 };
 
