@@ -298,12 +298,14 @@ impl PgStore {
 /// Says so when the server does not flush its log at commit: then no
 /// answer of this service is durable.
 fn warn_if_not_durable(client: &mut postgres::Client, url: &PgUrl) {
-    match client.query_one("SELECT current_setting('fsync')", &[]) {
-        Ok(row) if row.get::<_, String>(0) == "on" => {}
-        Ok(row) => tracing::warn!(
-            "{url}: the server runs with fsync = {}: a crash of its machine can lose \
-             blocks this service acknowledged; set fsync = on",
-            row.get::<_, String>(0)
+    let setting = client
+        .query_one("SELECT current_setting('fsync')", &[])
+        .and_then(|row| row.try_get::<_, String>(0));
+    match setting {
+        Ok(on) if on == "on" => {}
+        Ok(other) => tracing::warn!(
+            "{url}: the server runs with fsync = {other}: a crash of its machine can lose \
+             blocks this service acknowledged; set fsync = on"
         ),
         Err(e) => tracing::warn!("{url}: cannot read the server's fsync setting: {e}"),
     }
@@ -326,8 +328,8 @@ fn init(
             &[],
         )?
         .iter()
-        .map(|row| row.get(0))
-        .collect();
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
     let ours = tables.iter().filter(|t| TABLES.contains(&t.as_str())).count();
     if ours == 0 {
         if !create {
@@ -372,8 +374,14 @@ fn init(
         return Err(StoreError::NotAChain(location));
     }
     let version: i64 = tx
-        .query_opt("SELECT schema_version FROM chain WHERE id = 1", &[])?
-        .map(|row| row.get(0))
+        .query_opt("SELECT schema_version::bigint FROM chain WHERE id = 1", &[])?
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(|_| StoreError::Schema {
+            path: location.clone(),
+            found: -1,
+            expected: SCHEMA_VERSION,
+        })?
         .ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?;
     for step in schema::steps(version, &location)? {
         tx.batch_execute(step.postgres)?;
@@ -389,10 +397,10 @@ fn init(
         "SELECT zero_bits, genesis_hash, operator FROM chain WHERE id = 1",
         &[],
     )?;
-    let stored = u8::try_from(row.get::<_, i16>(0))
+    let stored = u8::try_from(row.try_get::<_, i16>(0)?)
         .map_err(|_| StoreError::Corrupt("zero_bits out of range".into()))?;
     let found = protocol::Hash256(super::sqlite::rows::to_array(
-        row.get::<_, Vec<u8>>(1),
+        row.try_get::<_, Vec<u8>>(1)?,
         "genesis hash",
     )?);
     if found != genesis_hash() {

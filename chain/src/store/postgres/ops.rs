@@ -153,11 +153,11 @@ fn store_error(e: Abort) -> StoreError {
 /// Locks the chain row and reads the tip: (height, hash, mempool counter).
 fn lock_and_tip(conn: &mut Conn) -> Result<(u64, Hash256, u64), Abort> {
     let lock = conn.statement(LOCK)?;
-    let seq: i64 = conn.query_one(&lock, &[])?.get(0);
+    let seq: i64 = conn.query_one(&lock, &[])?.try_get(0)?;
     let tip = conn.statement(TIP)?;
     let row = conn.query_one(&tip, &[])?;
-    let height = height_of(row.get(0))?;
-    let hash = Hash256(to_array(row.get(1), "hash")?);
+    let height = height_of(row.try_get(0)?)?;
+    let hash = Hash256(to_array(row.try_get(1)?, "hash")?);
     Ok((height, hash, u64_of(seq)))
 }
 
@@ -188,31 +188,31 @@ pub(super) fn insert_block(
 }
 
 fn block_of(row: &postgres::Row) -> Result<Block, StoreError> {
-    let header: [u8; HEADER_LEN] = to_array(row.get(2), "header")?;
+    let header: [u8; HEADER_LEN] = to_array(row.try_get(2)?, "header")?;
     Ok(Block {
-        height: height_of(row.get(0))?,
-        hash: Hash256(to_array(row.get(1), "hash")?),
+        height: height_of(row.try_get(0)?)?,
+        hash: Hash256(to_array(row.try_get(1)?, "hash")?),
         header: BlockHeader::from_bytes(&header),
-        miner: row.get(3),
-        received_at: u64::try_from(row.get::<_, i64>(4)).unwrap_or(0),
+        miner: row.try_get(3)?,
+        received_at: u64::try_from(row.try_get::<_, i64>(4)?).unwrap_or(0),
     })
 }
 
 fn trade_of(row: &postgres::Row) -> Result<Trade, StoreError> {
-    let side: i16 = row.get(4);
+    let side: i16 = row.try_get(4)?;
     Ok(Trade {
-        seq: u64_of(row.get(0)),
-        height: height_of(row.get(1))?,
-        taker: to_id(row.get(2))?,
-        maker: to_id(row.get(3))?,
+        seq: u64_of(row.try_get(0)?),
+        height: height_of(row.try_get(1)?)?,
+        taker: to_id(row.try_get(2)?)?,
+        maker: to_id(row.try_get(3)?)?,
         taker_side: u8::try_from(side)
             .ok()
             .and_then(Side::from_code)
             .ok_or_else(|| StoreError::Corrupt(format!("trade side {side}")))?,
-        buyer: Address(to_array(row.get(5), "buyer")?),
-        seller: Address(to_array(row.get(6), "seller")?),
-        price: Price(u64_of(row.get(7))),
-        amount: Amount(u64_of(row.get(8))),
+        buyer: Address(to_array(row.try_get(5)?, "buyer")?),
+        seller: Address(to_array(row.try_get(6)?, "seller")?),
+        price: Price(u64_of(row.try_get(7)?)),
+        amount: Amount(u64_of(row.try_get(8)?)),
     })
 }
 
@@ -287,7 +287,7 @@ impl Store for PgStore {
             if !blocks.is_empty() && txs >= max_txs {
                 break;
             }
-            txs += usize::try_from(row.get::<_, i64>(5)).unwrap_or(0);
+            txs += usize::try_from(row.try_get::<_, i64>(5)?).unwrap_or(0);
             blocks.push((block_of(row)?, Vec::new()));
         }
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
@@ -300,7 +300,7 @@ impl Store for PgStore {
         let bodies = conn.query(&s, &[&low, &high])?;
         let mut at = 0;
         for row in &bodies {
-            let height = height_of(row.get(0))?;
+            let height = height_of(row.try_get(0)?)?;
             while blocks.get(at).is_some_and(|(b, _)| b.height < height) {
                 at += 1;
             }
@@ -312,7 +312,7 @@ impl Store for PgStore {
                     "a transaction of height {height} has no block"
                 )));
             }
-            body.push(to_tx(row.get(1))?);
+            body.push(to_tx(row.try_get(1)?)?);
         }
         Ok(blocks)
     }
@@ -320,7 +320,10 @@ impl Store for PgStore {
     fn height_of(&self, hash: &Hash256) -> Result<Option<u64>, StoreError> {
         let mut conn = self.read()?;
         let s = conn.statement(HEIGHT_OF)?;
-        let height: Option<i64> = conn.query_opt(&s, &[&&hash.0[..]])?.map(|r| r.get(0));
+        let height: Option<i64> = conn
+            .query_opt(&s, &[&&hash.0[..]])?
+            .map(|r| r.try_get(0))
+            .transpose()?;
         Ok(height.and_then(|h| u64::try_from(h).ok()))
     }
 
@@ -365,22 +368,22 @@ impl Store for PgStore {
         let first = rows
             .first()
             .ok_or_else(|| StoreError::Corrupt("the mempool query returned nothing".into()))?;
-        let tip: Option<Vec<u8>> = first.get(0);
+        let tip: Option<Vec<u8>> = first.try_get(0)?;
         let tip = Hash256(to_array(
             tip.ok_or_else(|| StoreError::Corrupt("the chain has no blocks".into()))?,
             "hash",
         )?);
-        let last_seq: Option<i64> = first.get(1);
+        let last_seq: Option<i64> = first.try_get(1)?;
         let last_seq = u64_of(
             last_seq.ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?,
         );
         let mut entries = Vec::with_capacity(rows.len());
         for row in &rows {
-            let Some(seq) = row.get::<_, Option<i64>>(2) else {
+            let Some(seq) = row.try_get::<_, Option<i64>>(2)? else {
                 continue;
             };
-            let raw: Vec<u8> = row.get(3);
-            let received_at: i64 = row.get(4);
+            let raw: Vec<u8> = row.try_get(3)?;
+            let received_at: i64 = row.try_get(4)?;
             entries.push(Pending {
                 seq: u64_of(seq),
                 tx: to_tx(&raw)?,
@@ -451,9 +454,9 @@ impl Store for PgStore {
         let body = body_blob(&template.body);
         self.write(|conn| {
             let s = conn.statement(TEMPLATE_SEQ)?;
-            let seq: i64 = conn.query_one(&s, &[])?.get(0);
+            let seq: i64 = conn.query_one(&s, &[])?.try_get(0)?;
             let s = conn.statement(TIP)?;
-            let hash = Hash256(to_array(conn.query_one(&s, &[])?.get(1), "hash")?);
+            let hash = Hash256(to_array(conn.query_one(&s, &[])?.try_get(1)?, "hash")?);
             let s = conn.statement(OTHER_TEMPLATES)?;
             conn.execute(&s, &[&&hash.0[..]])?;
             if hash != template.parent {
@@ -484,8 +487,8 @@ impl Store for PgStore {
         };
         Ok(Some(TemplateBody {
             merkle_root: *merkle_root,
-            parent: Hash256(to_array(row.get(0), "template parent")?),
-            body: blob_body(row.get(1))?,
+            parent: Hash256(to_array(row.try_get(0)?, "template parent")?),
+            body: blob_body(row.try_get(1)?)?,
         }))
     }
 
@@ -495,17 +498,17 @@ impl Store for PgStore {
         let Some(row) = conn.query_opt(&s, &[&&id.0.0[..]])? else {
             return Ok(None);
         };
-        let tx = to_tx(row.get(1))?;
-        let n: i64 = row.get(2);
-        let status = match row.get::<_, i32>(0) {
+        let tx = to_tx(row.try_get(1)?)?;
+        let n: i64 = row.try_get(2)?;
+        let status = match row.try_get::<_, i32>(0)? {
             0 => TxStatus::InBlock {
                 height: height_of(n)?,
-                position: u32::try_from(row.get::<_, i32>(3)).unwrap_or(u32::MAX),
+                position: u32::try_from(row.try_get::<_, i32>(3)?).unwrap_or(u32::MAX),
             },
             1 => TxStatus::Pending { seq: u64_of(n) },
             _ => TxStatus::Dropped {
-                code: row.get::<_, Option<String>>(4).unwrap_or_default(),
-                reason: row.get::<_, Option<String>>(5).unwrap_or_default(),
+                code: row.try_get::<_, Option<String>>(4)?.unwrap_or_default(),
+                reason: row.try_get::<_, Option<String>>(5)?.unwrap_or_default(),
                 height: height_of(n)?,
             },
         };
