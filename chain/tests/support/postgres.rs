@@ -160,24 +160,29 @@ impl PgServer {
 
     /// Runs `sql` in the `postgres` database.
     pub fn sql(&self, sql: &str) {
-        let mut client = postgres::Client::connect(&self.url("postgres"), postgres::NoTls)
-            .expect("the test server answers");
-        client.batch_execute(sql).unwrap();
+        let url = self.url("postgres");
+        off_runtime(|| {
+            let mut client =
+                postgres::Client::connect(&url, postgres::NoTls).expect("the test server answers");
+            client.batch_execute(sql).unwrap();
+        });
     }
 
     /// Runs `sql` in the database at `url` and returns the rows' first
     /// column as text.
     pub fn query(url: &str, sql: &str) -> Vec<String> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
-        client
-            .simple_query(sql)
-            .unwrap()
-            .into_iter()
-            .filter_map(|m| match m {
-                postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
-                _ => None,
-            })
-            .collect()
+        off_runtime(|| {
+            let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+            client
+                .simple_query(sql)
+                .unwrap()
+                .into_iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                    _ => None,
+                })
+                .collect()
+        })
     }
 
     /// Stops the server at once, as a crash would (`pg_ctl stop -m
@@ -319,6 +324,13 @@ impl Drop for PgServer {
 pub fn shared() -> &'static PgServer {
     static SERVER: OnceLock<PgServer> = OnceLock::new();
     SERVER.get_or_init(PgServer::start)
+}
+
+/// Runs `f` on a thread of its own: the PostgreSQL client blocks on a
+/// runtime of its own, which it may not do on a thread driving a test's
+/// asynchronous tasks.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
 }
 
 fn run(cmd: &mut Command) {

@@ -275,6 +275,26 @@ impl PgStore {
         wanted: CreateParams,
         create: bool,
     ) -> Result<PgStore, StoreError> {
+        // The client blocks on a runtime of its own, which it may not do
+        // on a thread that drives asynchronous tasks: then it connects on
+        // a thread of its own.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return std::thread::scope(|s| {
+                s.spawn(|| PgStore::connect_here(url, wanted, create))
+                    .join()
+                    .unwrap_or_else(|_| {
+                        Err(StoreError::Corrupt("opening the store panicked".into()))
+                    })
+            });
+        }
+        PgStore::connect_here(url, wanted, create)
+    }
+
+    fn connect_here(
+        url: &PgUrl,
+        wanted: CreateParams,
+        create: bool,
+    ) -> Result<PgStore, StoreError> {
         let settings = url.settings("coordinator chain");
         let mut first = settings
             .connect(postgres::NoTls)

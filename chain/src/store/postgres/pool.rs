@@ -81,7 +81,20 @@ impl r2d2::HandleError<postgres::Error> for Quiet {
 
 /// The pool.
 pub(super) struct Pool {
-    inner: r2d2::Pool<Manager>,
+    inner: Option<r2d2::Pool<Manager>>,
+}
+
+impl Drop for Pool {
+    /// Each client owns a small runtime, which may not be dropped on a
+    /// thread that drives asynchronous tasks (a service shutting down, a
+    /// test's end): the connections go on a thread of their own.
+    fn drop(&mut self) {
+        if let Some(pool) = self.inner.take() {
+            let _ = std::thread::Builder::new()
+                .name("store-close".into())
+                .spawn(move || drop(pool));
+        }
+    }
 }
 
 impl Pool {
@@ -95,12 +108,14 @@ impl Pool {
             .connection_timeout(wait)
             .error_handler(Box::new(Quiet))
             .build_unchecked(Manager { config });
-        Pool { inner }
+        Pool { inner: Some(inner) }
     }
 
     /// A connection, or [`StoreError::Unreachable`] once the wait is over.
     pub(super) fn get(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
         self.inner
+            .as_ref()
+            .ok_or_else(|| StoreError::Unreachable("the store is closing".into()))?
             .get()
             .map_err(|e| StoreError::Unreachable(format!("no database connection: {e}")))
     }
