@@ -234,6 +234,15 @@ impl Service {
         }
     }
 
+    /// The store's tip state, read off the runtime's threads (the
+    /// PostgreSQL client blocks).
+    pub async fn tip_state(&self) -> chain::store::TipState {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.tip_state().unwrap())
+            .await
+            .unwrap()
+    }
+
     /// Stops serving and waits until the server has returned.
     pub async fn stop(&mut self) {
         if let Some(stop) = self.stop.take() {
