@@ -15,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use super::chain::ChainApi;
+use super::failover::InstanceStatus;
 use super::link::{Link, WireCounters};
 use super::net::{NetConfig, Reach};
 use super::registry::Registry;
@@ -47,6 +48,10 @@ pub struct CoordinatorStatus {
     pub advertise: String,
     /// What is wrong, the most recent first (`driver::warnings`).
     pub warnings: Vec<Warning>,
+    /// The chain service instances this node was given, which one is in
+    /// use and each one's health (empty for a single client that is not a
+    /// [`super::failover::ChainSet`]).
+    pub chains: Vec<InstanceStatus>,
 }
 
 /// An event with the moment it happened, for the demo and tests.
@@ -187,6 +192,7 @@ pub async fn run_node<C: ChainApi>(
             last_status = tokio::time::Instant::now();
             let snapshot = status(
                 &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+                deps.chain.instances(),
             );
             telemetry.sample(&snapshot.node);
             tx.send_replace(Some(snapshot));
@@ -224,7 +230,14 @@ pub async fn run_node<C: ChainApi>(
         }
     }
     let last = status(
-        &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+        &node,
+        &link,
+        &clock,
+        listen,
+        advertise,
+        &warnings,
+        &telemetry,
+        deps.chain.instances(),
     );
     if let Some(tx) = &deps.status {
         tx.send_replace(Some(last.clone()));
@@ -233,6 +246,7 @@ pub async fn run_node<C: ChainApi>(
     Ok(last)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn status(
     node: &Node,
     link: &Link,
@@ -241,9 +255,20 @@ fn status(
     advertise: SocketAddr,
     warnings: &Warnings,
     telemetry: &Arc<Telemetry>,
+    chains: Vec<InstanceStatus>,
 ) -> CoordinatorStatus {
+    let mut node = node.status(clock.mono());
+    // Which instance this node's own calls go to, where the dashboard
+    // shows where `chain_up` comes from.
+    if node.chain_source == "this node"
+        && chains.len() > 1
+        && let Some(used) = chains.iter().find(|c| c.in_use)
+    {
+        node.chain_source = format!("this node, through {}", used.url);
+    }
     CoordinatorStatus {
-        node: node.status(clock.mono()),
+        node,
+        chains,
         wire: link.counters(),
         listen: listen.to_string(),
         version: env!("CARGO_PKG_VERSION"),
