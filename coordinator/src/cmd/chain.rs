@@ -102,6 +102,11 @@ fn serve(listen: &str, db: &Location, args: &ChainArgs) -> Result<ExitCode, Comm
     config.limits.body.max_txs = args.max_block_txs;
     config.limits.body.max_bytes = args.max_block_txs * chain::ledger::MAX_TX_LEN;
     config.limits.max_mempool = args.max_mempool;
+    // Before the runtime: the PostgreSQL client may not block on it.
+    let tip = store
+        .tip_state()
+        .map_err(|e| UsageError::Path(format!("--db {db}: {e}")))?
+        .tip;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let bind_error = |source| UsageError::Address {
@@ -111,10 +116,6 @@ fn serve(listen: &str, db: &Location, args: &ChainArgs) -> Result<ExitCode, Comm
         };
         let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let tip = store
-            .tip_state()
-            .map_err(|e| UsageError::Path(format!("--db {db}: {e}")))?
-            .tip;
         // The first line of output, so that scripts and tests can find a
         // port the system chose.
         outln!("listening on http://{addr}");
