@@ -12,7 +12,9 @@
 //! - `v8m`: the Thumb-2 backend tuned for the Cortex-M33 (thirteen
 //!   registers, rotates folded into other operations).
 //!
-//! Everywhere else it does nothing.
+//! On x86-64 it writes the SHA-NI backend's step (`build/sha_ni.rs`), the
+//! body of an `asm!` block that `src/kernel/sha_ni.rs` includes. Elsewhere
+//! it does nothing.
 
 #[path = "build/frame.rs"]
 mod frame;
@@ -21,6 +23,11 @@ mod schedule;
 #[path = "src/kernel/sha256.rs"]
 #[allow(dead_code)]
 mod sha256;
+#[path = "build/sha_ni.rs"]
+mod sha_ni;
+#[path = "src/kernel/sha_ni_frame.rs"]
+#[allow(dead_code)]
+mod sha_ni_frame;
 #[path = "build/thumb1.rs"]
 mod thumb1;
 #[path = "build/thumb2.rs"]
@@ -39,6 +46,7 @@ fn main() {
     println!("cargo::rerun-if-changed=build");
     println!("cargo::rerun-if-changed=src/kernel/sha256.rs");
     println!("cargo::rerun-if-changed=src/kernel/thumb_job.rs");
+    println!("cargo::rerun-if-changed=src/kernel/sha_ni_frame.rs");
 
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
@@ -52,6 +60,9 @@ fn main() {
     } else {
         None
     };
+    if env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64") {
+        fs::write(out.join("sha_ni.s"), sha_ni::generate()).expect("write the kernel's assembly");
+    }
     if let Some((cfg, file, text)) = kernel {
         println!("cargo::rustc-cfg=thumb_kernel=\"{cfg}\"");
         fs::write(out.join(file), text).expect("write the kernel's assembly");

@@ -122,6 +122,34 @@ impl Bench {
             .collect()
     }
 
+    /// Posts a batch in requests of `per_request` transactions (one per
+    /// account, accounts grouped by task); the time until all are in.
+    async fn post_many(&self, batch: Vec<Vec<Tx>>, per_request: usize) -> Duration {
+        let started = Instant::now();
+        let tasks: Vec<_> = batch
+            .chunks(per_request)
+            .map(|group| {
+                let client = self.client.clone();
+                let group: Vec<Vec<Tx>> = group.to_vec();
+                tokio::spawn(async move {
+                    for round in 0..PER_ACCOUNT {
+                        let txs: Vec<Tx> = group.iter().map(|txs| txs[round].clone()).collect();
+                        let results = client.submit_transactions(&txs).await.unwrap();
+                        assert!(
+                            results
+                                .iter()
+                                .all(|r| matches!(r, chain::api::TxOutcome::Accepted(_)))
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        started.elapsed()
+    }
+
     /// Posts a batch, one task per account; the time until all are in.
     async fn post(&self, batch: Vec<Vec<Tx>>) -> Duration {
         let started = Instant::now();
@@ -261,6 +289,17 @@ fn admission(c: &mut Criterion) {
             stats.errors.values().sum::<u64>()
         );
     }
+    let mut bench = Bench::start(&rt, true);
+    group.bench_function("signatures checked, 64 per request", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let batch = bench.batch();
+                total += rt.block_on(bench.post_many(batch, 64));
+            }
+            total
+        })
+    });
     direct(&rt, &mut group);
     round_trips(&rt, &mut group);
     group.finish();

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{
     Accepted, AccountView, Block, BlockView, BookView, ErrorBody, Stats, Submission, Template, Tip,
-    TradeView, TxAccepted, TxRecord, TxSubmission,
+    TradeView, TxAccepted, TxBatch, TxBatchAccepted, TxOutcome, TxRecord, TxSubmission,
 };
 use crate::ledger::{Address, Tx, TxId};
 
@@ -220,6 +220,19 @@ impl ChainClient {
         let request = self.http.post(self.url("/v1/transactions")).json(&body);
         let response = request.send().await.map_err(ClientError::Unreachable)?;
         read(response, StatusCode::ACCEPTED).await
+    }
+
+    /// `POST /v1/transactions` with many (at most
+    /// [`crate::api::MAX_TX_BATCH`]): one outcome per transaction, in
+    /// order, each admitted durably or refused on its own.
+    pub async fn submit_transactions(&self, txs: &[Tx]) -> Result<Vec<TxOutcome>, ClientError> {
+        let body = TxBatch {
+            txs: txs.iter().map(|t| Hex(&t.encode()).to_string()).collect(),
+        };
+        let request = self.http.post(self.url("/v1/transactions")).json(&body);
+        let response = request.send().await.map_err(ClientError::Unreachable)?;
+        let answer: TxBatchAccepted = read(response, StatusCode::ACCEPTED).await?;
+        Ok(answer.results)
     }
 
     /// `GET /v1/transactions/{id}`; `None` if the service does not know it.

@@ -260,7 +260,8 @@ async fn bad_transactions_get_their_code_are_counted_and_change_nothing(backend:
         (got, answer["code"].as_str()),
         (415, Some("unsupported_media_type"))
     );
-    let (got, answer) = post_tx(&svc, &"00".repeat(3000)).await;
+    let limit = chain::ServiceConfig::default().tx_body_limit();
+    let (got, answer) = post_tx(&svc, &"0".repeat(limit)).await;
     assert_eq!(
         (got, answer["code"].as_str()),
         (413, Some("body_too_large"))
@@ -314,6 +315,60 @@ async fn bad_transactions_get_their_code_are_counted_and_change_nothing(backend:
     }
     assert_eq!(stats.errors["insufficient_funds"], 2);
     assert_eq!(stats.admitted, 2);
+}
+
+#[tokio::test]
+async fn a_batch_is_admitted_transaction_by_transaction() {
+    let svc = Service::start_ledger().await;
+    let alice = trader(1);
+    let a = address(&alice);
+    let good = Tx::sign(&operator(), 0, deposit(a, 5));
+    let next = Tx::sign(&operator(), 1, deposit(a, 6));
+    let mut forged = Tx::sign(&operator(), 2, deposit(a, 7)).encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    let forged = Tx::decode(&forged).unwrap();
+    let gap = Tx::sign(&operator(), 9, deposit(a, 8));
+    let results = svc
+        .client
+        .submit_transactions(&[good.clone(), next.clone(), forged, gap, good.clone()])
+        .await
+        .unwrap();
+    let summary: Vec<String> = results
+        .iter()
+        .map(|r| match r {
+            chain::api::TxOutcome::Accepted(a) => format!("{} {}", a.status, a.duplicate),
+            chain::api::TxOutcome::Refused(e) => e.code.clone(),
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "pending false",
+            "pending false",
+            "bad_signature",
+            "sequence_gap",
+            "pending true"
+        ]
+    );
+    assert_eq!(svc.client.account(&a).await.unwrap().pending.usd, 11);
+    let stats = svc.client.stats().await.unwrap();
+    assert_eq!(
+        (stats.errors["bad_signature"], stats.errors["sequence_gap"]),
+        (1, 1)
+    );
+    let (status, answer) = svc
+        .send(
+            Method::POST,
+            "/v1/transactions",
+            Some("application/json"),
+            serde_json::json!({ "txs": [] }).to_string(),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("invalid_body"))
+    );
 }
 
 /// Builds a block header for the service's template with a body of our own.
@@ -523,4 +578,27 @@ async fn conservation_holds_at_every_height_of_a_random_workload(backend: Backen
         }
     }
     assert!(!svc.client.trades(0, 1000).await.unwrap().is_empty());
+
+    // Replaying the stored blocks gives the same ledger the service built.
+    let store: std::sync::Arc<dyn Store> = svc.store.clone();
+    let replica = chain::replica::Replica::open(
+        store,
+        chain::replica::Limits::default(),
+        chain::Clock::fixed(common::NOW),
+    )
+    .unwrap();
+    let addresses: Vec<Address> = keys.iter().map(address).chain([PAYOUT]).collect();
+    let (book, accounts) = {
+        let view = replica.sync().unwrap();
+        view.ledger.check_conservation().unwrap();
+        let accounts: Vec<_> = addresses
+            .iter()
+            .map(|k| chain::api::AccountView::of(*k, &view.ledger, &view.pending))
+            .collect();
+        (chain::api::BookView::of(&view.ledger, 1000), accounts)
+    };
+    assert_eq!(book, svc.client.book(1000).await.unwrap());
+    for (k, replayed) in addresses.iter().zip(accounts) {
+        assert_eq!(replayed, svc.client.account(k).await.unwrap());
+    }
 }

@@ -186,7 +186,7 @@ fn bench_reports_every_method_with_its_ratio() {
         .collect();
     assert_eq!(&names[..3], ["sha2-plain", "sha2-midstate", "portable"]);
     for kernel in protocol::kernel::Kernel::available() {
-        assert!(names.contains(&kernel.backend().name()), "{names:?}");
+        assert!(names.contains(&kernel.to_string().as_str()), "{names:?}");
     }
     assert_eq!(results[0]["ratio"], 1.0);
     assert_eq!(v["clock_source"], "given");
@@ -197,6 +197,31 @@ fn bench_reports_every_method_with_its_ratio() {
         assert!(r["cycles_per_nonce"].as_f64().unwrap() > 0.0);
     }
     assert!(names.contains(&v["selected"].as_str().unwrap()));
+    // The selection's own figures: every available kernel (each backend in
+    // each form) measured, the chosen one the fastest.
+    let selection = &v["selection"];
+    assert_eq!(selection["kernel"], v["selected"]);
+    let candidates = selection["candidates"].as_array().unwrap();
+    let available = protocol::kernel::Kernel::available().count();
+    if available > 1 {
+        assert_eq!(selection["how"], "measured");
+        assert_eq!(candidates.len(), available);
+        let fastest = candidates
+            .iter()
+            .max_by(|a, b| {
+                a["mhs"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["mhs"].as_f64().unwrap())
+            })
+            .unwrap();
+        assert_eq!(fastest["name"], selection["kernel"]);
+        for c in candidates {
+            assert!(c["cycles_per_nonce"].as_f64().unwrap() > 0.0, "{c}");
+        }
+    } else {
+        assert_eq!(selection["how"], "only-candidate");
+    }
     let bad = coordinator(&["bench", "--seconds", "-1"]);
     assert_eq!(bad.status.code(), Some(2));
 }
@@ -214,4 +239,5 @@ fn bench_measures_the_clock_it_reports() {
     let table = coordinator(&["bench", "--seconds", "0.02"]);
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("measured: dependent-add chain"), "{text}");
+    assert!(text.contains("selected at start-up: "), "{text}");
 }

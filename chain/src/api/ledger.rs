@@ -18,6 +18,36 @@ pub struct TxSubmission {
     pub tx: String,
 }
 
+/// `POST /v1/transactions` body with many transactions: each admitted or
+/// refused on its own, in order (at most [`MAX_TX_BATCH`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TxBatch {
+    /// The encoded transactions, as hex.
+    pub txs: Vec<String>,
+}
+
+/// Transactions one `POST /v1/transactions` may carry.
+pub const MAX_TX_BATCH: usize = 256;
+
+/// One transaction's outcome in a batch: accepted, or the error answer a
+/// request of its own would have had.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum TxOutcome {
+    /// In the mempool (or already known).
+    Accepted(TxAccepted),
+    /// Refused: `{"error", "code"}`.
+    Refused(super::ErrorBody),
+}
+
+/// `202` answer to a batch: one outcome per transaction, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TxBatchAccepted {
+    /// The outcomes.
+    pub results: Vec<TxOutcome>,
+}
+
 /// `202` answer to `POST /v1/transactions`: the transaction is durably in
 /// the mempool (or was already known: `duplicate`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -197,6 +197,8 @@ impl Replica {
                     });
                     self.admitted.fetch_add(1, Ordering::Relaxed);
                 }
+                self.pending
+                    .store(view.queue.len() as u64, Ordering::Relaxed);
                 Ok(outcomes)
             }
             Err(e) => {

@@ -67,6 +67,9 @@ pub struct Replica {
     clock: Clock,
     admitted: AtomicU64,
     commits: AtomicU64,
+    /// `View::queue.len()`, readable without the view's lock (which a
+    /// write holds through its fsync).
+    pending: AtomicU64,
     dropped: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -140,6 +143,7 @@ impl Replica {
             clock,
             admitted: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            pending: AtomicU64::new(0),
             dropped: Mutex::new(BTreeMap::new()),
         };
         drop(replica.sync()?);
@@ -201,11 +205,9 @@ impl Replica {
         loop {
             let state = self.store.tip_state()?;
             if state.tip.hash != view.tip.tip.hash {
+                // `replay` keeps `view.tip` (and the recent times) with the
+                // ledger, block by block.
                 self.replay(view, state.tip.height)?;
-                view.tip = self.store.tip_state()?;
-                if view.tip.tip.height != view.ledger.height() {
-                    continue;
-                }
                 view.stale = true;
                 view.templates.clear();
             }
@@ -248,6 +250,8 @@ impl Replica {
             }
             view.mark = read.mark;
             view.stale = false;
+            self.pending
+                .store(view.queue.len() as u64, Ordering::Relaxed);
             if !dropped.is_empty() && self.store.drop_pending(read.mark.tip, &dropped)? {
                 let mut counts = self.dropped.lock().unwrap_or_else(PoisonError::into_inner);
                 for d in dropped {
@@ -324,12 +328,8 @@ fn from_next(view: &View) -> u64 {
 }
 
 impl Replica {
-    /// Valid mempool entries as last synced (no store access).
+    /// Valid mempool entries as last synced (no store access, no lock).
     pub fn pending_count(&self) -> usize {
-        self.view
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .queue
-            .len()
+        self.pending.load(Ordering::Relaxed) as usize
     }
 }

@@ -37,6 +37,21 @@ impl ApiError {
         }
     }
 
+    /// The stable code.
+    pub(super) fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The JSON body this error answers with.
+    pub(super) fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: self.message.clone(),
+            code: self.code.to_owned(),
+            height: self.block.map(|b| b.0),
+            hash: self.block.map(|b| b.1),
+        }
+    }
+
     /// A 400: the request itself is malformed.
     pub(super) fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
@@ -129,7 +144,7 @@ impl Counters {
         self.accepted.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn error(&self, code: &'static str) {
+    pub(super) fn error(&self, code: &'static str) {
         let mut map = self
             .errors
             .lock()

@@ -9,6 +9,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -16,8 +17,11 @@ use super::AppState;
 use super::error::ApiError;
 use super::handlers::{blocking, limit, numbers};
 use super::submit::{decode_tx, read_json};
-use crate::api::{AccountView, BookView, TradeView, TxAccepted, TxRecord, TxSubmission, TxView};
-use crate::ledger::{Address, TxBody, TxError, TxId};
+use crate::api::{
+    AccountView, BookView, MAX_TX_BATCH, TradeView, TxAccepted, TxBatch, TxBatchAccepted,
+    TxOutcome, TxRecord, TxSubmission, TxView,
+};
+use crate::ledger::{Address, Tx, TxBody, TxError, TxId};
 use crate::replica::{AdmitOutcome, AdmitRefusal};
 use crate::store::TxStatus;
 
@@ -25,7 +29,8 @@ use crate::store::TxStatus;
 const DEFAULT_DEPTH: usize = 50;
 const MAX_DEPTH: usize = 1000;
 
-const EXPECTED_TX: &str = r#"{"tx": "<the transaction's encoding as hex>"}"#;
+const EXPECTED_TX: &str =
+    r#"{"tx": "<the transaction's encoding as hex>"} or {"txs": ["<hex>", ...]}"#;
 
 impl From<TxError> for ApiError {
     fn from(e: TxError) -> Self {
@@ -33,27 +38,88 @@ impl From<TxError> for ApiError {
     }
 }
 
-/// `POST /v1/transactions`: `202` once the transaction is durably in the
-/// mempool.
+/// A `POST /v1/transactions` body: one transaction or many.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Posted {
+    One(TxSubmission),
+    Many(TxBatch),
+}
+
+/// `POST /v1/transactions`: `202` once the transaction (or each of a
+/// batch's that applies) is durably in the mempool.
 pub(super) async fn post_transaction(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<TxAccepted>), ApiError> {
-    let max = state.config.max_body_bytes;
-    let submission: TxSubmission = read_json(&headers, body, max, EXPECTED_TX)?;
-    let tx = decode_tx(&submission.tx, "tx")?;
+) -> Result<Response, ApiError> {
+    let max = state.config.tx_body_limit();
+    match read_json::<Posted>(&headers, body, max, EXPECTED_TX)? {
+        Posted::One(one) => {
+            let tx = checked(&state, &one.tx, "tx")?;
+            let accepted = admitted(tx.id(), state.admitter.admit(tx).await)?;
+            Ok((StatusCode::ACCEPTED, Json(accepted)).into_response())
+        }
+        Posted::Many(batch) => {
+            if batch.txs.is_empty() || batch.txs.len() > MAX_TX_BATCH {
+                return Err(ApiError::bad_request(
+                    "invalid_body",
+                    format!(
+                        "txs has {} transactions; a batch has 1 to {MAX_TX_BATCH}",
+                        batch.txs.len()
+                    ),
+                ));
+            }
+            // Decode and check each first; those that pass go to the
+            // mempool writer together, in order.
+            let checked: Vec<Result<Tx, ApiError>> = batch
+                .txs
+                .iter()
+                .enumerate()
+                .map(|(i, t)| checked(&state, t, &format!("txs[{i}]")))
+                .collect();
+            let pending = checked.into_iter().map(|c| {
+                let admitter = state.admitter.clone();
+                async move {
+                    let tx = c?;
+                    admitted(tx.id(), admitter.admit(tx).await)
+                }
+            });
+            let outcomes = futures_util::future::join_all(pending).await;
+            let results = outcomes
+                .into_iter()
+                .map(|o| match o {
+                    Ok(accepted) => TxOutcome::Accepted(accepted),
+                    Err(e) => {
+                        state.counters.error(e.code());
+                        TxOutcome::Refused(e.body())
+                    }
+                })
+                .collect();
+            Ok((StatusCode::ACCEPTED, Json(TxBatchAccepted { results })).into_response())
+        }
+    }
+}
+
+/// Decodes `text` and checks what needs no state: not a reward, and (unless
+/// turned off) the signature.
+fn checked(state: &AppState, text: &str, what: &str) -> Result<Tx, ApiError> {
+    let tx = decode_tx(text, what)?;
     if matches!(tx.body(), TxBody::Reward { .. }) {
         return Err(ApiError::bad_request(
             "bad_transaction",
-            "tx: a reward is not submitted: every block's template makes its own",
+            format!("{what}: a reward is not submitted: every block's template makes its own"),
         ));
     }
     if state.config.check_signatures {
         tx.verify()?;
     }
-    let id = tx.id();
-    let outcome = state.admitter.admit(tx).await.map_err(|e| match e {
+    Ok(tx)
+}
+
+/// The answer to one admission.
+fn admitted(id: TxId, outcome: Result<AdmitOutcome, AdmitRefusal>) -> Result<TxAccepted, ApiError> {
+    let outcome = outcome.map_err(|e| match e {
         AdmitRefusal::Invalid(e) => e.into(),
         e @ AdmitRefusal::MempoolFull(_) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -74,15 +140,12 @@ pub(super) async fn post_transaction(
         AdmitOutcome::AlreadyPending => ("pending", true, None),
         AdmitOutcome::InBlock(h) => ("in_block", true, Some(h)),
     };
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(TxAccepted {
-            id,
-            status: status.into(),
-            duplicate,
-            height,
-        }),
-    ))
+    Ok(TxAccepted {
+        id,
+        status: status.into(),
+        duplicate,
+        height,
+    })
 }
 
 /// `GET /v1/transactions/{id}`.

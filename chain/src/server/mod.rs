@@ -119,6 +119,13 @@ impl Default for ServiceConfig {
 }
 
 impl ServiceConfig {
+    /// Largest `POST /v1/transactions` body: a batch of the most
+    /// transactions, as hex.
+    pub fn tx_body_limit(&self) -> usize {
+        self.max_body_bytes
+            .saturating_add(crate::api::MAX_TX_BATCH * (2 * crate::ledger::MAX_TX_LEN + 4))
+    }
+
     /// Largest `POST /v1/blocks` body: a submission with every transaction
     /// of a full block as hex.
     pub fn block_body_limit(&self) -> usize {
@@ -155,6 +162,7 @@ fn build(
 ) -> Result<(Router, watch::Sender<bool>), StoreError> {
     let max_body = config.max_body_bytes;
     let block_body = config.block_body_limit();
+    let tx_body = config.tx_body_limit();
     let replica = Arc::new(Replica::open(store, config.limits, config.clock.clone())?);
     let admitter = Admitter::start(replica.clone())
         .map_err(|e| StoreError::Corrupt(format!("cannot start the mempool writer: {e}")))?;
@@ -182,7 +190,10 @@ fn build(
                 .layer(DefaultBodyLimit::max(block_body)),
         )
         .route("/v1/blocks/{height}", get(handlers::block))
-        .route("/v1/transactions", post(ledger::post_transaction))
+        .route(
+            "/v1/transactions",
+            post(ledger::post_transaction).layer(DefaultBodyLimit::max(tx_body)),
+        )
         .route("/v1/transactions/{id}", get(ledger::transaction))
         .route("/v1/book", get(ledger::book))
         .route("/v1/trades", get(ledger::trades))

@@ -2,7 +2,8 @@
 //! vector, one per lane, through the shortcut double hash of
 //! [`super::sha256d`]. AVX2 has no rotate and no three-input logic, so a
 //! rotate is two shifts and an OR, and Ch and Maj take three and four
-//! operations.
+//! operations. Both forms of the rounds are built ([`FORMS`]) and measured
+//! by hosts, as for AVX-512.
 //!
 //! `unsafe` here: the intrinsics. [`V8`] is private to this module and only
 //! built inside [`scan`], a `#[target_feature]` function reached only
@@ -18,12 +19,16 @@ use core::arch::x86_64::{
 };
 
 use super::ScanOutcome;
+use super::form::{Form, PlainRounds, Rounds, ShortChainRounds};
 use super::job::ScanJob;
 use super::lanes::{self, Vector, VectorStep};
 use super::word::Word;
 use crate::range::NonceRange;
 
 cpufeatures::new!(cpu_avx2, "avx2");
+
+/// The forms built, the one to use unmeasured first.
+pub(super) const FORMS: &[Form] = &[Form::Plain, Form::ShortChain];
 
 /// Proof that this CPU runs AVX2 (and the OS saves the `ymm` registers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,16 +41,28 @@ impl Avx2 {
         cpu_avx2::get().then_some(Avx2(()))
     }
 
-    /// Scans `range`; the contract of `kernel`'s module docs.
-    pub(super) fn scan(self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    /// Scans `range` with rounds in `form`; the contract of `kernel`'s
+    /// module docs.
+    pub(super) fn scan(
+        self,
+        job: &ScanJob,
+        range: NonceRange,
+        zero_bits: u8,
+        form: Form,
+    ) -> ScanOutcome {
         // SAFETY: `self` proves that the CPU has the feature `scan` enables.
-        unsafe { scan(job, range, zero_bits) }
+        unsafe {
+            match form {
+                Form::Plain => scan::<PlainRounds>(job, range, zero_bits),
+                Form::ShortChain => scan::<ShortChainRounds>(job, range, zero_bits),
+            }
+        }
     }
 }
 
 #[target_feature(enable = "avx2")]
-fn scan(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
-    lanes::scan(job, &mut VectorStep::<V8>::new(job), range, zero_bits)
+fn scan<R: Rounds>(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    lanes::scan(job, &mut VectorStep::<V8, R>::new(job), range, zero_bits)
 }
 
 /// Eight `u32` lanes.

@@ -5,9 +5,11 @@
 //! memory. 32 vector registers hold the state and the schedule window: the
 //! loop does not spill.
 //!
-//! Where vector operations take two cycles (Zen 5), the rounds are bound by
-//! their dependency chains, so this backend uses the rounds' short-chain
-//! form ([`Word::SHORT_CHAINS`]).
+//! Both forms of the rounds are built ([`FORMS`]): where vector operations
+//! take two cycles (Zen 5) the rounds are bound by their dependency chains
+//! and the short-chain form is faster; where they take one and issue on
+//! fewer ports (Intel's Golden Cove class) throughput binds and the plain
+//! form is. Hosts measure both at start-up.
 //!
 //! Needs AVX-512 F and BW (`vpshufb` on 512 bits, for the byte swaps).
 //!
@@ -24,12 +26,16 @@ use core::arch::x86_64::{
 };
 
 use super::ScanOutcome;
+use super::form::{Form, PlainRounds, Rounds, ShortChainRounds};
 use super::job::ScanJob;
 use super::lanes::{self, Vector, VectorStep};
 use super::word::Word;
 use crate::range::NonceRange;
 
 cpufeatures::new!(cpu_avx512, "avx512f", "avx512bw");
+
+/// The forms built, the one to use unmeasured first (Zen 5's fastest).
+pub(super) const FORMS: &[Form] = &[Form::ShortChain, Form::Plain];
 
 /// Proof that this CPU runs AVX-512 F and BW (and the OS saves the `zmm`
 /// registers).
@@ -43,16 +49,28 @@ impl Avx512 {
         cpu_avx512::get().then_some(Avx512(()))
     }
 
-    /// Scans `range`; the contract of `kernel`'s module docs.
-    pub(super) fn scan(self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    /// Scans `range` with rounds in `form`; the contract of `kernel`'s
+    /// module docs.
+    pub(super) fn scan(
+        self,
+        job: &ScanJob,
+        range: NonceRange,
+        zero_bits: u8,
+        form: Form,
+    ) -> ScanOutcome {
         // SAFETY: `self` proves that the CPU has the features `scan` enables.
-        unsafe { scan(job, range, zero_bits) }
+        unsafe {
+            match form {
+                Form::Plain => scan::<PlainRounds>(job, range, zero_bits),
+                Form::ShortChain => scan::<ShortChainRounds>(job, range, zero_bits),
+            }
+        }
     }
 }
 
 #[target_feature(enable = "avx512f,avx512bw")]
-fn scan(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
-    lanes::scan(job, &mut VectorStep::<V16>::new(job), range, zero_bits)
+fn scan<R: Rounds>(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    lanes::scan(job, &mut VectorStep::<V16, R>::new(job), range, zero_bits)
 }
 
 /// Sixteen `u32` lanes.
@@ -65,8 +83,6 @@ const CHOOSE: i32 = 0xCA;
 const MAJORITY: i32 = 0xE8;
 
 impl Word for V16 {
-    const SHORT_CHAINS: bool = true;
-
     #[inline(always)]
     fn splat(x: u32) -> V16 {
         // SAFETY: AVX-512F is enabled wherever a V16 is used (module docs).

@@ -13,6 +13,7 @@
 //! but masked out, so they never count.
 
 use super::ScanOutcome;
+use super::form::Rounds;
 use super::job::{Candidates, ScanJob};
 use super::sha256d::final_word;
 use super::word::Word;
@@ -42,14 +43,14 @@ pub(crate) trait Vector: Word {
     fn store(self, out: &mut [u32; 16]);
 }
 
-/// The step of a [`Vector`] backend.
+/// The step of a [`Vector`] backend, rounds in form `R`.
 #[derive(Debug)]
-pub(crate) struct VectorStep<'a, V> {
+pub(crate) struct VectorStep<'a, V, R> {
     job: &'a ScanJob,
-    lanes: core::marker::PhantomData<V>,
+    lanes: core::marker::PhantomData<(V, R)>,
 }
 
-impl<'a, V> VectorStep<'a, V> {
+impl<'a, V, R> VectorStep<'a, V, R> {
     /// Steps over `job`.
     #[inline(always)]
     pub(crate) fn new(job: &'a ScanJob) -> Self {
@@ -60,12 +61,12 @@ impl<'a, V> VectorStep<'a, V> {
     }
 }
 
-impl<V: Vector> Lanes for VectorStep<'_, V> {
+impl<V: Vector, R: Rounds> Lanes for VectorStep<'_, V, R> {
     const LANES: u32 = V::LANES;
 
     #[inline(always)]
     fn step(&mut self, base: u32, limit: u32, h7: &mut [u32; 16]) -> u32 {
-        let words = final_word(self.job, V::nonce_words(base));
+        let words = final_word::<V, R>(self.job, V::nonce_words(base));
         let hits = words.swapped_at_most(limit);
         if hits != 0 {
             words.store(h7);

@@ -19,7 +19,9 @@
 //! inlined loop. On x86-64 they are AVX-512 (16 nonces per vector), SHA-NI
 //! (interleaved streams) and AVX2 (8 nonces per vector); on Arm M-profile
 //! cores, generated Thumb assembly: Thumb-1 for the Cortex-M0+ (RP2040),
-//! Thumb-2 for the Cortex-M33 (RP2350).
+//! Thumb-2 for the Cortex-M33 (RP2350). The vector backends come in two
+//! [`Form`]s of their rounds, for cores bound by latency or by throughput;
+//! a `Kernel` is a backend in one form.
 //!
 //! [`engine`] scans with a SHA-256 block engine instead, such as the
 //! RP2350's accelerator, under the same contract.
@@ -52,6 +54,7 @@ mod avx2;
 #[allow(unsafe_code)]
 mod avx512;
 pub mod engine;
+mod form;
 mod job;
 mod outcome;
 // The scan loop of multi-lane backends; only x86-64 has such backends yet.
@@ -63,6 +66,8 @@ mod sha256d;
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod sha_ni;
+#[cfg(target_arch = "x86_64")]
+mod sha_ni_frame;
 mod sweep;
 #[cfg(any(thumb_kernel = "v6m", thumb_kernel = "v8m"))]
 mod thumb;
@@ -72,6 +77,7 @@ mod word;
 
 use core::fmt;
 
+pub use form::Form;
 pub use job::ScanJob;
 pub use outcome::{Best, ScanOutcome};
 
@@ -140,6 +146,18 @@ impl Backend {
         Backend::ALL.iter().copied().find(|b| b.name() == name)
     }
 
+    /// The forms of its rounds this build has for it, the one to use
+    /// unmeasured first (see [`Form`]).
+    pub fn forms(self) -> &'static [Form] {
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx512 => avx512::FORMS,
+            #[cfg(target_arch = "x86_64")]
+            Backend::Avx2 => avx2::FORMS,
+            _ => &[Form::Plain],
+        }
+    }
+
     /// Nonces a backend processes together; ranges need not be multiples.
     pub fn lanes(self) -> u32 {
         match self {
@@ -163,12 +181,15 @@ impl fmt::Display for Backend {
     }
 }
 
-/// A backend this CPU is known to support. Holding one is the proof the
-/// backends' `unsafe` code relies on, so there is no feature check per scan.
+/// A backend this CPU is known to support, in one of its forms. Holding one
+/// is the proof the backends' `unsafe` code relies on, so there is no
+/// feature check per scan.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Kernel {
     imp: Imp,
+    /// One of `self.backend().forms()`.
+    form: Form,
 }
 
 /// A backend and, for those that need CPU features, the proof that this CPU
@@ -192,11 +213,24 @@ enum Imp {
 impl Kernel {
     /// The portable backend.
     pub const fn portable() -> Kernel {
-        Kernel { imp: Imp::Portable }
+        Kernel {
+            imp: Imp::Portable,
+            form: Form::Plain,
+        }
     }
 
-    /// `backend`, if this build has it and this CPU supports it.
+    /// `backend` in its first form, if this build has it and this CPU
+    /// supports it.
     pub fn new(backend: Backend) -> Option<Kernel> {
+        Kernel::with_form(backend, *backend.forms().first()?)
+    }
+
+    /// `backend` in `form`, if this build has both and this CPU supports the
+    /// backend.
+    pub fn with_form(backend: Backend, form: Form) -> Option<Kernel> {
+        if !backend.forms().contains(&form) {
+            return None;
+        }
         let imp = match backend {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => Imp::Avx512(avx512::Avx512::detect()?),
@@ -211,18 +245,29 @@ impl Kernel {
             Backend::Portable => Imp::Portable,
             _ => return None,
         };
-        Some(Kernel { imp })
+        Some(Kernel { imp, form })
     }
 
-    /// Every backend this CPU supports, fastest first by design. Hosts with a
-    /// clock may time them and choose otherwise.
+    /// Every backend this CPU supports in every form, fastest first by
+    /// design (measured on a Zen 5 core). Hosts with a clock may time them
+    /// and choose otherwise.
     pub fn available() -> impl Iterator<Item = Kernel> {
-        Backend::ALL.iter().copied().filter_map(Kernel::new)
+        Backend::ALL.iter().flat_map(|&backend| {
+            backend
+                .forms()
+                .iter()
+                .filter_map(move |&form| Kernel::with_form(backend, form))
+        })
     }
 
     /// The first available backend in [`Backend::ALL`] order.
     pub fn detect() -> Kernel {
         Kernel::available().next().unwrap_or(Kernel::portable())
+    }
+
+    /// The form of its rounds.
+    pub fn form(&self) -> Form {
+        self.form
     }
 
     /// Which backend this is.
@@ -246,16 +291,29 @@ impl Kernel {
     pub fn scan(&self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
         match self.imp {
             #[cfg(target_arch = "x86_64")]
-            Imp::Avx512(cpu) => cpu.scan(job, range, zero_bits),
+            Imp::Avx512(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(target_arch = "x86_64")]
             Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits),
             #[cfg(target_arch = "x86_64")]
-            Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits),
+            Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(thumb_kernel = "v6m")]
             Imp::ArmV6m(cpu) => cpu.scan(job, range, zero_bits),
             #[cfg(thumb_kernel = "v8m")]
             Imp::ArmV8m(cpu) => cpu.scan(job, range, zero_bits),
             Imp::Portable => portable::scan(job, range, zero_bits),
+        }
+    }
+}
+
+/// The backend's name, and the form's after a `/` where the backend has
+/// several (`avx512/short-chain`, `sha-ni`).
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let backend = self.backend();
+        if backend.forms().len() > 1 {
+            write!(f, "{backend}/{}", self.form)
+        } else {
+            write!(f, "{backend}")
         }
     }
 }
@@ -282,17 +340,19 @@ impl Scanner for Kernel {
 pub struct SelfTestFailed {
     /// The backend that failed.
     pub backend: Backend,
+    /// The form of its rounds.
+    pub form: Form,
     /// Which check failed, for the log.
     pub check: &'static str,
 }
 
 impl fmt::Display for SelfTestFailed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "kernel {} failed its self-test: {}",
-            self.backend, self.check
-        )
+        write!(f, "kernel {}", self.backend)?;
+        if self.backend.forms().len() > 1 {
+            write!(f, "/{}", self.form)?;
+        }
+        write!(f, " failed its self-test: {}", self.check)
     }
 }
 
@@ -305,6 +365,7 @@ pub fn self_test(kernel: &Kernel) -> Result<(), SelfTestFailed> {
     known_answers(|job, range, zero_bits| kernel.scan(job, range, zero_bits)).map_err(|check| {
         SelfTestFailed {
             backend: kernel.backend(),
+            form: kernel.form(),
             check,
         }
     })

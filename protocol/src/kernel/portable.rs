@@ -5,6 +5,7 @@
 //! nonce-free step skipped, the test made on `H7` after round 60 of the
 //! second hash, and the full digest computed only when `H7` is zero.
 
+use super::form::PlainRounds;
 use super::job::{ScanJob, zero_bits_at};
 use super::sha256d::final_word;
 use super::{Best, ScanOutcome};
@@ -19,7 +20,11 @@ pub(super) fn scan(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutco
     let mut hashes = 0u64;
     for nonce in range.first()..=range.last() {
         hashes += 1;
-        let bits = zero_bits_at(job, nonce, final_word(job, nonce.swap_bytes()));
+        let bits = zero_bits_at(
+            job,
+            nonce,
+            final_word::<u32, PlainRounds>(job, nonce.swap_bytes()),
+        );
         if bits > best.zero_bits {
             best = Best {
                 nonce,

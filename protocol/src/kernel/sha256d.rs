@@ -17,6 +17,7 @@
 //! Every round and schedule word is straight-line code with constant
 //! indices (see [`unroll`]): no loops, no arrays left in memory.
 
+use super::form::Rounds;
 use super::job::{DIGEST_LEN, DIGEST_PAD, LEN_W15, PAD_W4, ScanJob};
 use super::sha256::{IV, K, big_sigma0, big_sigma1, ch, maj, small_sigma0, small_sigma1};
 use super::word::Word;
@@ -37,8 +38,9 @@ const R0_T2: u32 = big_sigma0(IV[0]).wrapping_add(maj(IV[0], IV[1], IV[2]));
 /// compiler cannot move the constant to the end of the sum, where it would
 /// lengthen the chain from one `e` to the next.
 ///
-/// With [`Word::SHORT_CHAINS`] (cores where vector operations take two
-/// cycles, as on Zen 5, are bound by these chains, not by throughput): the
+/// Short-chain form ([`super::Form::ShortChain`]; cores where vector
+/// operations take two cycles, as on Zen 5, are bound by these chains, not
+/// by throughput): the
 /// new `e` is three operations deep from the old one instead of four:
 /// `d + h + K` is summed rounds ahead, `W` is added as soon as it is ready,
 /// then Ch, then Σ1 (a rotate and a XOR). `T1` is recovered as `e' - d`,
@@ -46,9 +48,9 @@ const R0_T2: u32 = big_sigma0(IV[0]).wrapping_add(maj(IV[0], IV[1], IV[2]));
 /// too; it runs a round behind `e`, which needs it only as `d`, three rounds
 /// later. One more operation per round.
 #[inline(always)]
-fn round<V: Word>(s: &mut [V; 8], k: u32, w: Option<V>) {
+fn round<V: Word, R: Rounds>(s: &mut [V; 8], k: u32, w: Option<V>) {
     let [a, b, c, d, e, f, g, h] = *s;
-    let (a_new, e_new) = if V::SHORT_CHAINS {
+    let (a_new, e_new) = if R::SHORT_CHAINS {
         let mut dhkw = d.add(h).add_u32(k).pin();
         if let Some(w) = w {
             dhkw = dhkw.add(w).pin();
@@ -138,10 +140,10 @@ fn second_schedule<V: Word>(w: &[V; 64], i: usize) -> V {
     }
 }
 
-/// The first hash's digest words; `n` is the nonce as the message word
-/// `W3` (byte-swapped).
+/// The first hash's digest words, rounds in form `R`; `n` is the nonce as
+/// the message word `W3` (byte-swapped).
 #[inline(always)]
-pub(crate) fn first_hash<V: Word>(job: &ScanJob, n: V) -> [V; 8] {
+pub(crate) fn first_hash<V: Word, R: Rounds>(job: &ScanJob, n: V) -> [V; 8] {
     let [a3, b3, c3, _, e3, f3, g3, _] = job.state3;
     let mut s = [
         n.add_u32(job.a4_base),
@@ -159,16 +161,16 @@ pub(crate) fn first_hash<V: Word>(job: &ScanJob, n: V) -> [V; 8] {
         _ => 0,
     };
     unroll!(I in [4 5 6 7 8 9 10 11 12 13 14 15] {
-        round(&mut s, K[I].wrapping_add(pad(I)), None);
+        round::<V, R>(&mut s, K[I].wrapping_add(pad(I)), None);
     });
     let mut w = [V::splat(0); 64];
     unroll!(I in [16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
         40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63] {
         w[I] = first_schedule(job, &w, n, I);
         match I {
-            16 => round(&mut s, K[16].wrapping_add(job.w16), None),
-            17 => round(&mut s, K[17].wrapping_add(job.w17), None),
-            _ => round(&mut s, K[I], Some(w[I])),
+            16 => round::<V, R>(&mut s, K[16].wrapping_add(job.w16), None),
+            17 => round::<V, R>(&mut s, K[17].wrapping_add(job.w17), None),
+            _ => round::<V, R>(&mut s, K[I], Some(w[I])),
         }
     });
     let mut digest = s;
@@ -178,11 +180,11 @@ pub(crate) fn first_hash<V: Word>(job: &ScanJob, n: V) -> [V; 8] {
     digest
 }
 
-/// `H7` of sha256d(header with nonce word `n`): the last word of the
-/// second hash, whose bytes start the displayed hash.
+/// `H7` of sha256d(header with nonce word `n`), rounds in form `R`: the
+/// last word of the second hash, whose bytes start the displayed hash.
 #[inline(always)]
-pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
-    let x = first_hash(job, n);
+pub(crate) fn final_word<V: Word, R: Rounds>(job: &ScanJob, n: V) -> V {
+    let x = first_hash::<V, R>(job, n);
     let mut s = [
         x[0].add_u32(R0_T1.wrapping_add(R0_T2)),
         V::splat(IV[0]),
@@ -196,7 +198,7 @@ pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
     let mut w = [V::splat(0); 64];
     w[..8].copy_from_slice(&x);
     unroll!(I in [1 2 3 4 5 6 7] {
-        round(&mut s, K[I], Some(w[I]));
+        round::<V, R>(&mut s, K[I], Some(w[I]));
     });
     let pad = |i: usize| match i {
         8 => DIGEST_PAD,
@@ -204,13 +206,13 @@ pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
         _ => 0,
     };
     unroll!(I in [8 9 10 11 12 13 14 15] {
-        round(&mut s, K[I].wrapping_add(pad(I)), None);
+        round::<V, R>(&mut s, K[I].wrapping_add(pad(I)), None);
     });
     // Rounds 16..=60 only: e after round 60 becomes h after round 63.
     unroll!(I in [16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39
         40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60] {
         w[I] = second_schedule(&w, I);
-        round(&mut s, K[I], Some(w[I]));
+        round::<V, R>(&mut s, K[I], Some(w[I]));
     });
     s[4].add_u32(IV[7])
 }
@@ -218,6 +220,7 @@ pub(crate) fn final_word<V: Word>(job: &ScanJob, n: V) -> V {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::form::{PlainRounds, ShortChainRounds};
     use crate::kernel::job::full_digest;
     use crate::kernel::sha256::{digest_bytes, hash_digest_words};
     use crate::vectors::GENESIS;
@@ -230,8 +233,11 @@ mod tests {
             let header = GENESIS.header().with_nonce(nonce);
             assert_eq!(digest_bytes(&digest), header.hash().0, "nonce {nonce}");
             let n = nonce.swap_bytes();
-            assert_eq!(final_word(&job, n), digest[7]);
-            assert_eq!(hash_digest_words(&first_hash(&job, n)), digest);
+            assert_eq!(final_word::<u32, PlainRounds>(&job, n), digest[7]);
+            assert_eq!(final_word::<u32, ShortChainRounds>(&job, n), digest[7]);
+            let first = first_hash::<u32, PlainRounds>(&job, n);
+            assert_eq!(hash_digest_words(&first), digest);
+            assert_eq!(first_hash::<u32, ShortChainRounds>(&job, n), first);
         }
     }
 }

@@ -64,7 +64,8 @@ impl Sweep for PortableSweep<'_> {
     fn sweep(&mut self, first: u32, count: u32, limit: u32) -> (u32, u32) {
         let mut h7 = 0;
         for i in 0..count {
-            h7 = super::sha256d::final_word(self.0, first.wrapping_add(i).swap_bytes());
+            let n = first.wrapping_add(i).swap_bytes();
+            h7 = super::sha256d::final_word::<u32, super::form::PlainRounds>(self.0, n);
             if h7.swap_bytes() <= limit {
                 return (i + 1, h7);
             }

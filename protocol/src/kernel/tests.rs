@@ -127,6 +127,42 @@ fn edges_of_the_nonce_space() {
 }
 
 #[test]
+fn every_form_of_every_backend_is_available_and_named() {
+    for &backend in Backend::ALL {
+        let forms = backend.forms();
+        assert!(!forms.is_empty(), "{backend}");
+        let Some(first) = Kernel::new(backend) else {
+            assert!(
+                forms
+                    .iter()
+                    .all(|&f| Kernel::with_form(backend, f).is_none())
+            );
+            continue;
+        };
+        assert_eq!(first.form(), forms[0]);
+        for &form in forms {
+            let kernel = Kernel::with_form(backend, form).unwrap();
+            assert_eq!((kernel.backend(), kernel.form()), (backend, form));
+            assert_eq!(Kernel::available().filter(|k| *k == kernel).count(), 1);
+            let name = std::format!("{kernel}");
+            if forms.len() > 1 {
+                assert_eq!(name, std::format!("{backend}/{form}"));
+            } else {
+                assert_eq!(name, backend.name());
+            }
+        }
+        for form in Form::ALL.iter().filter(|f| !forms.contains(f)) {
+            assert_eq!(Kernel::with_form(backend, *form), None, "{backend}/{form}");
+        }
+    }
+    for form in Form::ALL {
+        assert_eq!(Form::from_name(form.name()), Some(*form));
+    }
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(Backend::Avx512.forms(), [Form::ShortChain, Form::Plain]);
+}
+
+#[test]
 fn backend_names_round_trip() {
     for b in Backend::ALL {
         assert_eq!(Backend::from_name(b.name()), Some(*b));

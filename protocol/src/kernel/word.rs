@@ -11,11 +11,6 @@ use super::sha256::{big_sigma0, big_sigma1, ch, maj, small_sigma0, small_sigma1}
 
 /// One SHA-256 word, or one per lane. Every method is lane-wise.
 pub(crate) trait Word: Copy {
-    /// Whether rounds should shorten their dependency chains at the cost of
-    /// one more operation (see `sha256d::round`): worth it where operations
-    /// are slow but many run at once.
-    const SHORT_CHAINS: bool = false;
-
     /// `x` in every lane.
     fn splat(x: u32) -> Self;
     /// Wrapping addition.
@@ -38,7 +33,7 @@ pub(crate) trait Word: Copy {
     /// `self`, as a value the compiler may not look through: sums that
     /// include it are not reassociated across it, and it is not cancelled
     /// out of differences. The rounds use it to fix the order of their
-    /// additions (see `sha256d::round`).
+    /// additions in either form (see `sha256d::round`).
     #[inline(always)]
     fn pin(self) -> Self {
         self

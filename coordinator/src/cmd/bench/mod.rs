@@ -5,12 +5,16 @@
 //! - `sha2-plain`: the obvious way: hash the 80 bytes, hash the digest;
 //! - `sha2-midstate`: the same, with the first 64 bytes absorbed once;
 //! - `portable`, the kernel's oracle backend;
-//! - every faster kernel backend this CPU supports.
+//! - every faster kernel backend this CPU supports, in each form of its
+//!   rounds (`avx512/short-chain`, `avx512/plain`, ...).
 //!
 //! Cycles per nonce come from the core clock measured in the same run on
-//! the same thread ([`clock`]), or from `--ghz`.
+//! the same thread ([`clock`]), or from `--ghz`. Then it runs the start-up
+//! selection and reports what it chose and the figures it chose by
+//! ([`selection`]).
 
 mod clock;
+mod selection;
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -20,6 +24,7 @@ use clap::Args;
 use protocol::NonceRange;
 use protocol::kernel::{Backend, Kernel, ScanJob};
 use protocol::vectors::GENESIS;
+use selection::Selection;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -77,11 +82,14 @@ pub struct BenchReport {
     pub cpu_ghz: Option<f64>,
     /// Where `cpu_ghz` came from.
     pub clock_source: ClockSource,
-    /// The backend start-up selection picks on this machine.
+    /// The kernel (backend and form) start-up selection picks on this
+    /// machine.
     pub selected: String,
     /// Results: `sha2-plain`, `sha2-midstate`, `portable`, then the other
-    /// backends this CPU supports.
+    /// backends this CPU supports, each in every form.
     pub results: Vec<BenchResult>,
+    /// How start-up selection chose, with its own figures.
+    pub selection: Selection,
 }
 
 /// Nonces between clock checks.
@@ -169,21 +177,23 @@ pub fn measure_all(budget: Duration, ghz: Option<f64>) -> Result<BenchReport, Co
     // The portable kernel first, then the faster backends, fastest first.
     let kernels = Kernel::available().filter(|k| k.backend() != Backend::Portable);
     for kernel in std::iter::once(Kernel::portable()).chain(kernels) {
-        runs.push((kernel.backend().name().into(), kernel_rate(kernel, budget)));
+        runs.push((kernel.to_string(), kernel_rate(kernel, budget)));
     }
     let plain = runs[0].1.rate;
     let clocks: Vec<f64> = runs.iter().filter_map(|(_, m)| m.clock.hz()).collect();
     let mean_hz = (!clocks.is_empty()).then(|| clocks.iter().sum::<f64>() / clocks.len() as f64);
+    let cpu_ghz = ghz.or(mean_hz.map(|hz| hz / 1e9));
     let selected = choose_kernel(None)?;
     Ok(BenchReport {
         seconds_per_method: budget.as_secs_f64(),
-        cpu_ghz: ghz.or(mean_hz.map(|hz| hz / 1e9)),
+        cpu_ghz,
         clock_source: if ghz.is_some() {
             ClockSource::Given
         } else {
             ClockSource::AddChain
         },
-        selected: selected.kernel.backend().name().into(),
+        selected: selected.kernel.to_string(),
+        selection: Selection::new(&selected, cpu_ghz.map(|g| g * 1e9)),
         results: runs
             .into_iter()
             .map(|(name, m)| {
@@ -220,7 +230,7 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CommandError> {
         report.seconds_per_method
     );
     outln!(
-        "{:<16} {:>10} {:>14} {:>8}",
+        "{:<22} {:>10} {:>14} {:>8}",
         "method",
         "MH/s",
         "cycles/nonce",
@@ -228,13 +238,13 @@ pub fn run(args: &BenchArgs) -> Result<ExitCode, CommandError> {
     );
     for r in &report.results {
         outln!(
-            "{:<16} {:>10.2} {:>14} {:>7.2}x",
+            "{:<22} {:>10.2} {:>14} {:>7.2}x",
             r.name,
             r.mhs,
             r.cycles_per_nonce.map_or("-".into(), |c| format!("{c:.0}")),
             r.ratio
         );
     }
-    outln!("selected at start-up: {}", report.selected);
+    report.selection.print();
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,401 @@
+//! The SHA-NI kernel's step, written out: the double hash of
+//! [`STREAMS`](f::STREAMS) consecutive nonces, one instruction stream each,
+//! interleaved round pair by round pair.
+//!
+//! The output is the body of one `asm!` block (Intel syntax). Operands:
+//! `{f}`, the frame (`src/kernel/sha_ni_frame.rs`: the job's constants,
+//! then the work area); `{base}`, the first nonce in its low 32 bits;
+//! `{n}`, `{e}`, `{x}`, `{y}`, scratch registers. It clobbers every `xmm`
+//! register and the flags, reads the frame's constants, writes its work
+//! area, and leaves `e60` of stream `s`'s second hash in dword `s` of the
+//! output slot (`H7 = IV7 + e60`).
+//!
+//! `sha256rnds2` does two rounds and needs the result of the one before,
+//! so one stream is bound by its latency (4 cycles on Zen 5), while a core
+//! issues one every two cycles (Zen 5) or three (Golden Cove): the streams
+//! must keep that one unit busy. Written with intrinsics, the compiler
+//! spills state and schedule words and the unit idles an eighth of the time;
+//! generated, the code controls what waits where:
+//!
+//! - each stream's state (`ABEF`, `CDGH`) and newest schedule quad stay in
+//!   registers (the state's roles swap as `sha256rnds2` writes over
+//!   `CDGH`); older quads live in the frame, read as memory operands of
+//!   `msg1`, `pblendw` and loads, so four streams fit in sixteen registers;
+//! - every quad's `K + W` goes to the frame and each round pair loads its
+//!   eight bytes into `xmm0` (`movq`): no shuffle for the upper pair;
+//! - the schedule runs [`AHEAD`] round pairs ahead of its first use: enough
+//!   for `msg2`'s latency, not so much that the waiting work fills the
+//!   scheduler in front of the rounds;
+//! - stream `s` runs `s *` [`SKEW`] pairs behind stream 0, so the streams
+//!   reach the second hash, whose first rounds wait for the first hash's
+//!   digest, at different times while the others keep the unit busy;
+//! - `palignr` (the `W[i-7]` terms) is a blend and a dword shuffle, which
+//!   issue on more pipes than `sha256rnds2` leaves free;
+//! - the nonce-free work is skipped: the first hash starts after round 3
+//!   (the nonce enters `A` and `E` by one addition); rounds 4..=15 and the
+//!   second hash's 8..=15 use constant pairs; the first hash's quads 4..=7
+//!   and the second's 4 and 6 leave out their padding parts (`PART5`,
+//!   `PART7`, ...); the second hash's rounds end at 59 with
+//!   `sha256rnds2` and its round 60, of which only `e60` matters, is done
+//!   on general registers: 60 `sha256rnds2` per nonce in all.
+
+use crate::sha_ni_frame as f;
+
+/// Round pairs between a schedule quad's computation and its first use.
+const AHEAD: usize = 2;
+/// Round pairs each stream runs behind the one before it, in program order.
+const SKEW: usize = 2;
+
+/// `xmm1..=xmm15`: `xmm0` is `sha256rnds2`'s implicit operand.
+const POOL: [&str; 15] = [
+    "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
+    "xmm12", "xmm13", "xmm14", "xmm15",
+];
+
+/// A 16-byte slot of the frame.
+fn slot(i: usize) -> String {
+    format!("xmmword ptr [{{f}} + {}]", 16 * i)
+}
+
+/// The eight bytes of slot `i` from byte `at`.
+fn pair_at(i: usize, at: usize) -> String {
+    format!("qword ptr [{{f}} + {}]", 16 * i + at)
+}
+
+/// Dword `d` of slot `i`.
+fn dword(i: usize, d: usize) -> String {
+    format!("dword ptr [{{f}} + {}]", 16 * i + 4 * d)
+}
+
+/// Which hash, for where its constant quads are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hash {
+    First,
+    Second,
+}
+
+/// Where schedule quad `k` of `stream` is, as a memory operand.
+fn quad(hash: Hash, stream: usize, k: usize) -> String {
+    match (hash, k) {
+        (Hash::First, 1) => slot(f::PAD1),
+        (Hash::First, 3) => slot(f::LEN3),
+        (Hash::Second, 2) => slot(f::DPAD2),
+        (Hash::Second, 3) => slot(f::DLEN3),
+        _ => slot(f::RING + 16 * stream + k),
+    }
+}
+
+/// One stream's registers: its state and its newest schedule quad.
+#[derive(Clone, Copy)]
+struct Regs {
+    abef: &'static str,
+    cdgh: &'static str,
+    quad: Option<&'static str>,
+}
+
+struct Gen {
+    text: String,
+    free: Vec<&'static str>,
+    regs: Vec<Regs>,
+}
+
+impl Gen {
+    fn op(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.text.push('\n');
+    }
+
+    fn alloc(&mut self) -> &'static str {
+        self.free.pop().expect("four streams leave registers free")
+    }
+
+    fn release(&mut self, reg: &'static str) {
+        self.free.insert(0, reg);
+    }
+
+    /// Two rounds of `stream`, `K + W` loaded into `xmm0` from `pair`.
+    fn rounds2(&mut self, stream: usize, pair: &str) {
+        let r = self.regs[stream];
+        self.op(&format!("movq xmm0, {pair}"));
+        self.op(&format!("sha256rnds2 {}, {}", r.cdgh, r.abef));
+        self.regs[stream].abef = r.cdgh;
+        self.regs[stream].cdgh = r.abef;
+    }
+
+    /// `dst = alignr(hi, lo, 4) = [lo.d1, lo.d2, lo.d3, hi.d0]`, as
+    /// `[hi.d0, lo.d1, lo.d2, lo.d3]` rotated down a dword.
+    fn alignr(&mut self, dst: &str, hi: &str, lo: &str) {
+        self.op(&format!("movdqa {dst}, {lo}"));
+        self.op(&format!("pblendw {dst}, {hi}, 0x03"));
+        self.op(&format!("pshufd {dst}, {dst}, 0x39"));
+    }
+
+    /// Makes `new` (quad `k`) `stream`'s newest quad, stores it where later
+    /// quads read it (quads `k + 2` to `k + 4`), and stores its `K + W`.
+    fn finish_quad(&mut self, hash: Hash, stream: usize, k: usize, new: &'static str) {
+        if let Some(old) = self.regs[stream].quad.replace(new)
+            && old != new
+        {
+            self.release(old);
+        }
+        self.store_quad(hash, stream, k, new);
+    }
+
+    /// Stores quad `k`, in `new`, where later quads read it, and its
+    /// `K + W` where the rounds do.
+    fn store_quad(&mut self, hash: Hash, stream: usize, k: usize, new: &'static str) {
+        if k + 2 <= 15 {
+            self.op(&format!("movdqa {}, {new}", quad(hash, stream, k)));
+        }
+        let wk = self.alloc();
+        self.op(&format!("movdqa {wk}, {}", slot(f::K + k)));
+        self.op(&format!("paddd {wk}, {new}"));
+        self.op(&format!("movdqa {}, {wk}", slot(f::WK + 16 * stream + k)));
+        self.release(wk);
+    }
+
+    /// Schedule quad `k` of `stream`: `msg2(msg1(q[k-4], q[k-3]) +
+    /// alignr(q[k-1], q[k-2]), q[k-1])`, less the parts known to be zero
+    /// or constant. `q[k-1]` is the newest quad, in its register.
+    fn schedule(&mut self, hash: Hash, stream: usize, k: usize) {
+        let q = |j: usize| quad(hash, stream, j);
+        let last = self.regs[stream].quad;
+        match (hash, k) {
+            // q4 = msg2(msg1(q0, q1), q3): W9..W12 are zero. The first
+            // hash's q0 is in the newest-quad register; the second's in
+            // the frame.
+            (_, 4) => {
+                let t = match last {
+                    Some(q0) => q0,
+                    None => {
+                        let t = self.alloc();
+                        self.op(&format!("movdqa {t}, {}", q(0)));
+                        t
+                    }
+                };
+                self.op(&format!("sha256msg1 {t}, {}", q(1)));
+                self.op(&format!("sha256msg2 {t}, {}", q(3)));
+                self.finish_quad(hash, stream, 4, t);
+            }
+            // q5 = msg2(PART5, q4).
+            (Hash::First, 5) => {
+                let last = last.expect("q4 is in a register");
+                let t = self.alloc();
+                self.op(&format!("movdqa {t}, {}", slot(f::PART5)));
+                self.op(&format!("sha256msg2 {t}, {last}"));
+                self.finish_quad(hash, stream, 5, t);
+            }
+            // q6 = msg2(alignr(q5, q4), q5): msg1(q2, q3) is zero.
+            (Hash::First, 6) => {
+                let last = last.expect("q5 is in a register");
+                let t = self.alloc();
+                self.alignr(t, last, &q(4));
+                self.op(&format!("sha256msg2 {t}, {last}"));
+                self.finish_quad(hash, stream, 6, t);
+            }
+            _ => {
+                let last = last.expect("the quad before is in a register");
+                // The msg1 part: PART7 for the first hash's q7; for the
+                // second's q6, msg1 of the digest block's padding quads,
+                // which is the first of them; else computed.
+                let t = self.alloc();
+                match (hash, k) {
+                    (Hash::First, 7) => self.op(&format!("movdqa {t}, {}", slot(f::PART7))),
+                    (Hash::Second, 6) => self.op(&format!("movdqa {t}, {}", slot(f::DPAD2))),
+                    _ => {
+                        self.op(&format!("movdqa {t}, {}", q(k - 4)));
+                        self.op(&format!("sha256msg1 {t}, {}", q(k - 3)));
+                    }
+                }
+                let u = self.alloc();
+                self.alignr(u, last, &q(k - 2));
+                self.op(&format!("paddd {t}, {u}"));
+                self.release(u);
+                self.op(&format!("sha256msg2 {t}, {last}"));
+                self.finish_quad(hash, stream, k, t);
+            }
+        }
+    }
+
+    /// `stream`'s first hash from round 4: the nonce `base + stream`,
+    /// byte-swapped, into `A`, `E` and `W3`.
+    fn start_first(&mut self, stream: usize) {
+        self.op(&format!("lea {{n:e}}, [{{base}} + {stream}]"));
+        self.op("bswap {n:e}");
+        let n = self.alloc();
+        self.op(&format!("movd {n}, {{n:e}}"));
+        self.op(&format!("pshufd {n}, {n}, 0"));
+        let q0 = self.alloc();
+        self.op(&format!("movdqa {q0}, {}", slot(f::W0)));
+        self.op(&format!("pblendw {q0}, {n}, 0xC0"));
+        self.op(&format!("pand {n}, {}", slot(f::MASK_AE)));
+        self.op(&format!("paddd {n}, {}", slot(f::ABEF4)));
+        let cdgh = self.alloc();
+        self.op(&format!("movdqa {cdgh}, {}", slot(f::CDGH4)));
+        self.regs[stream] = Regs {
+            abef: n,
+            cdgh,
+            quad: Some(q0),
+        };
+    }
+
+    /// `stream`'s second hash: the digest words as quads 0 and 1 (stored
+    /// with their `K + W`), the IV as the state.
+    fn start_second(&mut self, stream: usize) {
+        let r = self.regs[stream];
+        if let Some(q) = self.regs[stream].quad.take() {
+            self.release(q);
+        }
+        self.op(&format!("paddd {}, {}", r.abef, slot(f::MID_ABEF)));
+        self.op(&format!("paddd {}, {}", r.cdgh, slot(f::MID_CDGH)));
+        // [F, E, B, A] and [H, G, D, C] into [A, B, C, D] and [E, F, G, H].
+        let q0 = self.alloc();
+        self.op(&format!("movdqa {q0}, {}", r.abef));
+        self.op(&format!("punpckhqdq {q0}, {}", r.cdgh));
+        self.op(&format!("pshufd {q0}, {q0}, 0xB1"));
+        let q1 = r.abef;
+        self.op(&format!("punpcklqdq {q1}, {}", r.cdgh));
+        self.op(&format!("pshufd {q1}, {q1}, 0xB1"));
+        self.store_quad(Hash::Second, stream, 0, q0);
+        self.store_quad(Hash::Second, stream, 1, q1);
+        self.release(q0);
+        self.release(q1);
+        let abef = r.cdgh;
+        self.op(&format!("movdqa {abef}, {}", slot(f::IV_ABEF)));
+        let cdgh = self.alloc();
+        self.op(&format!("movdqa {cdgh}, {}", slot(f::IV_CDGH)));
+        self.regs[stream].abef = abef;
+        self.regs[stream].cdgh = cdgh;
+    }
+
+    /// `e60` of `stream`'s second hash into its output dword, from the
+    /// state after round 59: `e60 = d59 + h59 + Σ1(e59) + Ch(e59, f59,
+    /// g59) + K60 + W60`, where `d59 = a56`, `h59 = e56`, `f59 = e58` and
+    /// `g59 = e57` (ABEF is `[e58, e59, a58, a59]`, CDGH `[e56, e57, a56,
+    /// a57]`).
+    fn round60(&mut self, stream: usize) {
+        let r = self.regs[stream];
+        // The state to the stream's first two ring slots (free by now).
+        let at = f::RING + 16 * stream;
+        self.op(&format!("movdqa {}, {}", slot(at), r.abef));
+        self.op(&format!("movdqa {}, {}", slot(at + 1), r.cdgh));
+        // Ch(e, f, g) = g ^ (e & (f ^ g)).
+        self.op(&format!("mov {{e:e}}, {}", dword(at, 1)));
+        self.op(&format!("mov {{x:e}}, {}", dword(at, 0)));
+        self.op(&format!("mov {{y:e}}, {}", dword(at + 1, 1)));
+        self.op("xor {x:e}, {y:e}");
+        self.op("and {x:e}, {e:e}");
+        self.op("xor {x:e}, {y:e}");
+        // + h + d + (K60 + W60).
+        self.op(&format!("add {{x:e}}, {}", dword(at + 1, 0)));
+        self.op(&format!("add {{x:e}}, {}", dword(at + 1, 2)));
+        self.op(&format!(
+            "add {{x:e}}, {}",
+            dword(f::WK + 16 * stream + 15, 0)
+        ));
+        // Σ1(e) = ror6(e ^ ror5(e ^ ror14(e))).
+        self.op("mov {y:e}, {e:e}");
+        self.op("ror {y:e}, 14");
+        self.op("xor {y:e}, {e:e}");
+        self.op("ror {y:e}, 5");
+        self.op("xor {y:e}, {e:e}");
+        self.op("ror {y:e}, 6");
+        self.op("add {x:e}, {y:e}");
+        self.op(&format!("mov {}, {{x:e}}", dword(f::OUT, stream)));
+    }
+}
+
+/// A round pair's `K + W`: a constant pair, or half `h` of quad `k`'s.
+#[derive(Clone, Copy)]
+enum Pair {
+    Const(usize),
+    Quad(usize, usize),
+}
+
+/// The round pairs of a hash: the constant ones, then two per schedule
+/// quad; the second hash's end at round 59 (its quad 15 only gives W60).
+fn pairs(hash: Hash) -> Vec<Pair> {
+    let mut out = Vec::new();
+    match hash {
+        Hash::First => out.extend((0..6).map(|j| Pair::Const(f::PAIRS1 + j))),
+        Hash::Second => {
+            out.extend(
+                [0, 1]
+                    .iter()
+                    .flat_map(|&k| [Pair::Quad(k, 0), Pair::Quad(k, 1)]),
+            );
+            out.extend((0..4).map(|j| Pair::Const(f::PAIRS2 + j)));
+        }
+    }
+    let last = match hash {
+        Hash::First => 16,
+        Hash::Second => 15,
+    };
+    for k in 4..last {
+        out.push(Pair::Quad(k, 0));
+        out.push(Pair::Quad(k, 1));
+    }
+    out
+}
+
+/// Stream `stream`'s round pair `at` of `hash`, with the work that goes
+/// with it: the hash's start before its first pair, after it the schedule
+/// quads whose first use is [`AHEAD`] pairs later (quad 15 of the second
+/// hash, used only by round 60, before the last pair).
+fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
+    let pairs = pairs(hash);
+    if at == 0 {
+        match hash {
+            Hash::First => g.start_first(stream),
+            Hash::Second => g.start_second(stream),
+        }
+    }
+    let operand = match pairs[at] {
+        Pair::Const(i) => pair_at(i, 0),
+        Pair::Quad(k, h) => pair_at(f::WK + 16 * stream + k, 8 * h),
+    };
+    g.rounds2(stream, &operand);
+    let first_use = |k: usize| {
+        pairs
+            .iter()
+            .position(|p| matches!(p, Pair::Quad(j, 0) if *j == k))
+            .unwrap_or(pairs.len() - 1)
+    };
+    for k in (4..16).filter(|&k| first_use(k).saturating_sub(AHEAD) == at) {
+        g.schedule(hash, stream, k);
+    }
+}
+
+/// The step's assembly.
+pub fn generate() -> String {
+    let none = Regs {
+        abef: "",
+        cdgh: "",
+        quad: None,
+    };
+    let mut g = Gen {
+        text: String::new(),
+        free: POOL.iter().rev().copied().collect(),
+        regs: vec![none; f::STREAMS],
+    };
+    // Each stream's pairs, the first hash's then the second's, stream `s`
+    // `s * SKEW` pairs behind stream 0.
+    let first = pairs(Hash::First).len();
+    let total = first + pairs(Hash::Second).len();
+    for t in 0..total + SKEW * (f::STREAMS - 1) {
+        for stream in 0..f::STREAMS {
+            let Some(at) = t.checked_sub(SKEW * stream).filter(|&a| a < total) else {
+                continue;
+            };
+            if at < first {
+                pair(&mut g, Hash::First, stream, at);
+            } else {
+                pair(&mut g, Hash::Second, stream, at - first);
+            }
+            if at + 1 == total {
+                g.round60(stream);
+            }
+        }
+    }
+    g.text
+}
