@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use chain::{ChainClient, Clock, ClientError, ServiceConfig};
+use chain::{ChainClient, ClientError, Clock, ServiceConfig};
 use common::{Backend, NOW, Service, on_both_stores_async, solve};
 use tokio::sync::Barrier;
 

@@ -7,10 +7,10 @@
 
 mod common;
 
+use chain::ClientError;
 use chain::ledger::{
     Action, Address, Amount, Asset, Price, REWARD, Side, SigningKey, Tx, TxBody, address,
 };
-use chain::ClientError;
 use common::{Backend, PAYOUT, Service, on_both_stores_async, operator, solve, trader};
 use protocol::hex::Hex;
 use reqwest::Method;
@@ -67,7 +67,9 @@ fn order(side: Side, price: u64, amount: u64) -> Action {
 }
 
 async fn orders_match_in_blocks_and_every_view_follows(backend: Backend) {
-    let Some(svc) = Service::ledger_on(backend, "orders_match_in_blocks_and_every_view_follows").await else {
+    let Some(svc) =
+        Service::ledger_on(backend, "orders_match_in_blocks_and_every_view_follows").await
+    else {
         return;
     };
     let (alice, bob) = (trader(1), trader(2));
@@ -152,7 +154,12 @@ async fn orders_match_in_blocks_and_every_view_follows(backend: Backend) {
 }
 
 async fn bad_transactions_get_their_code_are_counted_and_change_nothing(backend: Backend) {
-    let Some(svc) = Service::ledger_on(backend, "bad_transactions_get_their_code_are_counted_and_change_nothing").await else {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "bad_transactions_get_their_code_are_counted_and_change_nothing",
+    )
+    .await
+    else {
         return;
     };
     let alice = trader(1);
@@ -389,7 +396,12 @@ async fn post_with_body(svc: &Service, body: &[Tx], root_from: &[Tx]) -> (u16, V
 }
 
 async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies(backend: Backend) {
-    let Some(svc) = Service::ledger_on(backend, "a_block_may_carry_its_own_body_and_is_refused_unless_it_applies").await else {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "a_block_may_carry_its_own_body_and_is_refused_unless_it_applies",
+    )
+    .await
+    else {
         return;
     };
     let alice = trader(1);
@@ -463,7 +475,12 @@ async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies(backend
 }
 
 async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason(backend: Backend) {
-    let Some(svc) = Service::ledger_on(backend, "a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason").await else {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason",
+    )
+    .await
+    else {
         return;
     };
     let alice = trader(1);
@@ -510,7 +527,12 @@ async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason(backe
 }
 
 async fn conservation_holds_at_every_height_of_a_random_workload(backend: Backend) {
-    let Some(svc) = Service::ledger_on(backend, "conservation_holds_at_every_height_of_a_random_workload").await else {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "conservation_holds_at_every_height_of_a_random_workload",
+    )
+    .await
+    else {
         return;
     };
     let keys: Vec<SigningKey> = (1..=5).map(trader).collect();

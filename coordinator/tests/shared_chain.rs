@@ -253,7 +253,8 @@ fn status(url: &str) -> Option<serde_json::Value> {
 }
 
 fn height(chain: &str) -> Option<u64> {
-    http_json(&format!("{chain}/v1/tip")).and_then(|(s, v)| (s == 200).then(|| v["height"].as_u64())?)
+    http_json(&format!("{chain}/v1/tip"))
+        .and_then(|(s, v)| (s == 200).then(|| v["height"].as_u64())?)
 }
 
 fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> (T, Duration) {
@@ -312,7 +313,9 @@ fn the_instance_in_use_is_killed_and_mining_goes_on_through_the_other() {
     let before = height(&url_b).unwrap();
     wait("a job from instance b", || {
         status(&s1).filter(|s| {
-            s["chains"][1]["in_use"] == true && s["work"] == "mining" && s["job"]["leases"].as_u64() > Some(0)
+            s["chains"][1]["in_use"] == true
+                && s["work"] == "mining"
+                && s["job"]["leases"].as_u64() > Some(0)
         })
     });
     let mining_again = killed.elapsed();
@@ -346,7 +349,9 @@ fn the_instance_in_use_is_killed_and_mining_goes_on_through_the_other() {
     });
 
     let target = height(&url_b).unwrap() + 2;
-    wait("two more blocks", || height(&url_b).filter(|&h| h >= target));
+    wait("two more blocks", || {
+        height(&url_b).filter(|&h| h >= target)
+    });
     let blocks = env.chain_in_database();
     let mut acked = acknowledged(&c1.log);
     acked.extend(acknowledged(&c2.log));
@@ -359,7 +364,11 @@ fn solve(template: &chain::api::Template, time: u32) -> BlockHeader {
     let header = template.header(time);
     let job = ScanJob::new(&header.to_bytes());
     let found = Kernel::portable()
-        .scan(&job, NonceRange::new(0, u32::MAX).unwrap(), template.zero_bits)
+        .scan(
+            &job,
+            NonceRange::new(0, u32::MAX).unwrap(),
+            template.zero_bits,
+        )
         .found
         .expect("a solution");
     header.with_nonce(found)
@@ -446,14 +455,21 @@ fn the_database_stops_abruptly_and_everyone_resumes_by_themselves() {
             http_json(&format!("{url}/v1/tip")).filter(|(s, _)| *s == 503)
         })
         .0;
-        assert_eq!((code, body["code"].as_str()), (503, Some("store_unavailable")));
+        assert_eq!(
+            (code, body["code"].as_str()),
+            (503, Some("store_unavailable"))
+        );
     }
     wait("the leader to report the chain down", || {
         status(&s1).filter(|s| s["chain_up"] == false)
     });
-    let failures = status(&s1).unwrap()["stats"]["chain_failures"].as_u64().unwrap();
+    let failures = status(&s1).unwrap()["stats"]["chain_failures"]
+        .as_u64()
+        .unwrap();
     std::thread::sleep(Duration::from_millis(3 * HB_MS));
-    let later = status(&s1).unwrap()["stats"]["chain_failures"].as_u64().unwrap();
+    let later = status(&s1).unwrap()["stats"]["chain_failures"]
+        .as_u64()
+        .unwrap();
     println!("chain calls failed while the database was down: {failures} then {later}");
 
     env.server.restart();
@@ -480,7 +496,9 @@ fn conservation_holds_on_the_shared_database_after_trading_through_both() {
     let operator_hex = chain::ledger::public_key(&operator).to_string();
     let (_a, url_a) = env.chain("a", 8, &["--operator", &operator_hex]);
     let (_b, url_b) = env.chain("b", 8, &[]);
-    let traders: Vec<SigningKey> = (1..=8u8).map(|n| SigningKey::from_bytes(&[n; 32])).collect();
+    let traders: Vec<SigningKey> = (1..=8u8)
+        .map(|n| SigningKey::from_bytes(&[n; 32]))
+        .collect();
     let blocks = 10u64;
     runtime().block_on(async {
         let clients = [
@@ -506,7 +524,11 @@ fn conservation_holds_on_the_shared_database_after_trading_through_both() {
                 tasks.push(tokio::spawn(async move {
                     for k in 0..3u64 {
                         let next = client.account(&address(&key)).await.unwrap();
-                        let side = if (i as u64 + k) % 2 == 0 { Side::Buy } else { Side::Sell };
+                        let side = if (i as u64 + k) % 2 == 0 {
+                            Side::Buy
+                        } else {
+                            Side::Sell
+                        };
                         let action = Action::Order {
                             side,
                             price: Price(10 + (i as u64 + k) % 5),
@@ -549,7 +571,11 @@ fn conservation_holds_on_the_shared_database_after_trading_through_both() {
         let mut ledger = Ledger::new(store.params().operator.map(|k| Address::of_key(&k)));
         let mut trades = 0;
         for (block, body) in store.blocks_with_bodies(1, 1000, 1_000_000).unwrap() {
-            trades += ledger.apply_block(block.height, &body).unwrap().trades.len();
+            trades += ledger
+                .apply_block(block.height, &body)
+                .unwrap()
+                .trades
+                .len();
             ledger.check_conservation().unwrap();
         }
         assert_eq!(ledger.height(), blocks);

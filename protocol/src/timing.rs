@@ -191,7 +191,10 @@ mod tests {
     fn a_chain_call_gives_up_within_the_interval_inside_its_bounds() {
         assert_eq!(Timing::new(ms(1000)).chain_call_timeout(), ms(500));
         assert_eq!(Timing::new(ms(100)).chain_call_timeout(), CHAIN_CALL_MIN);
-        assert_eq!(Timing::new(ms(600_000)).chain_call_timeout(), CHAIN_CALL_MAX);
+        assert_eq!(
+            Timing::new(ms(600_000)).chain_call_timeout(),
+            CHAIN_CALL_MAX
+        );
     }
 
     #[test]

@@ -5,7 +5,13 @@
 //! [`Backend`] names a store; [`on_both_stores!`] turns a test taking one
 //! into a test per store (`NAME::sqlite`, `NAME::postgres`), so every
 //! store test runs against both implementations.
-#![allow(dead_code, unused_macros, unused_imports, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 #[path = "../support/postgres.rs"]
 pub mod pg;

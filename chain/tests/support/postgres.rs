@@ -55,7 +55,11 @@ pub fn missing() -> Option<String> {
                 .into(),
         );
     };
-    if is_root() && Command::new("id").arg("postgres").output().map_or(true, |o| !o.status.success())
+    if is_root()
+        && Command::new("id")
+            .arg("postgres")
+            .output()
+            .map_or(true, |o| !o.status.success())
     {
         return Some(format!(
             "running as root, but there is no `postgres` user to run {} as",

@@ -469,7 +469,9 @@ impl ConfigFile {
     fn relative(&self, text: &str) -> String {
         let p = Path::new(text);
         match self.path.parent() {
-            Some(dir) if p.is_relative() && !dir.as_os_str().is_empty() && !text.contains("://") => {
+            Some(dir)
+                if p.is_relative() && !dir.as_os_str().is_empty() && !text.contains("://") =>
+            {
                 dir.join(p).to_string_lossy().into_owned()
             }
             _ => text.to_owned(),

@@ -19,10 +19,10 @@ use super::{
     open_registry, parse_chaos, runtime, shutdown_signal,
 };
 use crate::chain_http::HttpChain;
+use crate::driver::failover::ChainSet;
 use crate::driver::net::{NetConfig, default_broadcast};
 use crate::driver::resolve::HostPort;
 use crate::driver::status_http::serve_status;
-use crate::driver::failover::ChainSet;
 use crate::driver::warnings::{WarningKind, Warnings};
 use crate::driver::{NodeDeps, run_node};
 use crate::node::CoordinatorConfig;

@@ -127,15 +127,17 @@ impl<C: ChainApi> ChainSet<C> {
         let Some(instance) = self.instances.get(i) else {
             return Attempt::Failed("no such instance".into());
         };
-        let outcome = match tokio::time::timeout(self.timeout, call(Arc::clone(&instance.api))).await {
+        let outcome = match tokio::time::timeout(self.timeout, call(Arc::clone(&instance.api)))
+            .await
+        {
             Ok(Err(ChainError::Unavailable(e))) => Attempt::Failed(e),
             Ok(answer) => Attempt::Answered(answer),
-            Err(_) => Attempt::Failed(format!(
-                "no answer within {} ms",
-                self.timeout.as_millis()
-            )),
+            Err(_) => Attempt::Failed(format!("no answer within {} ms", self.timeout.as_millis())),
         };
-        let mut h = instance.health.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut h = instance
+            .health
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         h.checked = Some(Instant::now());
         match &outcome {
             Attempt::Answered(_) => {
@@ -235,7 +237,10 @@ impl<C: ChainApi> ChainApi for ChainSet<C> {
             .iter()
             .enumerate()
             .map(|(i, instance)| {
-                let h = instance.health.lock().unwrap_or_else(PoisonError::into_inner);
+                let h = instance
+                    .health
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 InstanceStatus {
                     url: instance.url.clone(),
                     in_use: i == current,

@@ -191,7 +191,13 @@ pub async fn run_node<C: ChainApi>(
         {
             last_status = tokio::time::Instant::now();
             let snapshot = status(
-                &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+                &node,
+                &link,
+                &clock,
+                listen,
+                advertise,
+                &warnings,
+                &telemetry,
                 deps.chain.instances(),
             );
             telemetry.sample(&snapshot.node);

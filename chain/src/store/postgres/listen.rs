@@ -78,14 +78,14 @@ fn run(config: &postgres::Config, channel: &str, tx: &watch::Sender<u64>, stop: 
                 let mut notifications = client.notifications();
                 let mut iter = notifications.timeout_iter(POLL);
                 loop {
-                match iter.next() {
-                    Ok(Some(_)) => tx.send_modify(|n| *n += 1),
-                    Ok(None) => break false,
-                    Err(e) => {
-                        tracing::debug!("listener: {e}");
-                        break true;
+                    match iter.next() {
+                        Ok(Some(_)) => tx.send_modify(|n| *n += 1),
+                        Ok(None) => break false,
+                        Err(e) => {
+                            tracing::debug!("listener: {e}");
+                            break true;
+                        }
                     }
-                }
                 }
             };
             if failed || client.is_closed() {

@@ -28,7 +28,10 @@ pub(in crate::store) fn height_of(v: i64) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative height {v}")))
 }
 
-pub(in crate::store) fn to_array<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], StoreError> {
+pub(in crate::store) fn to_array<const N: usize>(
+    bytes: Vec<u8>,
+    what: &str,
+) -> Result<[u8; N], StoreError> {
     let len = bytes.len();
     bytes
         .try_into()
