@@ -1,7 +1,7 @@
 //! `GET /v1/events` over real HTTP, and two service instances on one
 //! store (an SQLite file; a PostgreSQL database): a template served by one
-//! is mined and submitted to the other, and each reports what was
-//! committed through the other.
+//! is mined and submitted to the other, each reports what was committed
+//! through the other, and batches sent to both at once are all admitted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -83,6 +83,7 @@ impl Events {
 on_both_stores_async!(
     admissions_blocks_and_trades_are_streamed_as_they_commit,
     two_instances_on_one_database_share_mempool_templates_and_events,
+    batches_through_two_instances_at_once_are_all_admitted,
 );
 
 async fn admissions_blocks_and_trades_are_streamed_as_they_commit(backend: Backend) {
@@ -223,4 +224,78 @@ async fn two_instances_on_one_database_share_mempool_templates_and_events(backen
         Err(chain::ClientError::Duplicate { height: 1, .. })
     ));
     assert_eq!(b.stats().await.unwrap().mempool, 0);
+}
+
+async fn batches_through_two_instances_at_once_are_all_admitted(backend: Backend) {
+    use chain::api::TxOutcome;
+    use chain::ledger::{Address, Asset};
+    let Some(first) = Service::ledger_on(backend, "batches_through_two_instances").await else {
+        return;
+    };
+    let (url_b, _task) = instance(&first.db, Duration::from_millis(50)).await;
+    let clients = [first.client.clone(), ChainClient::new(&url_b).unwrap()];
+    const GROUPS: u8 = 4;
+    const GROUP: u8 = 16;
+    const BATCHES: u64 = 8;
+    let keys: Vec<_> = (1..=GROUPS * GROUP).map(trader).collect();
+    let deposits: Vec<Tx> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let deposit = Action::Deposit {
+                to: address(k),
+                amount: Amount(1_000),
+            };
+            Tx::sign(&operator(), i as u64, deposit)
+        })
+        .collect();
+    let outcomes = first.client.submit_transactions(&deposits).await.unwrap();
+    assert!(outcomes.iter().all(|o| matches!(o, TxOutcome::Accepted(_))));
+    // Each group's batches (one transfer per account) through one
+    // instance, the groups alternating, all at once: each instance keeps
+    // moving the mempool the other checks against.
+    let tasks: Vec<_> = keys
+        .chunks(usize::from(GROUP))
+        .enumerate()
+        .map(|(g, group)| {
+            let client = clients[g % 2].clone();
+            let batches: Vec<Vec<Tx>> = (0..BATCHES)
+                .map(|seq| {
+                    let send = |k| {
+                        let action = Action::Transfer {
+                            asset: Asset::Usd,
+                            to: Address([9; 20]),
+                            amount: Amount(1),
+                        };
+                        Tx::sign(k, seq, action)
+                    };
+                    group.iter().map(send).collect()
+                })
+                .collect();
+            tokio::spawn(async move {
+                let mut refused = Vec::new();
+                for batch in batches {
+                    let outcomes = client.submit_transactions(&batch).await.unwrap();
+                    refused.extend(
+                        outcomes
+                            .into_iter()
+                            .filter(|o| !matches!(o, TxOutcome::Accepted(_))),
+                    );
+                }
+                refused
+            })
+        })
+        .collect();
+    for t in tasks {
+        let refused = t.await.unwrap();
+        assert!(refused.is_empty(), "refused: {refused:?}");
+    }
+    let expected = u64::from(GROUPS * GROUP) * (BATCHES + 1);
+    let store = first.store.clone();
+    let read = tokio::task::spawn_blocking(move || store.mempool(0).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(read.entries.len() as u64, expected);
+    let received = first.client.account(&Address([9; 20])).await.unwrap();
+    assert_eq!(received.pending.usd, u64::from(GROUPS * GROUP) * BATCHES);
 }

@@ -2,7 +2,7 @@
 //! tests' own PostgreSQL server), each test run on each: persistence, the
 //! difficulty and operator kept with the chain, appends racing from two
 //! connections (as from two processes or two instances), the mempool's
-//! and templates' checks, schema versions, and the text export; then what
+//! and templates' checks, admission turns across instances, schema versions, and the text export; then what
 //! only one store has (foreign files, foreign tables, an unreachable
 //! server, notifications).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,6 +24,7 @@ on_both_stores!(
     rival_appends_from_two_connections_commit_once,
     export_writes_one_tab_separated_line_per_block,
     mempool_writes_check_the_mark_and_templates_their_parent,
+    admissions_of_two_instances_take_turns,
     a_chain_of_the_schema_before_the_ledger_is_refused_by_name,
     the_operator_key_stays_with_the_chain,
 );
@@ -278,7 +279,11 @@ fn mempool_writes_check_the_mark_and_templates_their_parent(backend: Backend) {
             .drop_pending(protocol::Hash256([1; 32]), std::slice::from_ref(&dropped))
             .unwrap()
     );
-    assert!(store.drop_pending(tip, &[dropped.clone(), dropped]).unwrap());
+    assert!(
+        store
+            .drop_pending(tip, &[dropped.clone(), dropped])
+            .unwrap()
+    );
     assert!(matches!(
         store.transaction(&tx(0).id()).unwrap(),
         Some((_, TxStatus::Dropped { code, height: 0, .. })) if code == "not_operator"
@@ -306,6 +311,58 @@ fn mempool_writes_check_the_mark_and_templates_their_parent(backend: Backend) {
     assert_eq!(
         store.blocks_with_bodies(1, 5, 100).unwrap(),
         [(next.block, next.body)]
+    );
+}
+
+fn admissions_of_two_instances_take_turns(backend: Backend) {
+    use chain::ledger::{Action, Address, Amount, Tx};
+    let Some(db) = backend.fresh("admission_turns") else {
+        return;
+    };
+    let (a, b) = (db.open(Some(ZERO_BITS)), db.open(Some(ZERO_BITS)));
+    let key = common::trader(4);
+    let tx = |seq| {
+        Tx::sign(
+            &key,
+            seq,
+            Action::Deposit {
+                to: Address([2; 20]),
+                amount: Amount(7),
+            },
+        )
+    };
+    let turn = a.admission_turn().unwrap();
+    // B asks for its turn while A holds one: it waits, then checks and
+    // writes against what A wrote meanwhile.
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = {
+        let (b, second) = (b.clone(), tx(1));
+        std::thread::spawn(move || {
+            let turn = b.admission_turn().unwrap();
+            let read = b.mempool(0).unwrap();
+            let seqs = b.admit(read.mark, &[second], 9);
+            drop(turn);
+            done.send(()).unwrap();
+            (read.entries.len(), seqs)
+        })
+    };
+    let read = a.mempool(0).unwrap();
+    assert_eq!(a.admit(read.mark, &[tx(0)], 9).unwrap(), [1]);
+    assert!(
+        finished.recv_timeout(Duration::from_millis(300)).is_err(),
+        "B took a turn while A held one"
+    );
+    drop(turn);
+    let (seen, seqs) = waiter.join().unwrap();
+    assert_eq!(seen, 1, "B's turn began after A's write");
+    assert_eq!(seqs.unwrap(), [2]);
+    // A turn ends when dropped: both take one again at once.
+    drop(a.admission_turn().unwrap());
+    drop(b.admission_turn().unwrap());
+    let entries = a.mempool(0).unwrap().entries;
+    assert_eq!(
+        entries.iter().map(|e| e.tx.clone()).collect::<Vec<_>>(),
+        [tx(0), tx(1)]
     );
 }
 
@@ -349,8 +406,14 @@ fn the_operator_key_stays_with_the_chain(backend: Backend) {
         zero_bits: None,
         operator,
     };
-    assert_eq!(db.open_with(with(Some(key))).unwrap().params().operator, Some(key));
-    assert_eq!(db.open_with(with(None)).unwrap().params().operator, Some(key));
+    assert_eq!(
+        db.open_with(with(Some(key))).unwrap().params().operator,
+        Some(key)
+    );
+    assert_eq!(
+        db.open_with(with(None)).unwrap().params().operator,
+        Some(key)
+    );
     let other = chain::ledger::public_key(&common::trader(9));
     let err = db.open_with(with(Some(other))).unwrap_err();
     assert!(
@@ -384,7 +447,10 @@ fn a_database_of_something_else_is_refused_and_left_alone() {
         Err(StoreError::NotAChain(_))
     ));
     let rows = postgres_client(&db.location)
-        .query("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'", &[])
+        .query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
+        )
         .unwrap();
     assert_eq!(rows[0].get::<_, i64>(0), 1, "nothing was created");
 }
@@ -416,8 +482,16 @@ fn an_unreachable_server_is_said_at_once_and_the_password_never() {
     let err = location.open(CreateParams::default()).unwrap_err();
     assert!(matches!(err, StoreError::Unreachable(_)), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("127.0.0.1") && !text.contains("s3cret"), "{text}");
-    for bad in ["postgres://", "postgres://127.0.0.1/db", "mysql://u@h/db", ""] {
+    assert!(
+        text.contains("127.0.0.1") && !text.contains("s3cret"),
+        "{text}"
+    );
+    for bad in [
+        "postgres://",
+        "postgres://127.0.0.1/db",
+        "mysql://u@h/db",
+        "",
+    ] {
         assert!(Location::parse(bad).is_err(), "{bad:?}");
     }
 }
@@ -430,7 +504,9 @@ fn a_commit_through_one_instance_is_heard_by_the_other() {
     let (a, b) = (db.open(Some(ZERO_BITS)), db.open(None));
     let mut heard = b.changes().expect("PostgreSQL notifies");
     heard.mark_unchanged();
-    next_block(a.as_ref(), 0, "via a").append(a.as_ref()).unwrap();
+    next_block(a.as_ref(), 0, "via a")
+        .append(a.as_ref())
+        .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while !heard.has_changed().unwrap() {
         assert!(std::time::Instant::now() < deadline, "no notification");

@@ -74,13 +74,14 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Database(_) | StoreError::Postgres(_) | StoreError::Unreachable(_) => {
-                ApiError::new(
+            StoreError::Database(_)
+            | StoreError::Postgres(_)
+            | StoreError::Unreachable(_)
+            | StoreError::Lock { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 format!("the chain store failed ({e}); nothing was changed, retry later"),
-                )
-            }
+            ),
             other => ApiError::internal(other.to_string()),
         }
     }

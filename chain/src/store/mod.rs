@@ -33,8 +33,8 @@ use std::path::PathBuf;
 
 use protocol::Hash256;
 
-pub use location::Location;
 pub use self::postgres::{PgStore, PgUrl};
+pub use location::Location;
 pub use sqlite::SqliteStore;
 
 use crate::api::Block;
@@ -196,6 +196,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// only once the batch is durable.
     fn admit(&self, mark: MempoolMark, txs: &[Tx], now: u64) -> Result<Vec<u64>, AdmitError>;
 
+    /// Waits for this chain's admission turn and holds it until the
+    /// answer is dropped: the admitters of every instance sharing the
+    /// store take turns, in the order they asked, each checking its batch
+    /// against the mempool and writing it within its turn. Without turns,
+    /// an instance whose view another busy instance keeps moving fails its
+    /// re-checks again and again ([`AdmitError::Moved`]). A turn lasts one
+    /// batch (a read of what is new and a commit). The default is no turn
+    /// at all, for a store no other process writes.
+    fn admission_turn(&self) -> Result<AdmissionTurn<'_>, StoreError> {
+        Ok(AdmissionTurn::free())
+    }
+
     /// Takes `dropped` out of the mempool (keeping why), if the tip is
     /// still `tip`; returns whether it did. Entries already gone are
     /// skipped.
@@ -225,6 +237,33 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
+/// One instance's turn to admit ([`Store::admission_turn`]); it ends
+/// when this is dropped.
+#[must_use = "the turn ends when this is dropped"]
+pub struct AdmissionTurn<'a> {
+    _held: Option<Box<dyn Send + 'a>>,
+}
+
+impl<'a> AdmissionTurn<'a> {
+    /// A turn that ends when `held` is dropped.
+    pub fn holding(held: impl Send + 'a) -> AdmissionTurn<'a> {
+        AdmissionTurn {
+            _held: Some(Box::new(held)),
+        }
+    }
+
+    /// A turn that holds nothing.
+    pub fn free() -> AdmissionTurn<'a> {
+        AdmissionTurn { _held: None }
+    }
+}
+
+impl std::fmt::Debug for AdmissionTurn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmissionTurn").finish_non_exhaustive()
+    }
+}
+
 /// Template bodies kept at once (for the one parent that is the tip).
 pub const MAX_TEMPLATES: usize = 64;
 
@@ -245,6 +284,15 @@ pub enum StoreError {
     /// wait).
     #[error("database unreachable: {0}")]
     Unreachable(String),
+    /// The file whose lock is the admission turn of an SQLite chain
+    /// could not be opened or locked.
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A database with other tables and no chain: not ours to write to.
     #[error(
         "{location} holds tables of something else ({tables}) and no chain; give the chain a database of its own (CREATE DATABASE ...)"

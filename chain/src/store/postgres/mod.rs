@@ -15,6 +15,9 @@
 //! check, has the last word. A serialization failure or deadlock (neither
 //! expected under the lock) is retried.
 //!
+//! Admissions of all instances take turns by an advisory lock (granted in
+//! the order asked), so that a busy instance cannot starve another's.
+//!
 //! Reads are single statements (one snapshot each) on a pool of
 //! connections; writes that commit send a notification (`NOTIFY`), which
 //! `listen.rs` turns into [`Store::changes`](super::Store::changes) for the
@@ -116,6 +119,14 @@ const CHANNEL: &str = "chain_changes";
 /// Key of the advisory lock that serializes creating the tables, so two
 /// instances started at once on an empty database create them once.
 const INIT_LOCK: i64 = 0x6368_6169_6e00;
+
+/// Key of the advisory lock whose holder has the admission turn
+/// ([`Store::admission_turn`](super::Store::admission_turn)).
+const ADMISSION_LOCK: i64 = 0x6368_6169_6e01;
+
+/// How long an instance waits for its admission turn before the batch is
+/// answered `503 store_unavailable` (a turn lasts one batch: milliseconds).
+const TURN_WAIT: Duration = Duration::from_secs(5);
 
 /// Connections kept per instance at most.
 const POOL_SIZE: u32 = 16;
@@ -270,11 +281,7 @@ impl PgStore {
         &self.url
     }
 
-    fn connect_all(
-        url: &PgUrl,
-        wanted: CreateParams,
-        create: bool,
-    ) -> Result<PgStore, StoreError> {
+    fn connect_all(url: &PgUrl, wanted: CreateParams, create: bool) -> Result<PgStore, StoreError> {
         // The client blocks on a runtime of its own, which it may not do
         // on a thread that drives asynchronous tasks: then it connects on
         // a thread of its own.
@@ -350,7 +357,10 @@ fn init(
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
-    let ours = tables.iter().filter(|t| TABLES.contains(&t.as_str())).count();
+    let ours = tables
+        .iter()
+        .filter(|t| TABLES.contains(&t.as_str()))
+        .count();
     if ours == 0 {
         if !create {
             return Err(StoreError::NotAChain(location));

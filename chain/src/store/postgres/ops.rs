@@ -10,7 +10,9 @@ use std::collections::HashSet;
 use protocol::{BlockHeader, HEADER_LEN, Hash256};
 
 use super::pool::Conn;
-use super::{CHANNEL, PgStore, WRITE_ATTEMPTS, is_retryable, is_unique_violation};
+use super::{
+    ADMISSION_LOCK, CHANNEL, PgStore, TURN_WAIT, WRITE_ATTEMPTS, is_retryable, is_unique_violation,
+};
 use crate::api::Block;
 use crate::ledger::{Address, Amount, Price, Side, Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
@@ -18,8 +20,8 @@ use crate::store::sqlite::rows::{
     blob_body, body_blob, height_of, sql_u64, to_array, to_id, to_tx, u64_of,
 };
 use crate::store::{
-    AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES, MempoolMark,
-    MempoolRead, Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
+    AdmissionTurn, AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES,
+    MempoolMark, MempoolRead, Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
 };
 
 const LOCK: &str = "SELECT mempool_seq FROM chain WHERE id = 1 FOR UPDATE";
@@ -28,8 +30,7 @@ const INSERT_BLOCK: &str = "INSERT INTO blocks (height, hash, header, miner, rec
      VALUES ($1, $2, $3, $4, $5)";
 const RECENT: &str =
     "SELECT height, hash, header, miner, received_at FROM blocks ORDER BY height DESC LIMIT $1";
-const BLOCK: &str =
-    "SELECT height, hash, header, miner, received_at FROM blocks WHERE height = $1";
+const BLOCK: &str = "SELECT height, hash, header, miner, received_at FROM blocks WHERE height = $1";
 const BLOCKS: &str = "SELECT height, hash, header, miner, received_at FROM blocks \
      WHERE height >= $1 ORDER BY height LIMIT $2";
 const BLOCKS_COUNTED: &str = "SELECT b.height, b.hash, b.header, b.miner, b.received_at, \
@@ -119,6 +120,19 @@ fn in_transaction<T>(
             // A broken connection is dropped by the pool instead.
             let _ = conn.batch_execute("ROLLBACK");
             Err(e)
+        }
+    }
+}
+
+/// A session in a transaction that holds the admission lock; the
+/// rollback at its end releases it (and a session that cannot roll back
+/// is closed, which does too).
+struct PgTurn(r2d2::PooledConnection<super::pool::Manager>);
+
+impl Drop for PgTurn {
+    fn drop(&mut self) {
+        if self.0.batch_execute("ROLLBACK").is_err() {
+            self.0.broken = true;
         }
     }
 }
@@ -221,6 +235,22 @@ fn sql_i64(v: usize) -> i64 {
 }
 
 impl Store for PgStore {
+    /// A transaction-level advisory lock, which PostgreSQL grants in the
+    /// order it was asked for, and releases if the instance holding it
+    /// dies (its session ends).
+    fn admission_turn(&self) -> Result<AdmissionTurn<'_>, StoreError> {
+        let mut conn = self.pool.get()?;
+        let take = format!(
+            "BEGIN; SET LOCAL lock_timeout = {}; SELECT pg_advisory_xact_lock({ADMISSION_LOCK})",
+            TURN_WAIT.as_millis()
+        );
+        if let Err(e) = conn.batch_execute(&take) {
+            let _ = conn.batch_execute("ROLLBACK");
+            return Err(e.into());
+        }
+        Ok(AdmissionTurn::holding(PgTurn(conn)))
+    }
+
     fn params(&self) -> ChainParams {
         self.params
     }
@@ -374,9 +404,8 @@ impl Store for PgStore {
             "hash",
         )?);
         let last_seq: Option<i64> = first.try_get(1)?;
-        let last_seq = u64_of(
-            last_seq.ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?,
-        );
+        let last_seq =
+            u64_of(last_seq.ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?);
         let mut entries = Vec::with_capacity(rows.len());
         for row in &rows {
             let Some(seq) = row.try_get::<_, Option<i64>>(2)? else {

@@ -17,6 +17,9 @@ use crate::store::StoreError;
 pub(super) struct Conn {
     client: Client,
     prepared: HashMap<&'static str, Statement>,
+    /// Set when the session may hold what it must not keep (a lock whose
+    /// release failed): the pool closes it instead of lending it again.
+    pub(super) broken: bool,
 }
 
 impl Conn {
@@ -56,6 +59,7 @@ impl r2d2::ManageConnection for Manager {
         Ok(Conn {
             client: self.config.connect(NoTls)?,
             prepared: HashMap::new(),
+            broken: false,
         })
     }
 
@@ -64,7 +68,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        conn.client.is_closed()
+        conn.broken || conn.client.is_closed()
     }
 }
 

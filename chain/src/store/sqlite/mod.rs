@@ -10,14 +10,20 @@
 //! depends on (the tip, the mempool's counter) inside its transaction, and
 //! `height` is the primary key, so no two blocks can ever share a height.
 //!
+//! Admissions of several processes on one file take turns
+//! ([`Store::admission_turn`](super::Store::admission_turn)) by an
+//! exclusive lock on `<file>-admit` beside it, which the system releases
+//! when a process dies.
+//!
 //! `rows.rs` turns rows into values and back; `ops.rs` is the trait's
 //! implementation.
 
 mod ops;
 pub(super) mod rows;
 
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
@@ -110,6 +116,8 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
     params: ChainParams,
     path: PathBuf,
+    /// `<file>-admit`, opened at the first admission.
+    turn: OnceLock<File>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -174,7 +182,38 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             params,
             path: path.to_owned(),
+            turn: OnceLock::new(),
         })
+    }
+
+    /// The lock file of the admission turn, beside the database.
+    fn turn_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push("-admit");
+        PathBuf::from(name)
+    }
+
+    /// Waits for the exclusive lock on the turn file; held until the
+    /// answer is dropped.
+    fn lock_turn(&self) -> Result<TurnLock<'_>, StoreError> {
+        let lock_error = |source| StoreError::Lock {
+            path: self.turn_path(),
+            source,
+        };
+        let file = match self.turn.get() {
+            Some(file) => file,
+            None => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(self.turn_path())
+                    .map_err(lock_error)?;
+                self.turn.get_or_init(|| file)
+            }
+        };
+        file.lock().map_err(lock_error)?;
+        Ok(TurnLock(file))
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
@@ -185,6 +224,17 @@ impl SqliteStore {
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An exclusive lock on the turn file, released when dropped.
+struct TurnLock<'a>(&'a File);
+
+impl Drop for TurnLock<'_> {
+    fn drop(&mut self) {
+        // Unlocking a locked file does not fail; closing it (at the
+        // store's end, or the process's) would release it anyway.
+        let _ = self.0.unlock();
     }
 }
 
