@@ -7,10 +7,10 @@
 
 mod common;
 
-use chain::ClientError;
 use chain::ledger::{
     Action, Address, Amount, Asset, Price, REWARD, Side, SigningKey, Tx, TxBody, address,
 };
+use chain::{ClientError, Store};
 use common::{Backend, PAYOUT, Service, on_both_stores_async, operator, solve, trader};
 use protocol::hex::Hex;
 use reqwest::Method;
@@ -601,24 +601,28 @@ async fn conservation_holds_at_every_height_of_a_random_workload(backend: Backen
     }
     assert!(!svc.client.trades(0, 1000).await.unwrap().is_empty());
 
-    // Replaying the stored blocks gives the same ledger the service built.
+    // Replaying the stored blocks gives the same ledger the service built
+    // (off the runtime's threads: the PostgreSQL client blocks).
     let store: std::sync::Arc<dyn Store> = svc.store.clone();
-    let replica = chain::replica::Replica::open(
-        store,
-        chain::replica::Limits::default(),
-        chain::Clock::fixed(common::NOW),
-    )
-    .unwrap();
     let addresses: Vec<Address> = keys.iter().map(address).chain([PAYOUT]).collect();
-    let (book, accounts) = {
+    let replayed_of = addresses.clone();
+    let (book, accounts) = tokio::task::spawn_blocking(move || {
+        let replica = chain::replica::Replica::open(
+            store,
+            chain::replica::Limits::default(),
+            chain::Clock::fixed(common::NOW),
+        )
+        .unwrap();
         let view = replica.sync().unwrap();
         view.ledger.check_conservation().unwrap();
-        let accounts: Vec<_> = addresses
+        let accounts: Vec<_> = replayed_of
             .iter()
             .map(|k| chain::api::AccountView::of(*k, &view.ledger, &view.pending))
             .collect();
         (chain::api::BookView::of(&view.ledger, 1000), accounts)
-    };
+    })
+    .await
+    .unwrap();
     assert_eq!(book, svc.client.book(1000).await.unwrap());
     for (k, replayed) in addresses.iter().zip(accounts) {
         assert_eq!(replayed, svc.client.account(k).await.unwrap());

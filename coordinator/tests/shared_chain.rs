@@ -524,7 +524,7 @@ fn conservation_holds_on_the_shared_database_after_trading_through_both() {
                 tasks.push(tokio::spawn(async move {
                     for k in 0..3u64 {
                         let next = client.account(&address(&key)).await.unwrap();
-                        let side = if (i as u64 + k) % 2 == 0 {
+                        let side = if (i as u64 + k).is_multiple_of(2) {
                             Side::Buy
                         } else {
                             Side::Sell

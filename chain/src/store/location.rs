@@ -13,7 +13,7 @@ pub enum Location {
     /// An SQLite file: one machine.
     Sqlite(PathBuf),
     /// A PostgreSQL database: any number of service instances.
-    Postgres(PgUrl),
+    Postgres(Box<PgUrl>),
 }
 
 impl Location {
@@ -24,7 +24,7 @@ impl Location {
             return Err("give a file or a postgres:// URL".into());
         }
         if PgUrl::is_url(text) {
-            return PgUrl::parse(text).map(Location::Postgres);
+            return PgUrl::parse(text).map(|url| Location::Postgres(Box::new(url)));
         }
         if text.contains("://") {
             return Err(
