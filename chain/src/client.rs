@@ -172,10 +172,22 @@ impl ChainClient {
 
     /// `POST /v1/blocks`: submits a solved header on behalf of `miner`.
     pub async fn submit(&self, header: &BlockHeader, miner: &str) -> Result<Accepted, ClientError> {
+        self.submit_confirmed(header, miner, &[]).await
+    }
+
+    /// `POST /v1/blocks`, recording the coordinators that confirmed the
+    /// block (ids in increasing order).
+    pub async fn submit_confirmed(
+        &self,
+        header: &BlockHeader,
+        miner: &str,
+        confirmed_by: &[u16],
+    ) -> Result<Accepted, ClientError> {
         let body = Submission {
             header: Hex(&header.to_bytes()).to_string(),
             miner: miner.to_owned(),
             transactions: None,
+            confirmed_by: confirmed_by.to_vec(),
         };
         let request = self.http.post(self.url("/v1/blocks")).json(&body);
         let response = request.send().await.map_err(ClientError::Unreachable)?;

@@ -18,6 +18,7 @@
 pub mod api;
 pub mod client;
 pub mod export;
+pub mod import;
 pub mod ledger;
 pub mod replica;
 pub mod rules;

@@ -33,6 +33,7 @@ async fn a_new_chain_starts_from_the_documented_genesis() {
             "header": GENESIS_HEADER,
             "miner": "genesis",
             "received_at": GENESIS_TIME,
+            "confirmed_by": [],
             "transactions": [],
         })
     );

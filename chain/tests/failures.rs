@@ -59,6 +59,13 @@ impl Store for Faulty {
             _ => self.inner.append(block, body, trades),
         }
     }
+    fn append_all(&self, blocks: &[chain::store::NewBlock<'_>]) -> Result<(), AppendError> {
+        match self.mode.load(Ordering::SeqCst) {
+            FAIL => Err(io_error().into()),
+            PANIC => panic!("simulated bug"),
+            _ => self.inner.append_all(blocks),
+        }
+    }
     fn mempool(&self, after: u64) -> Result<MempoolRead, StoreError> {
         self.inner.mempool(after)
     }

@@ -77,6 +77,40 @@ async fn malformed_bodies_are_400() {
     );
 }
 
+#[tokio::test]
+async fn confirmed_by_is_recorded_and_a_bad_list_is_400() {
+    let (svc, template) = with_one_block().await;
+    let before = chain_of(&svc).await;
+    let good = solve(&template, template.min_time, 0);
+    let hex = protocol::hex::Hex(&good.to_bytes()).to_string();
+    let with = |ids: &str| format!(r#"{{"header": "{hex}", "miner": "m", "confirmed_by": {ids}}}"#);
+    let cases = [
+        ("[2, 1]", "bad_confirmed_by"),
+        ("[1, 1]", "bad_confirmed_by"),
+        ("[0, 3]", "bad_confirmed_by"),
+        ("[70000]", "invalid_body"),
+        ("[-1]", "invalid_body"),
+        ("[1.5]", "invalid_body"),
+        ("\"1\"", "invalid_body"),
+    ];
+    for (bad, code) in cases {
+        assert_error(&svc.post_block(&with(bad)).await, 400, code);
+    }
+    let too_many: Vec<u16> = (1..=257).collect();
+    let answer = svc
+        .post_block(&with(&serde_json::to_string(&too_many).unwrap()))
+        .await;
+    assert_error(&answer, 400, "bad_confirmed_by");
+    assert_eq!(chain_of(&svc).await, before, "nothing was written");
+    let (status, _) = svc.post_block(&with("[1, 3]")).await;
+    assert_eq!(status, 201);
+    let (_, block) = svc.get("/v1/blocks/2").await;
+    assert_eq!(block["confirmed_by"], serde_json::json!([1, 3]));
+    // Without the field: recorded as nobody.
+    let (_, block) = svc.get("/v1/blocks/1").await;
+    assert_eq!(block["confirmed_by"], serde_json::json!([]));
+}
+
 fn body_with(header: &str, miner: &str) -> String {
     serde_json::json!({"header": header, "miner": miner}).to_string()
 }

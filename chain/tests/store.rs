@@ -27,6 +27,8 @@ on_both_stores!(
     admissions_of_two_instances_take_turns,
     a_chain_of_the_schema_before_the_ledger_is_refused_by_name,
     the_operator_key_stays_with_the_chain,
+    a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks,
+    several_blocks_append_in_one_transaction_or_none,
 );
 
 fn blocks_survive_reopening_and_the_difficulty_stays(backend: Backend) {
@@ -228,6 +230,13 @@ fn export_writes_one_tab_separated_line_per_block(backend: Backend) {
             &block.hash.to_string(),
             &protocol::hex::Hex(&block.header.to_bytes()).to_string(),
             "rig one",
+            "",
+            &next
+                .body
+                .iter()
+                .map(|t| protocol::hex::Hex(&t.encode()).to_string())
+                .collect::<Vec<_>>()
+                .join(","),
         ]
     );
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
@@ -388,7 +397,7 @@ fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name(backend: Backend) 
             err,
             StoreError::Schema {
                 found: 1,
-                expected: 2,
+                expected: 3,
                 ..
             }
         ),
@@ -516,4 +525,94 @@ fn a_commit_through_one_instance_is_heard_by_the_other() {
     // SQLite cannot tell: other processes are seen by polling.
     let sqlite = Backend::Sqlite.fresh("").unwrap();
     assert!(sqlite.open(None).changes().is_none());
+}
+
+/// Runs `sql` on the database at `db` (outside any store).
+fn execute(db: &common::Db, sql: &str) {
+    match &db.location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+        Location::Postgres(_) => postgres_client(&db.location).batch_execute(sql).unwrap(),
+    }
+}
+
+fn schema_version(db: &common::Db) -> i64 {
+    let sql = "SELECT schema_version FROM chain";
+    match &db.location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap(),
+        Location::Postgres(_) => postgres_client(&db.location)
+            .query_one(sql, &[])
+            .unwrap()
+            .get(0),
+    }
+}
+
+fn a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks(backend: Backend) {
+    let Some(db) = backend.fresh("a_chain_of_version_2") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let next = next_block(store.as_ref(), 0, "m");
+    next.append(store.as_ref()).unwrap();
+    drop(store);
+    // The chain as version 2 wrote it: no confirmed_by column.
+    execute(
+        &db,
+        "ALTER TABLE blocks DROP COLUMN confirmed_by; UPDATE chain SET schema_version = 2;",
+    );
+    let store = db.open(None);
+    assert_eq!(schema_version(&db), 3);
+    assert_eq!(store.blocks(0, 10).unwrap()[1], next.block);
+    let mut confirmed = next_block(store.as_ref(), 0, "m2");
+    confirmed.block.confirmed_by = vec![1, 3];
+    confirmed.append(store.as_ref()).unwrap();
+    assert_eq!(store.block(2).unwrap().unwrap().confirmed_by, [1, 3]);
+    assert!(store.block(1).unwrap().unwrap().confirmed_by.is_empty());
+    drop(store);
+    // Opened again, by another instance too: nothing left to migrate.
+    let (a, b) = (db.open(None), db.open(None));
+    assert_eq!(a.blocks(0, 10).unwrap(), b.blocks(0, 10).unwrap());
+    assert_eq!(schema_version(&db), 3);
+}
+
+fn new_block(n: &common::NextBlock) -> chain::store::NewBlock<'_> {
+    chain::store::NewBlock {
+        block: &n.block,
+        body: &n.body,
+        trades: &[],
+    }
+}
+
+fn several_blocks_append_in_one_transaction_or_none(backend: Backend) {
+    let Some(db) = backend.fresh("several_blocks_append") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let first = next_block(store.as_ref(), 0, "one");
+    // The block after `first`, built on a second store that has it.
+    let scratch = backend.fresh("several_blocks_append_scratch").unwrap();
+    let other = scratch.open(Some(ZERO_BITS));
+    first.append(other.as_ref()).unwrap();
+    let second = next_block(other.as_ref(), 0, "two");
+    // Out of order: nothing is written.
+    assert!(matches!(
+        store.append_all(&[new_block(&second), new_block(&first)]),
+        Err(AppendError::NotOnTip)
+    ));
+    assert_eq!(store.tip_state().unwrap().tip.height, 0);
+    store
+        .append_all(&[new_block(&first), new_block(&second)])
+        .unwrap();
+    let blocks = store.blocks(0, 10).unwrap();
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks[1..], [first.block.clone(), second.block.clone()]);
+    assert_eq!(
+        store.blocks_with_bodies(1, 5, 100).unwrap()[1].1,
+        second.body
+    );
 }

@@ -4,7 +4,7 @@
 
 use chain::ledger::Address;
 use chain::{ChainClient, ClientError};
-use protocol::BlockHeader;
+use protocol::{BlockHeader, CoordinatorId};
 
 use crate::driver::ChainApi;
 use crate::node::{ChainError, Submitted, Template, Tip};
@@ -72,8 +72,10 @@ impl ChainApi for HttpChain {
         header: BlockHeader,
         _height: u64,
         miner: String,
+        confirmed_by: Vec<CoordinatorId>,
     ) -> Result<Submitted, ChainError> {
-        match self.client.submit(&header, &miner).await {
+        let ids: Vec<u16> = confirmed_by.iter().map(|c| c.0).collect();
+        match self.client.submit_confirmed(&header, &miner, &ids).await {
             Ok(a) => Ok(Submitted::Accepted {
                 height: a.height,
                 hash: a.hash,

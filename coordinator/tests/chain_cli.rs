@@ -204,13 +204,84 @@ async fn export_prints_one_line_per_block() {
     let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
     assert_eq!(lines.len(), 4);
     for (height, (fields, hash)) in lines.iter().zip(&hashes).enumerate() {
-        assert_eq!(fields.len(), 4);
+        assert_eq!(fields.len(), 6);
         assert_eq!(fields[0], height.to_string());
         assert_eq!(fields[1], hash.to_string());
         let header = BlockHeader::from_hex(fields[2]).unwrap();
         assert_eq!(header.hash(), *hash);
         assert_eq!(fields[3], if height == 0 { "genesis" } else { "rig 7" });
+        assert_eq!(fields[4], "", "confirmed by nobody: submitted without");
+        // The body: the reward alone (genesis has none).
+        assert_eq!(
+            fields[5].split(',').filter(|t| !t.is_empty()).count(),
+            usize::from(height > 0)
+        );
     }
+
+    // Read back into new files, from a file and from standard input: the
+    // same chain, byte for byte, its difficulty learnt from its blocks.
+    let file = dir.path().join("chain.txt");
+    std::fs::write(&file, &text).unwrap();
+    let copy = dir.path().join("copy.db");
+    let out = coordinator(&[
+        "chain",
+        "import",
+        "--db",
+        copy.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("imported 3 blocks")
+    );
+    let piped = dir.path().join("piped.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(["chain", "import", "--db", piped.to_str().unwrap(), "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+    for db in [&copy, &piped] {
+        let again = coordinator(&["chain", "export", "--db", db.to_str().unwrap()]);
+        assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+    }
+    // Again: nothing to add.
+    let out = coordinator(&[
+        "chain",
+        "import",
+        "--db",
+        copy.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("imported 0 blocks into")
+    );
+
+    // A file whose third line was tampered with: refused by its line, no
+    // database created.
+    let mut bad: Vec<String> = text.lines().map(str::to_owned).collect();
+    bad[2] = bad[2].replacen("rig 7", "rig 7\textra", 1);
+    std::fs::write(&file, bad.join("\n") + "\n").unwrap();
+    let refused = dir.path().join("refused.db");
+    let out = coordinator(&[
+        "chain",
+        "import",
+        "--db",
+        refused.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3: 7 tab-separated fields"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(!refused.exists());
+    assert!(!dir.path().join("refused.db.importing").exists());
 }
 
 #[test]

@@ -242,8 +242,12 @@ async fn a_lying_miner_is_caught_and_banned() {
     let opts = ClusterOpts::default();
     let coords = start_coordinators(1, &chain.url, &opts).await;
     let leader_addr = coords[0].addr;
-    wait_for(LONG, "a job", || {
-        coords[0].status().is_some_and(|s| s.node.job.is_some())
+    // The liar is the only miner: the leader waits for it (its quorum of
+    // one miner), and starts the job when it registers with its request.
+    wait_for(LONG, "the leader waiting for a miner", || {
+        coords[0]
+            .status()
+            .is_some_and(|s| s.node.leading && s.node.work == "waiting for quorum")
     })
     .await;
     let mut liar = Fake::new(&KEY, NodeId::Miner(MinerId(666))).await;

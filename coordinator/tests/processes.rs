@@ -56,6 +56,18 @@ impl Proc {
         self.child.wait().unwrap();
     }
 
+    /// Sends `sig` and returns at once (for signals that do not end it).
+    fn send_signal(&self, sig: &str) {
+        let pid = self.child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args([sig, &pid]).status().unwrap();
@@ -113,6 +125,12 @@ impl Env {
 
     /// A coordinator finding its peers in the registry; returns its status URL.
     fn coordinator(&self, id: u16, chain: &str) -> (Proc, String) {
+        self.coordinator_with(id, chain, &[])
+    }
+
+    /// A coordinator as above, with `extra` flags and values (a flag given
+    /// there replaces the default here).
+    fn coordinator_with(&self, id: u16, chain: &str, extra: &[&str]) -> (Proc, String) {
         let log = self.dir.path().join(format!("c{id}-{}.log", rand_suffix()));
         let (reg, key, id_s, hb) = (
             self.path("registry"),
@@ -120,35 +138,31 @@ impl Env {
             id.to_string(),
             HB_MS.to_string(),
         );
-        let p = Proc::spawn(
-            &[
-                "run",
-                "--id",
-                &id_s,
-                "--listen",
-                "127.0.0.1:0",
-                "--chain",
-                chain,
-                "--key-file",
-                &key,
-                "--heartbeat-ms",
-                &hb,
-                "--registry",
-                &reg,
-                "--status",
-                "127.0.0.1:0",
-                "--chunk-secs",
-                "0.5",
-            ],
-            &log,
-        );
+        let defaults = [
+            ["--id", &id_s],
+            ["--listen", "127.0.0.1:0"],
+            ["--chain", chain],
+            ["--key-file", &key],
+            ["--heartbeat-ms", &hb],
+            ["--registry", &reg],
+            ["--status", "127.0.0.1:0"],
+            ["--chunk-secs", "0.5"],
+        ];
+        let mut args = vec!["run"];
+        for [flag, value] in defaults {
+            if !extra.contains(&flag) {
+                args.extend([flag, value]);
+            }
+        }
+        args.extend_from_slice(extra);
+        let p = Proc::spawn(&args, &log);
         p.line("listening on ");
         let status = p.line("status on ");
         (p, status)
     }
 
     fn sim(&self, miners: u32) -> Proc {
-        let log = self.dir.path().join("sim.log");
+        let log = self.dir.path().join(format!("sim-{}.log", rand_suffix()));
         let (reg, key, hb, n) = (
             self.path("registry"),
             self.key.display().to_string(),
@@ -419,4 +433,117 @@ fn a_follower_reports_the_leaders_view_of_a_chain_outage() {
         s["stats"]["chain_failures"], 0,
         "the follower itself never called the chain service"
     );
+}
+
+/// The blocks from height 1, as the chain's API lists them.
+fn blocks(chain: &str) -> Vec<serde_json::Value> {
+    http_json(&format!("{chain}/v1/blocks?from=1&limit=1000"))
+        .and_then(|b| b.as_array().cloned())
+        .unwrap_or_default()
+}
+
+fn confirmed_by(block: &serde_json::Value) -> Vec<u64> {
+    block["confirmed_by"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_u64()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_follower_killed_mid_vote_is_absent_and_the_block_says_who_confirmed_it() {
+    let env = Env::new();
+    let (_chain, url) = env.chain("127.0.0.1:0");
+    // Slow to declare a peer down, so that votes find the stopped follower
+    // still counted as up.
+    let slow = ["--down-after", "10"];
+    let (_c1, s1) = env.coordinator_with(1, &url, &slow);
+    let (mut c2, _s2) = env.coordinator_with(2, &url, &slow);
+    let _sim = env.sim(2);
+    wait("three blocks", || height(&url).filter(|&h| h >= 3));
+    for b in blocks(&url) {
+        assert_eq!(confirmed_by(&b), [1, 2], "block {}", b["height"]);
+    }
+
+    // Stopped, the follower answers nothing; a vote then waits for it, and
+    // it is killed while that vote is open.
+    c2.send_signal("-STOP");
+    wait("a vote waiting for coordinator 2", || {
+        http_json(&s1)
+            .filter(|s| s["vote"]["waiting_for"] == serde_json::json!([2]))
+            .map(|_| ())
+    });
+    c2.kill9();
+    let h = height(&url).unwrap();
+    wait("the next block", || height(&url).filter(|&x| x > h));
+    let next = blocks(&url)
+        .into_iter()
+        .find(|b| b["height"].as_u64() == Some(h + 1))
+        .unwrap();
+    assert_eq!(confirmed_by(&next), [1], "the leader alone, 2 absent");
+    let (status, _) = wait("the leader to count the absent", || {
+        http_json(&s1).filter(|s| s["stats"]["votes_absent"].as_u64() >= Some(1))
+    });
+    let waited = status["stats"]["vote_ms_max"].as_u64().unwrap();
+    println!("a vote with its follower stopped closed after {waited} ms ({HB_MS} ms heartbeats)");
+    assert!(
+        waited >= HB_MS,
+        "it waited a heartbeat interval for the follower"
+    );
+}
+
+#[test]
+fn the_leader_waits_for_its_quorum_and_leases_fixed_chunks() {
+    let env = Env::new();
+    let (_chain, url) = env.chain("127.0.0.1:0");
+    let flags = ["--min-miners", "3", "--chunk-secs", "0", "--chunk", "50000"];
+    let (_c1, s1) = env.coordinator_with(1, &url, &flags);
+    let _two = env.sim(2);
+    let (s, _) = wait("the leader to wait for a third miner", || {
+        http_json(&s1).filter(|s| s["quorum"]["waiting_for"] == "1 more miner (2 of 3 registered)")
+    });
+    assert_eq!(s["work"], "waiting for quorum");
+    assert_eq!(s["job"], serde_json::Value::Null);
+    assert_eq!(height(&url), Some(0));
+    let _third = env.sim(1);
+    wait("blocks once three miners are there", || {
+        height(&url).filter(|&h| h >= 2)
+    });
+    // The best hashes of the block intervals, re-hashed near misses, in
+    // the status the dashboard reads.
+    let (best, _) = wait("the best hash of a block interval", || {
+        http_json(&s1).and_then(|s| {
+            s["best"]["intervals"][0]["best"]["text"]
+                .as_str()
+                .map(str::to_owned)
+        })
+    });
+    let (bits, by) = best.split_once(" of 18 zero bits, by m").unwrap();
+    assert!(bits.parse::<u8>().unwrap() < 18, "{best}");
+    assert!(by.parse::<u32>().is_ok(), "{best}");
+    // Every lease is the fixed chunk, whatever the miners' rates.
+    for _ in 0..20 {
+        let s = http_json(&s1).unwrap();
+        if let Some(leases) = s["job"]["leases"].as_u64().filter(|&n| n > 0) {
+            assert_eq!(
+                s["job"]["coverage"]["leased"].as_u64(),
+                Some(leases * 50_000)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+}
+
+#[test]
+fn with_votes_off_blocks_are_confirmed_by_the_leader_alone() {
+    let env = Env::new();
+    let (_chain, url) = env.chain("127.0.0.1:0");
+    let off = ["--votes", "off"];
+    let (_c1, s1) = env.coordinator_with(1, &url, &off);
+    let (_c2, _) = env.coordinator_with(2, &url, &off);
+    let _sim = env.sim(2);
+    wait("three blocks", || height(&url).filter(|&h| h >= 3));
+    for b in blocks(&url) {
+        assert_eq!(confirmed_by(&b), [1], "block {}", b["height"]);
+    }
+    assert_eq!(http_json(&s1).unwrap()["stats"]["votes"], 0);
 }

@@ -241,3 +241,87 @@ fn bench_measures_the_clock_it_reports() {
     assert!(text.contains("measured: dependent-add chain"), "{text}");
     assert!(text.contains("selected at start-up: "), "{text}");
 }
+
+#[test]
+fn near_misses_are_printed_as_found_and_the_summary_names_the_thread() {
+    let header = genesis_hex();
+    let from = (GENESIS.nonce - 3_000_000).to_string();
+    let to = (GENESIS.nonce + 1_000).to_string();
+    let out = coordinator(&[
+        "scan",
+        "--header",
+        &header,
+        "--zero-bits",
+        "32",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--threads",
+        "2",
+        "--near-misses",
+        "16",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let template = protocol::BlockHeader::from_bytes(&GENESIS.template());
+    let mut near = Vec::new();
+    for line in text.lines().filter(|l| l.starts_with("near miss: ")) {
+        // near miss: nonce N, hash H, Z zero bits, thread T
+        let fields: Vec<&str> = line["near miss: ".len()..].split(", ").collect();
+        assert_eq!(fields.len(), 4, "{line}");
+        let nonce: u32 = fields[0].strip_prefix("nonce ").unwrap().parse().unwrap();
+        let hash = fields[1].strip_prefix("hash ").unwrap();
+        let bits: u32 = fields[2]
+            .strip_suffix(" zero bits")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let thread: usize = fields[3].strip_prefix("thread ").unwrap().parse().unwrap();
+        let real = template.with_nonce(nonce).hash();
+        assert_eq!(hash, real.to_string(), "{line}");
+        assert_eq!(bits, real.zero_bits(), "{line}");
+        assert!((16..32).contains(&bits), "{line}");
+        assert!((1..=2).contains(&thread), "{line}");
+        near.push(nonce);
+    }
+    // About one hash in 2^16 has 16 to 31 zero bits: dozens in 3 million.
+    assert!(near.len() > 10, "{text}");
+    let count = format!("{} near misses within 16 zero bits of 32", near.len());
+    assert!(text.contains(&count), "{text}");
+    assert!(
+        text.lines().any(
+            |l| l.starts_with(&format!("found nonce {} by thread ", GENESIS.nonce))
+                && l.ends_with(" of 2")
+        ),
+        "{text}"
+    );
+    // With --json: one object a line, the report last.
+    let out = coordinator(&[
+        "scan",
+        "--header",
+        &header,
+        "--zero-bits",
+        "32",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--threads",
+        "1",
+        "--near-misses",
+        "16",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (report, misses) = lines.split_last().unwrap();
+    assert_eq!(misses.len(), near.len());
+    assert!(misses.iter().all(|m| m["near_miss"]["thread"] == 1));
+    assert_eq!(report["nonce"], GENESIS.nonce);
+    assert_eq!(report["thread"], 1);
+    assert_eq!(report["near_misses"], near.len());
+}

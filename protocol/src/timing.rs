@@ -33,6 +33,10 @@
 //!   interval), an interrupt a miner has not acknowledged, and the
 //!   `Process` of a lease older than that which a miner's request shows it
 //!   does not hold.
+//! - A leader's vote on a solution stays open for [`Timing::vote_timeout`]
+//!   (one interval): a peer silent that long is absent, not a no. Its
+//!   request is sent again every [`Timing::resend_after`] meanwhile, so a
+//!   loss costs an eighth of an interval and a dead peer one interval.
 
 use core::time::Duration;
 
@@ -139,6 +143,13 @@ impl Timing {
     /// may be crossing the request), shorter than a miner's re-request.
     pub fn resend_after(&self) -> Duration {
         self.heartbeat / 8
+    }
+
+    /// How long a leader waits for a peer's vote on a solution before it
+    /// counts the peer as absent: one interval, in which a live peer has
+    /// had seven re-sent requests to answer.
+    pub fn vote_timeout(&self) -> Duration {
+        self.heartbeat
     }
 
     /// How long a coordinator keeps a silent miner in its book: two

@@ -82,10 +82,17 @@ pub struct Submission {
     /// root the header carries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transactions: Option<Vec<String>>,
+    /// The coordinators that confirmed the block before it was submitted
+    /// (the vote's yes), ids in increasing order; none when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confirmed_by: Vec<u16>,
 }
 
 /// Longest miner name the service stores, in characters.
 pub const MAX_MINER_LEN: usize = 64;
+
+/// Most coordinators a block records as confirming it.
+pub const MAX_CONFIRMED_BY: usize = 256;
 
 /// `201` answer to `POST /v1/blocks`: the block is committed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,6 +132,10 @@ pub struct Block {
     pub miner: String,
     /// When the service committed it (Unix seconds, the service's clock).
     pub received_at: u64,
+    /// The coordinators that confirmed it, as submitted (ids, increasing;
+    /// empty for genesis and for blocks submitted without).
+    #[serde(default)]
+    pub confirmed_by: Vec<u16>,
 }
 
 /// `GET /v1/stats`: what the service did since it started.

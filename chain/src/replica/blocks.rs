@@ -11,7 +11,7 @@ use protocol::{BlockHeader, Hash256};
 
 use super::Replica;
 use crate::api::{Block, Template};
-use crate::ledger::{Address, Tx, TxId, merkle_root, verify_all};
+use crate::ledger::{Address, BlockEffects, Ledger, Tx, TxId, merkle_root, verify_all};
 use crate::rules::{self, BLOCK_VERSION, Rejection};
 use crate::store::{AppendError, StoreError, TemplateBody};
 
@@ -27,6 +27,73 @@ pub enum SubmitError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a block is checked on top of a tip: every rule the service applies
+/// to a submission whose header extends the tip and whose body is known.
+/// The service's submissions and `chain import` both check with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Check {
+    /// The chain's difficulty.
+    pub zero_bits: u8,
+    /// The checker's clock (Unix seconds), for the time bounds.
+    pub now: u64,
+    /// What a body may hold.
+    pub limits: rules::BodyLimits,
+    /// Whether to verify the body's signatures.
+    pub signatures: bool,
+}
+
+impl Check {
+    /// Checks `header` with `body` as the block after `tip`, whose ledger
+    /// is `ledger`: version, merkle root, bits, time, work, the body's
+    /// limits and signatures, and that it applies. Returns its hash, the
+    /// ledger after it and what applying it did.
+    pub fn block(
+        &self,
+        tip: &crate::store::TipState,
+        ledger: &Ledger,
+        header: &BlockHeader,
+        body: &[Tx],
+    ) -> Result<(Hash256, Ledger, BlockEffects), Rejection> {
+        if header.version != BLOCK_VERSION {
+            return Err(Rejection::Version {
+                expected: BLOCK_VERSION,
+                got: header.version,
+            });
+        }
+        check_root(header, body)?;
+        let template = rules::template(self.zero_bits, tip, body);
+        let hash = rules::check(header, &template, self.now)?;
+        rules::check_body(body, self.limits)?;
+        if self.signatures {
+            verify_all(body).map_err(|(index, cause)| {
+                Rejection::BadBody(crate::ledger::BlockError {
+                    index,
+                    id: body.get(index).map(Tx::id).unwrap_or_default(),
+                    cause,
+                })
+            })?;
+        }
+        let mut next = ledger.clone();
+        let effects = next
+            .apply_block(template.height, body)
+            .map_err(Rejection::BadBody)?;
+        Ok((hash, next, effects))
+    }
+}
+
+/// The body's merkle root must be the header's.
+fn check_root(header: &BlockHeader, body: &[Tx]) -> Result<(), Rejection> {
+    let ids: Vec<TxId> = body.iter().map(Tx::id).collect();
+    let root = merkle_root(&ids);
+    if root != header.merkle_root {
+        return Err(Rejection::BodyMismatch {
+            header: header.merkle_root,
+            body: root,
+        });
+    }
+    Ok(())
 }
 
 impl Replica {
@@ -81,6 +148,20 @@ impl Replica {
         now: u64,
         check_signatures: bool,
     ) -> Result<Block, SubmitError> {
+        self.submit_confirmed(header, miner, sent, Vec::new(), now, check_signatures)
+    }
+
+    /// [`Replica::submit`], recording the coordinators that confirmed the
+    /// block (checked by the caller: increasing ids, not zero).
+    pub fn submit_confirmed(
+        &self,
+        header: BlockHeader,
+        miner: String,
+        sent: Option<Vec<Tx>>,
+        confirmed_by: Vec<u16>,
+        now: u64,
+        check_signatures: bool,
+    ) -> Result<Block, SubmitError> {
         let zero_bits = self.store.params().zero_bits;
         let mut view = self.sync()?;
         if header.prev_hash != view.tip.tip.hash {
@@ -95,15 +176,7 @@ impl Replica {
         }
         let (body, external) = match sent {
             Some(body) => {
-                let ids: Vec<TxId> = body.iter().map(Tx::id).collect();
-                let root = merkle_root(&ids);
-                if root != header.merkle_root {
-                    return Err(Rejection::BodyMismatch {
-                        header: header.merkle_root,
-                        body: root,
-                    }
-                    .into());
-                }
+                check_root(&header, &body)?;
                 (body, true)
             }
             None => match self.store.template(&header.merkle_root)? {
@@ -116,28 +189,20 @@ impl Replica {
                 _ => return Err(Rejection::UnknownMerkleRoot(header.merkle_root).into()),
             },
         };
-        let template = rules::template(zero_bits, &view.tip, &body);
-        let hash = rules::check(&header, &template, now)?;
-        rules::check_body(&body, self.limits.body)?;
-        if external && check_signatures {
-            verify_all(&body).map_err(|(index, cause)| {
-                Rejection::BadBody(crate::ledger::BlockError {
-                    index,
-                    id: body.get(index).map(Tx::id).unwrap_or_default(),
-                    cause,
-                })
-            })?;
-        }
-        let mut next = view.ledger.clone();
-        let effects = next
-            .apply_block(template.height, &body)
-            .map_err(Rejection::BadBody)?;
+        let check = Check {
+            zero_bits,
+            now,
+            limits: self.limits.body,
+            signatures: external && check_signatures,
+        };
+        let (hash, next, effects) = check.block(&view.tip, &view.ledger, &header, &body)?;
         let block = Block {
-            height: template.height,
+            height: view.tip.tip.height + 1,
             hash,
             header,
             miner,
             received_at: now,
+            confirmed_by,
         };
         match self.store.append(&block, &body, &effects.trades) {
             Ok(()) => {}

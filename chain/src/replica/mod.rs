@@ -25,7 +25,7 @@ use protocol::Hash256;
 use tokio::sync::broadcast;
 
 pub use admit::{Admission, AdmitOutcome, AdmitRefusal, Admitter};
-pub use blocks::SubmitError;
+pub use blocks::{Check, SubmitError};
 
 use crate::api::{Event, TradeView};
 use crate::ledger::{BlockEffects, Ledger, TxId};

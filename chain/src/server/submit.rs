@@ -15,16 +15,17 @@ use protocol::{BlockHeader, HEADER_LEN};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
-use crate::api::{Block, MAX_MINER_LEN, Submission};
+use crate::api::{Block, MAX_CONFIRMED_BY, MAX_MINER_LEN, Submission};
 use crate::ledger::Tx;
 use crate::replica::{Replica, SubmitError};
 use crate::store::Store;
 
 /// What the body must look like, for error messages.
-const EXPECTED_BODY: &str = r#"{"header": "<160 hex characters>", "miner": "<name>"} (and optionally "transactions": ["<hex>", ...])"#;
+const EXPECTED_BODY: &str = r#"{"header": "<160 hex characters>", "miner": "<name>"} (and optionally "transactions": ["<hex>", ...] and "confirmed_by": [<coordinator id>, ...])"#;
 
-/// A parsed submission: the header, the miner, and the body if sent.
-pub(super) type Parsed = (BlockHeader, String, Option<Vec<Tx>>);
+/// A parsed submission: the header, the miner, the body if sent, and who
+/// confirmed it.
+pub(super) type Parsed = (BlockHeader, String, Option<Vec<Tx>>, Vec<u16>);
 
 /// Reads a JSON request body as `T`: 415 unless it says JSON, 413 past
 /// `max_body` bytes, 400 when it is not JSON (`malformed_json`) or not
@@ -120,6 +121,7 @@ pub(super) fn parse(
         )
     })?;
     check_miner(&submission.miner)?;
+    check_confirmed_by(&submission.confirmed_by)?;
     let body = match submission.transactions {
         None => None,
         Some(list) if list.len() > max_txs => {
@@ -136,7 +138,38 @@ pub(super) fn parse(
                 .collect::<Result<Vec<_>, _>>()?,
         ),
     };
-    Ok((BlockHeader::from_bytes(&bytes), submission.miner, body))
+    Ok((
+        BlockHeader::from_bytes(&bytes),
+        submission.miner,
+        body,
+        submission.confirmed_by,
+    ))
+}
+
+/// Who confirmed a block: at most [`MAX_CONFIRMED_BY`] coordinator ids,
+/// each 1 to 65535, in increasing order (so each appears once).
+fn check_confirmed_by(ids: &[u16]) -> Result<(), ApiError> {
+    let problem = if ids.len() > MAX_CONFIRMED_BY {
+        Some(format!(
+            "has {} ids, more than {MAX_CONFIRMED_BY}",
+            ids.len()
+        ))
+    } else if ids.contains(&0) {
+        Some("holds 0, which is no coordinator's id".to_owned())
+    } else {
+        ids.windows(2)
+            .position(|w| w[0] >= w[1])
+            .map(|i| format!("is not increasing at position {}", i + 1))
+    };
+    match problem {
+        None => Ok(()),
+        Some(p) => Err(ApiError::bad_request(
+            "bad_confirmed_by",
+            format!(
+                "confirmed_by {p}; it must list coordinator ids (1 to 65535) in increasing order, at most {MAX_CONFIRMED_BY}"
+            ),
+        )),
+    }
 }
 
 /// A miner name: 1 to [`MAX_MINER_LEN`] characters, none of them control
@@ -168,11 +201,11 @@ fn check_miner(miner: &str) -> Result<(), ApiError> {
 /// call from the blocking pool). `now` is the service's clock.
 pub(super) fn submit(
     replica: &Replica,
-    (header, miner, body): Parsed,
+    (header, miner, body, confirmed_by): Parsed,
     now: u64,
     check_signatures: bool,
 ) -> Result<Block, ApiError> {
-    match replica.submit(header, miner, body, now, check_signatures) {
+    match replica.submit_confirmed(header, miner, body, confirmed_by, now, check_signatures) {
         Ok(block) => Ok(block),
         Err(SubmitError::NotOnTip) => Err(conflict(replica.store(), &header)?),
         Err(SubmitError::Rejected(r)) => Err(r.into()),

@@ -185,6 +185,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Returns only once the block is durable.
     fn append(&self, block: &Block, body: &[Tx], trades: &[Trade]) -> Result<(), AppendError>;
 
+    /// Appends `blocks` in order in one transaction, as [`Store::append`]
+    /// appends one: all of them if the first extends the tip at the
+    /// moment of writing (and each the one before), or none. Returns only
+    /// once they are durable. `chain import` writes through it.
+    fn append_all(&self, blocks: &[NewBlock<'_>]) -> Result<(), AppendError>;
+
     /// The mempool's entries admitted after `after` (an admission number;
     /// 0 for all), oldest first, and where the mempool stands, read in one
     /// snapshot.
@@ -262,6 +268,17 @@ impl std::fmt::Debug for AdmissionTurn<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AdmissionTurn").finish_non_exhaustive()
     }
+}
+
+/// A block to append, with its body and the trades applying it produced.
+#[derive(Clone, Copy, Debug)]
+pub struct NewBlock<'a> {
+    /// The block.
+    pub block: &'a Block,
+    /// Its body.
+    pub body: &'a [Tx],
+    /// Its trades.
+    pub trades: &'a [Trade],
 }
 
 /// Template bodies kept at once (for the one parent that is the tip).

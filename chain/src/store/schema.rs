@@ -10,8 +10,8 @@ use std::path::Path;
 use super::StoreError;
 
 /// Version of the tables this build writes, in every store. Version 1 had
-/// blocks only (before the ledger).
-pub const SCHEMA_VERSION: i64 = 2;
+/// blocks only (before the ledger); version 2 had no `blocks.confirmed_by`.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// One step up: from version `from` to `from + 1`.
 #[derive(Clone, Copy, Debug)]
@@ -24,9 +24,13 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
-/// Every step, oldest first. None yet: version 1 (blocks only) predates
-/// the ledger's tables and is not upgraded.
-pub const MIGRATIONS: &[Migration] = &[];
+/// Every step, oldest first. Version 1 (blocks only) predates the
+/// ledger's tables and is not upgraded.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 2,
+    sqlite: "ALTER TABLE blocks ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''",
+    postgres: "ALTER TABLE blocks ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''",
+}];
 
 /// The steps that take a database at version `found` to
 /// [`SCHEMA_VERSION`], in order; refused when there is no such way

@@ -364,6 +364,7 @@ pub fn next_block(store: &dyn Store, offset: u32, miner: &str) -> NextBlock {
             header,
             miner: miner.to_owned(),
             received_at: NOW,
+            confirmed_by: Vec::new(),
         },
         body,
     }

@@ -56,7 +56,7 @@ pub struct ChainArgs {
     pub max_mempool: usize,
 }
 
-fn parse_public_key(text: &str) -> Result<chain::ledger::PublicKey, String> {
+pub(super) fn parse_public_key(text: &str) -> Result<chain::ledger::PublicKey, String> {
     chain::ledger::PublicKey::parse(text)
         .map_err(|e| format!("{e}; a public key is 64 hex characters"))
 }
@@ -65,8 +65,12 @@ fn parse_public_key(text: &str) -> Result<chain::ledger::PublicKey, String> {
 #[derive(Debug, Subcommand)]
 pub enum ChainCommand {
     /// Print the chain, one block per line: height, hash, header, miner,
-    /// separated by tabs, lowest height first.
+    /// confirmed_by, transactions, separated by tabs, lowest height first.
     Export(ExportArgs),
+    /// Read an export back into --db (FILE, or `-` for standard input):
+    /// every block is checked as the service checks a submission, and
+    /// nothing is written unless the whole file verifies.
+    Import(super::chain_import::ImportArgs),
 }
 
 /// Arguments of `chain export`.
@@ -82,6 +86,7 @@ pub struct ExportArgs {
 pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
     match (&args.command, &args.listen, &args.db) {
         (Some(ChainCommand::Export(export_args)), _, _) => export(export_args),
+        (Some(ChainCommand::Import(import_args)), _, _) => super::chain_import::run(import_args),
         (None, Some(listen), Some(db)) => serve(listen, db, args),
         (None, _, _) => {
             Err(UsageError::Flag("chain needs --listen ADDR and --db PATH".into()).into())

@@ -26,6 +26,7 @@ use crate::random;
 use crate::node::CoordinatorConfig;
 use crate::sim::{self, Fleet, FleetReach};
 
+use super::run::Switch;
 use super::traders::{self, TradeCounts};
 
 /// Arguments of `demo`.
@@ -65,6 +66,10 @@ pub struct DemoArgs {
     /// 0 to 256 (the book and the trades are shown at the end).
     #[arg(long, default_value_t = 0, value_parser = flags::traders)]
     pub traders: u32,
+    /// Put each solution to a vote of the coordinators before it is
+    /// submitted (the summary reports what the vote added).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub votes: Switch,
 }
 
 /// The zero bits that give a block about every `secs` at `rate` hashes/s.
@@ -156,8 +161,10 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             chaos,
             events: Some(events_tx),
         };
+        let votes = args.votes == Switch::On;
         let nodes = start_local(&cluster, Arc::clone(&chain), |id| CoordinatorConfig {
             payout: chain::ledger::address(&payout),
+            votes,
             ..CoordinatorConfig::with_heartbeat(id, heartbeat)
         })
         .await
@@ -224,6 +231,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             sum_alone,
             aggregate: observer.aggregate_rate(),
             stop_latencies: observer.stop_latencies(),
+            votes: observer.votes(votes, args.coordinators),
             interrupted,
         };
         outln!();

@@ -20,6 +20,8 @@ use crate::driver::{CoordinatorStatus, TimedEvent};
 use crate::node::NodeEvent;
 use crate::sim::MinerProbe;
 
+pub use super::demo_votes::VoteReport;
+
 /// How long after a solution the miners' stop times are read.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait for the last block's stop times once the target is
@@ -41,6 +43,7 @@ pub struct Observer {
     tip: String,
     pending: Vec<(JobRef, Instant)>,
     latencies: Vec<Duration>,
+    vote_times: Vec<Duration>,
     hashes_at: Option<(u64, Instant)>,
     last_hashes: Option<(u64, Instant)>,
     tty: bool,
@@ -67,6 +70,8 @@ pub struct Report {
     pub stop_latencies: Vec<Duration>,
     /// Whether Ctrl-C ended the run.
     pub interrupted: bool,
+    /// The votes on solutions.
+    pub votes: VoteReport,
 }
 
 fn mhs(r: f64) -> String {
@@ -95,6 +100,7 @@ impl Observer {
             tip: String::new(),
             pending: Vec::new(),
             latencies: Vec::new(),
+            vote_times: Vec::new(),
             hashes_at: None,
             last_hashes: None,
             tty: std::io::stdout().is_terminal(),
@@ -134,8 +140,10 @@ impl Observer {
 
     async fn poll(&mut self) {
         while let Ok(e) = self.events.try_recv() {
-            if let NodeEvent::SolutionFound { job, .. } = e.event {
-                self.pending.push((job, e.at));
+            match e.event {
+                NodeEvent::SolutionFound { job, .. } => self.pending.push((job, e.at)),
+                NodeEvent::VoteDecided { took, .. } => self.vote_times.push(took),
+                _ => {}
             }
         }
         if let Ok(tip) = self.client.tip().await {
@@ -202,6 +210,16 @@ impl Observer {
         self.latencies.clone()
     }
 
+    /// What the votes added between each verified solution and its
+    /// submission (`on`: whether solutions were put to a vote).
+    pub fn votes(&self, on: bool, coordinators: u16) -> VoteReport {
+        VoteReport {
+            on,
+            coordinators,
+            times: self.vote_times.clone(),
+        }
+    }
+
     /// The whole chain, one line per block, readable at 80 columns.
     pub async fn chain_lines(&self) -> Vec<String> {
         let mut out = vec![format!(
@@ -250,6 +268,9 @@ impl Observer {
                     "leader c{}, epoch {}: {}",
                     l.node.id, l.node.epoch, l.node.work
                 ));
+                if let Some(b) = &l.node.best.interval {
+                    lines.push(format!("best so far: {}", b.text));
+                }
                 if let Some(j) = &l.node.job {
                     let c = j.coverage;
                     let pct = |n: u64| 100.0 * n as f64 / c.total.max(1) as f64;
@@ -413,5 +434,6 @@ impl Report {
                 l.len()
             );
         }
+        outln!("{}", self.votes.line());
     }
 }

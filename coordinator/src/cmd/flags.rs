@@ -109,6 +109,12 @@ pub fn scan_zero_bits(text: &str) -> Result<u8, String> {
     whole(text, 0, 255)
 }
 
+/// How far below the target a scan's near misses reach: 1 to 32 zero
+/// bits (32 below a target of 40 is one hash in 256: plenty of lines).
+pub fn near_misses(text: &str) -> Result<u8, String> {
+    whole(text, 1, 32)
+}
+
 /// The heartbeat interval: 10 ms to 10 minutes.
 pub fn heartbeat_ms(text: &str) -> Result<u64, String> {
     whole(text, 10, 600_000)
@@ -164,6 +170,33 @@ pub fn seconds(text: &str) -> Result<f64, String> {
     positive(text, MAX_SECONDS, " (seconds)")
 }
 
+/// How long a lease should take: 0 (every lease `--chunk` nonces), or
+/// above 0 and at most an hour.
+pub fn chunk_secs(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(0.0) => Ok(0.0),
+        _ => positive(text, MAX_SECONDS, "").map_err(|_| {
+            format!(
+                "must be 0 (fixed chunks) or a number above 0 and at most {MAX_SECONDS} (seconds)"
+            )
+        }),
+    }
+}
+
+/// The most miners a quorum may ask for.
+pub const MAX_QUORUM_MINERS: u32 = 1_000_000;
+
+/// Miners a leader waits for: 1 to [`MAX_QUORUM_MINERS`].
+pub fn min_miners(text: &str) -> Result<u32, String> {
+    whole(text, 1, u64::from(MAX_QUORUM_MINERS))
+}
+
+/// Coordinators a leader waits for, itself included: 1 to 65535 (as many
+/// as there can be ids).
+pub fn min_coordinators(text: &str) -> Result<u16, String> {
+    whole(text, 1, u64::from(u16::MAX))
+}
+
 /// A core clock in GHz: above 0, at most 100.
 pub fn ghz(text: &str) -> Result<f64, String> {
     positive(text, 100.0, " (GHz)")
@@ -189,5 +222,16 @@ mod tests {
             assert!(seconds(bad).is_err(), "{bad}");
         }
         assert_eq!(seconds("0.5"), Ok(0.5));
+        assert_eq!(chunk_secs("0"), Ok(0.0));
+        assert_eq!(chunk_secs("2"), Ok(2.0));
+        for bad in ["-1", "3601", "NaN", "x"] {
+            assert_eq!(
+                chunk_secs(bad).unwrap_err(),
+                "must be 0 (fixed chunks) or a number above 0 and at most 3600 (seconds)"
+            );
+        }
+        assert!(min_miners("0").is_err());
+        assert!(min_miners("1000001").is_err());
+        assert_eq!(min_coordinators("65535"), Ok(65535));
     }
 }

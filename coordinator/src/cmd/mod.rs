@@ -5,9 +5,11 @@
 
 pub mod bench;
 pub mod chain;
+pub mod chain_import;
 pub mod config;
 pub mod demo;
 pub mod demo_view;
+pub mod demo_votes;
 pub mod error;
 pub mod flags;
 pub mod keygen;

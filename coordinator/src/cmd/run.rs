@@ -25,7 +25,7 @@ use crate::driver::resolve::HostPort;
 use crate::driver::status_http::serve_status;
 use crate::driver::warnings::{WarningKind, Warnings};
 use crate::driver::{NodeDeps, run_node};
-use crate::node::CoordinatorConfig;
+use crate::node::{CoordinatorConfig, Quorum};
 use crate::sim::{self, Fleet, FleetReach};
 
 /// Arguments of `run`.
@@ -90,10 +90,22 @@ pub struct RunArgs {
     /// Lease size before a miner's rate is known (1 to 2000000000).
     #[arg(long, default_value_t = 100_000, value_parser = flags::chunk)]
     pub chunk: u64,
-    /// Seconds a lease should take a miner at its measured rate (above 0,
-    /// at most 3600).
-    #[arg(long, default_value_t = 2.0, value_parser = flags::seconds)]
+    /// Seconds a lease should take a miner at its measured rate (at most
+    /// 3600); 0 keeps every lease at --chunk nonces.
+    #[arg(long, default_value_t = 2.0, value_parser = flags::chunk_secs)]
     pub chunk_secs: f64,
+    /// Start a job only once this many miners are registered, and lease
+    /// nothing new while fewer are (1 to 1000000).
+    #[arg(long, default_value_t = 1, value_parser = flags::min_miners)]
+    pub min_miners: u32,
+    /// Start a job only once this many coordinators are up, this one
+    /// included, and lease nothing new while fewer are (1 to 65535).
+    #[arg(long, default_value_t = 1, value_parser = flags::min_coordinators)]
+    pub min_coordinators: u16,
+    /// Put each solution to a vote of the coordinators up before it is
+    /// submitted (off: this coordinator's own check decides).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    pub votes: Switch,
     /// Failed claims after which a miner is ignored (1 to 1000).
     #[arg(long, default_value_t = 3, value_parser = flags::ban_after)]
     pub ban_after: u32,
@@ -103,6 +115,15 @@ pub struct RunArgs {
     /// Fault injection on sent datagrams, `SEED:DROP:DUP:DELAY_MS` (testing).
     #[arg(long, hide = true)]
     pub chaos: Option<String>,
+}
+
+/// On or off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    /// On.
+    On,
+    /// Off.
+    Off,
 }
 
 /// The node configuration from the arguments (each bounded by its parser)
@@ -117,6 +138,11 @@ pub fn node_config(args: &RunArgs, key: &protocol::ClusterKey) -> CoordinatorCon
         chunk_default: args.chunk,
         chunk_target: Duration::from_secs_f64(args.chunk_secs),
         ban_after: args.ban_after,
+        quorum: Quorum {
+            miners: args.min_miners,
+            coordinators: args.min_coordinators,
+        },
+        votes: args.votes == Switch::On,
         ..CoordinatorConfig::with_heartbeat(args.id, heartbeat)
     }
 }

@@ -5,6 +5,7 @@
 //! input.
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use clap::Args;
@@ -14,7 +15,7 @@ use serde::Serialize;
 
 use super::output::outln;
 use super::{CommandError, Failure, UsageError, choose_kernel, flags};
-use crate::mining::{DEFAULT_CHUNK, scan_parallel};
+use crate::mining::{Candidate, DEFAULT_CHUNK, Watch, scan_parallel_watched};
 
 /// Arguments of `scan`.
 #[derive(Debug, Args)]
@@ -41,6 +42,10 @@ pub struct ScanArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print each hash within K zero bits of the target as it is found,
+    /// one line each (1 to 32; with --json, one JSON object a line).
+    #[arg(long, value_name = "K", value_parser = flags::near_misses)]
+    pub near_misses: Option<u8>,
 }
 
 /// The `--json` output.
@@ -51,6 +56,26 @@ struct ScanReport {
     best_zero_bits: u8,
     hashes: u64,
     seconds: f64,
+    /// The thread (from 1) that found the solution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread: Option<usize>,
+    /// Near misses printed (with `--near-misses`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    near_misses: Option<u64>,
+}
+
+/// A `--near-misses` line in `--json` mode.
+#[derive(Debug, Serialize)]
+struct NearMissLine {
+    near_miss: NearMiss,
+}
+
+#[derive(Debug, Serialize)]
+struct NearMiss {
+    nonce: u32,
+    hash: String,
+    zero_bits: u8,
+    thread: usize,
 }
 
 /// Checked inputs of a scan.
@@ -90,7 +115,37 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
     let choice = choose_kernel(args.backend.as_deref())?;
     let job = ScanJob::new(&input.header);
     let started = Instant::now();
-    let result = scan_parallel(
+    let near = AtomicU64::new(0);
+    let header = BlockHeader::from_bytes(&input.header);
+    let report = |c: Candidate| {
+        if c.zero_bits >= args.zero_bits {
+            return;
+        }
+        near.fetch_add(1, Ordering::Relaxed);
+        let hash = header.with_nonce(c.nonce).hash().to_string();
+        let line = if args.json {
+            let line = NearMissLine {
+                near_miss: NearMiss {
+                    nonce: c.nonce,
+                    hash,
+                    zero_bits: c.zero_bits,
+                    thread: c.thread,
+                },
+            };
+            serde_json::to_string(&line).unwrap_or_default()
+        } else {
+            format!(
+                "near miss: nonce {}, hash {hash}, {} zero bits, thread {}",
+                c.nonce, c.zero_bits, c.thread
+            )
+        };
+        outln!("{line}");
+    };
+    let watch = args.near_misses.map(|k| Watch {
+        at_least: args.zero_bits.saturating_sub(k).max(1),
+        report: &report,
+    });
+    let result = scan_parallel_watched(
         choice.kernel,
         &job,
         input.range,
@@ -98,8 +153,10 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
         input.threads,
         DEFAULT_CHUNK,
         None,
+        watch.as_ref(),
     )
     .map_err(Failure::from)?;
+    let near = args.near_misses.map(|_| near.load(Ordering::Relaxed));
     let seconds = started.elapsed().as_secs_f64();
     let out = result.outcome;
     let hash = out
@@ -112,12 +169,17 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
             best_zero_bits: out.best.zero_bits,
             hashes: out.hashes,
             seconds,
+            thread: result.found_by,
+            near_misses: near,
         };
         super::print_json(&report)?;
     } else {
         match (out.found, hash) {
             (Some(nonce), Some(hash)) => {
-                outln!("found nonce {nonce}");
+                let by = result.found_by.map_or(String::new(), |t| {
+                    format!(" by thread {t} of {}", input.threads)
+                });
+                outln!("found nonce {nonce}{by}");
                 outln!("hash {hash} ({} zero bits)", hash.zero_bits());
             }
             _ => outln!(
@@ -127,6 +189,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, CommandError> {
                 out.best.nonce,
                 out.best.zero_bits
             ),
+        }
+        if let (Some(n), Some(k)) = (near, args.near_misses) {
+            outln!("{n} near misses within {k} zero bits of {}", args.zero_bits);
         }
         let rate = result.hashes_done as f64 / seconds.max(1e-9) / 1e6;
         outln!(

@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use chain::ledger::Address;
-use protocol::BlockHeader;
+use protocol::{BlockHeader, CoordinatorId};
 
 use crate::node::{ChainError, Submitted, Template, Tip};
 
@@ -20,11 +20,14 @@ pub trait ChainApi: Send + Sync + 'static {
     /// Submits a solved header for `height`. A conflict must be resolved
     /// into `Accepted` when the block at that height is this very block (a
     /// retry after a lost reply), `Stale` otherwise.
+    /// `confirmed_by` are the coordinators that confirmed it (the vote's
+    /// yes), recorded with the block.
     fn submit(
         &self,
         header: BlockHeader,
         height: u64,
         miner: String,
+        confirmed_by: Vec<CoordinatorId>,
     ) -> impl Future<Output = Result<Submitted, ChainError>> + Send;
 
     /// The current tip.

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use chain::ledger::Address;
-use protocol::BlockHeader;
+use protocol::{BlockHeader, CoordinatorId};
 use serde::Serialize;
 
 use super::chain::ChainApi;
@@ -218,10 +218,11 @@ impl<C: ChainApi> ChainApi for ChainSet<C> {
         header: BlockHeader,
         height: u64,
         miner: String,
+        confirmed_by: Vec<CoordinatorId>,
     ) -> Result<Submitted, ChainError> {
         self.call(|api: Arc<C>| {
-            let miner = miner.clone();
-            async move { api.submit(header, height, miner).await }
+            let (miner, confirmed_by) = (miner.clone(), confirmed_by.clone());
+            async move { api.submit(header, height, miner, confirmed_by).await }
         })
         .await
     }
@@ -287,7 +288,13 @@ mod tests {
         async fn template(&self, _: Address) -> Result<Template, ChainError> {
             Err(ChainError::Rejected("unused".into()))
         }
-        async fn submit(&self, _: BlockHeader, _: u64, _: String) -> Result<Submitted, ChainError> {
+        async fn submit(
+            &self,
+            _: BlockHeader,
+            _: u64,
+            _: String,
+            _: Vec<CoordinatorId>,
+        ) -> Result<Submitted, ChainError> {
             Err(ChainError::Rejected("unused".into()))
         }
         async fn tip(&self) -> Result<Tip, ChainError> {

@@ -355,9 +355,10 @@ fn spawn_call<C: ChainApi>(
                 header,
                 height,
                 miner,
+                confirmed_by,
             } => ChainReply::Submit {
                 seq,
-                result: chain.submit(header, height, miner).await,
+                result: chain.submit(header, height, miner, confirmed_by).await,
             },
             ChainCall::Tip { seq } => ChainReply::Tip {
                 seq,
@@ -417,5 +418,61 @@ fn log_event(id: CoordinatorId, e: &NodeEvent) {
         NodeEvent::LeaseExpired { miner, range } => {
             tracing::debug!(%id, %miner, %range, "lease expired")
         }
+        NodeEvent::QuorumWaiting { .. }
+        | NodeEvent::QuorumMet { .. }
+        | NodeEvent::VoteStarted { .. }
+        | NodeEvent::VoteDecided { .. }
+        | NodeEvent::VoteCast { .. } => log_quorum_or_vote(id, e),
+    }
+}
+
+/// The quorum's and the vote's events.
+fn log_quorum_or_vote(id: CoordinatorId, e: &NodeEvent) {
+    let names = |ids: &[CoordinatorId]| {
+        ids.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    match e {
+        NodeEvent::QuorumWaiting { waiting_for } => {
+            tracing::warn!(%id, %waiting_for, "waiting for the quorum: no new leases")
+        }
+        NodeEvent::QuorumMet {
+            miners,
+            coordinators,
+        } => tracing::info!(%id, miners, coordinators, "quorum reached"),
+        NodeEvent::VoteStarted { job, nonce, asked } => {
+            tracing::debug!(%id, %job, nonce, asked = %names(asked), "vote started")
+        }
+        NodeEvent::VoteDecided {
+            job,
+            nonce,
+            miner,
+            decision,
+            yes,
+            no,
+            absent,
+            took,
+        } => {
+            let no: Vec<String> = no
+                .iter()
+                .map(|(c, v)| format!("{c}:{}", v.name()))
+                .collect();
+            let (yes, absent, no) = (names(yes), names(absent), no.join(","));
+            let decision = decision.name();
+            if decision == "submit" {
+                tracing::info!(%id, %job, nonce, %miner, decision, %yes, %no, %absent, ?took, "vote")
+            } else {
+                tracing::warn!(%id, %job, nonce, %miner, decision, %yes, %no, %absent, ?took, "vote: solution dropped")
+            }
+        }
+        NodeEvent::VoteCast {
+            leader,
+            job,
+            nonce,
+            vote,
+        } => tracing::debug!(%id, %leader, %job, nonce, vote = vote.name(), "voted"),
+        _ => {}
     }
 }

@@ -3,5 +3,8 @@
 pub mod parallel;
 pub mod select;
 
-pub use parallel::{DEFAULT_CHUNK, ParallelOutcome, SpawnError, scan_parallel};
+pub use parallel::{
+    Candidate, DEFAULT_CHUNK, ParallelOutcome, SpawnError, Watch, scan_parallel,
+    scan_parallel_watched,
+};
 pub use select::{KernelChoice, choose_kernel};

@@ -36,6 +36,37 @@ pub struct ParallelOutcome {
     pub hashes_done: u64,
     /// Whether `cancel` stopped the scan before the range was covered.
     pub cancelled: bool,
+    /// The thread (from 1) whose chunk holds the solution, if any.
+    pub found_by: Option<usize>,
+}
+
+/// A hash a watched scan reports as soon as a thread finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Its nonce.
+    pub nonce: u32,
+    /// Its leading zero bits.
+    pub zero_bits: u8,
+    /// The thread that found it, from 1.
+    pub thread: usize,
+}
+
+/// What a watched scan reports: every hash with at least `at_least` zero
+/// bits (the solution included), to `report`, from the thread that found
+/// it, in the order found.
+pub struct Watch<'a> {
+    /// The fewest zero bits reported.
+    pub at_least: u8,
+    /// Where candidates go.
+    pub report: &'a (dyn Fn(Candidate) + Sync),
+}
+
+impl std::fmt::Debug for Watch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("at_least", &self.at_least)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A scanning thread could not be started.
@@ -63,12 +94,32 @@ pub fn scan_parallel(
     chunk: u64,
     cancel: Option<&AtomicBool>,
 ) -> Result<ParallelOutcome, SpawnError> {
+    scan_parallel_watched(scanner, job, range, zero_bits, threads, chunk, cancel, None)
+}
+
+/// [`scan_parallel`], reporting to `watch` (when given) every hash with
+/// at least `watch.at_least` zero bits as it is found. The kernels are
+/// not changed for it: each chunk is scanned for `at_least` zero bits,
+/// and after each candidate below `zero_bits` the scan resumes at the next
+/// nonce, so the outcome is the same as without a watch, and the hot loop
+/// the same too (candidates are rare: one in `2^at_least` hashes).
+#[allow(clippy::too_many_arguments)]
+pub fn scan_parallel_watched(
+    scanner: impl Scanner + Clone + Sync,
+    job: &ScanJob,
+    range: NonceRange,
+    zero_bits: u8,
+    threads: usize,
+    chunk: u64,
+    cancel: Option<&AtomicBool>,
+    watch: Option<&Watch<'_>>,
+) -> Result<ParallelOutcome, SpawnError> {
     let threads = threads.max(1);
     let chunk = chunk.max(1);
     let end = u64::from(range.last()) + 1;
     let cursor = AtomicU64::new(u64::from(range.first()));
     let limit = AtomicU64::new(end);
-    let done: Mutex<Vec<(u64, ScanOutcome)>> = Mutex::new(Vec::new());
+    let done: Mutex<Vec<(u64, ScanOutcome, usize)>> = Mutex::new(Vec::new());
     // Set when a thread failed to start: the others stop.
     let abort = AtomicBool::new(false);
     // `Some(go)` once every thread started (`true`) or one failed (`false`).
@@ -80,7 +131,7 @@ pub fn scan_parallel(
         gate.1.notify_all();
     };
 
-    let worker = || {
+    let worker = |number: usize| {
         let go = gate
             .0
             .lock()
@@ -108,11 +159,14 @@ pub fn scan_parallel(
             let Ok(part) = NonceRange::new(first, last) else {
                 break;
             };
-            let out = scanner.scan(job, part, zero_bits);
+            let out = match watch {
+                None => scanner.scan(job, part, zero_bits),
+                Some(w) => scan_watched(&mut scanner, job, part, zero_bits, w, number),
+            };
             if let Some(n) = out.found {
                 limit.fetch_min(u64::from(n) + 1, Ordering::Relaxed);
             }
-            mine.push((start, out));
+            mine.push((start, out, number));
         }
         if let Ok(mut all) = done.lock() {
             all.extend(mine);
@@ -120,13 +174,13 @@ pub fn scan_parallel(
     };
     if threads == 1 {
         open_gate(true);
-        worker();
+        worker(1);
     } else {
         std::thread::scope(|s| {
             for number in 1..=threads {
                 let started = std::thread::Builder::new()
                     .name("scan".into())
-                    .spawn_scoped(s, worker);
+                    .spawn_scoped(s, move || worker(number));
                 if let Err(source) = started {
                     abort.store(true, Ordering::Relaxed);
                     open_gate(false);
@@ -143,14 +197,18 @@ pub fn scan_parallel(
     }
 
     let mut parts = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    parts.sort_by_key(|(start, _)| *start);
-    let hashes_done = parts.iter().map(|(_, o)| o.hashes).sum();
+    parts.sort_by_key(|(start, _, _)| *start);
+    let hashes_done = parts.iter().map(|(_, o, _)| o.hashes).sum();
     // The chunks up to the first gap (a cancel) or solution (the fold
     // ignores what follows it): exactly the prefix one scan would cover.
     let mut expected = u64::from(range.first());
-    let prefix = parts.into_iter().map_while(|(start, out)| {
+    let mut found_by = None;
+    let prefix = parts.into_iter().map_while(|(start, out, number)| {
         (start == expected).then(|| {
             expected = start + out.hashes;
+            if out.found.is_some() && found_by.is_none() {
+                found_by = Some(number);
+            }
             out
         })
     });
@@ -160,7 +218,49 @@ pub fn scan_parallel(
         outcome,
         hashes_done,
         cancelled,
+        found_by: outcome.found.and(found_by),
     })
+}
+
+/// One chunk scanned for `watch.at_least` zero bits, resumed after each
+/// candidate, reported, that falls short of `zero_bits`: what a scan of
+/// the chunk for `zero_bits` returns.
+fn scan_watched(
+    scanner: &mut impl Scanner,
+    job: &ScanJob,
+    part: NonceRange,
+    zero_bits: u8,
+    watch: &Watch<'_>,
+    thread: usize,
+) -> ScanOutcome {
+    let at_least = watch.at_least.min(zero_bits);
+    let mut total = ScanOutcome::none(part.first());
+    let mut from = part.first();
+    loop {
+        let Ok(rest) = NonceRange::new(from, part.last()) else {
+            return total;
+        };
+        let out = scanner.scan(job, rest, at_least);
+        let Some(nonce) = out.found else {
+            return total.then(out);
+        };
+        // Every nonce before it had fewer than `at_least` zero bits, so the
+        // best so far is this one.
+        let bits = out.best.zero_bits;
+        (watch.report)(Candidate {
+            nonce,
+            zero_bits: bits,
+            thread,
+        });
+        if bits >= zero_bits {
+            return total.then(out);
+        }
+        total = total.then(ScanOutcome { found: None, ..out });
+        if nonce == part.last() {
+            return total;
+        }
+        from = nonce + 1;
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +294,57 @@ mod tests {
                     assert!(par.hashes_done >= single.hashes);
                     assert!(!par.cancelled);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn a_watched_scan_returns_the_same_and_reports_every_candidate_once() {
+        use std::sync::Mutex;
+        let job = ScanJob::new(&GENESIS.template());
+        let range = NonceRange::new(GENESIS.nonce - 300_000, GENESIS.nonce + 1_000).unwrap();
+        for kernel in Kernel::available() {
+            for threads in [1, 3] {
+                let seen = Mutex::new(Vec::new());
+                let report = |c: Candidate| seen.lock().unwrap().push(c);
+                let watch = Watch {
+                    at_least: 14,
+                    report: &report,
+                };
+                let single = Kernel::portable().scan(&job, range, 32);
+                let par = scan_parallel_watched(
+                    kernel,
+                    &job,
+                    range,
+                    32,
+                    threads,
+                    10_000,
+                    None,
+                    Some(&watch),
+                )
+                .unwrap();
+                assert_eq!(par.outcome, single, "{kernel:?} threads={threads}");
+                assert!(par.found_by.is_some_and(|t| (1..=threads).contains(&t)));
+                let mut seen = seen.into_inner().unwrap();
+                seen.sort_by_key(|c| c.nonce);
+                // Exactly the nonces with 14 or more zero bits up to the
+                // solution (threads past it may report a few more).
+                let expected: Vec<(u32, u8)> = (range.first()..=GENESIS.nonce)
+                    .filter_map(|n| {
+                        let h = protocol::BlockHeader::from_bytes(&GENESIS.template())
+                            .with_nonce(n)
+                            .hash();
+                        let z = h.zero_bits() as u8;
+                        (z >= 14).then_some((n, z))
+                    })
+                    .collect();
+                let got: Vec<(u32, u8)> = seen
+                    .iter()
+                    .filter(|c| c.nonce <= GENESIS.nonce)
+                    .map(|c| (c.nonce, c.zero_bits))
+                    .collect();
+                assert_eq!(got, expected, "{kernel:?} threads={threads}");
+                assert_eq!(got.last(), Some(&(GENESIS.nonce, 43)));
             }
         }
     }

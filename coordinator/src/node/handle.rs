@@ -8,7 +8,9 @@ use protocol::wire::{
 };
 use protocol::{CoordinatorId, JobRef, MinerId, NodeId};
 
+use super::best::BestHash;
 use super::job::NoVerdict;
+use super::quorum::Count;
 use super::{Node, NodeEvent, Now, Work, YesVerdict};
 
 impl Node {
@@ -28,7 +30,8 @@ impl Node {
     pub fn handle_timeout(&mut self, now: Now) {
         self.refresh_role(now);
         self.probe_peers(now.mono);
-        if now.mono >= self.next_heartbeat {
+        let tick = now.mono >= self.next_heartbeat;
+        if tick {
             self.next_heartbeat = now.mono + self.cfg.heartbeat;
             self.heartbeat_all(now.mono);
             let gone = self
@@ -40,6 +43,8 @@ impl Node {
                 }
             }
         }
+        self.refresh_quorum(now, if tick { Count::Recount } else { Count::Same });
+        self.vote_timers(now);
         if self.leading.is_some() {
             self.leader_timers(now);
         } else {
@@ -53,6 +58,11 @@ impl Node {
         let view = match message {
             Message::HeartbeatRequest(hb) => {
                 self.chain.reported_by(id, hb.chain);
+                if let (Some(job), Some(leader)) = (hb.job, hb.view.leader)
+                    && leader == id
+                {
+                    self.checker.heard_job(job);
+                }
                 Some(hb.view)
             }
             Message::HeartbeatReply(r) => Some(r.view),
@@ -66,19 +76,26 @@ impl Node {
         // view as it is after taking it in (a `Discover` from a peer looking
         // for its cluster on the LAN gets the same answer).
         self.refresh_role(now);
-        if let Message::HeartbeatRequest(_) | Message::Discover(_) = message {
-            let reply = Message::HeartbeatReply(HeartbeatReply {
-                view: self.view(now.mono),
-                hashrate: 0,
-                miner: None,
-                request: None,
-                kind: None,
-            });
-            self.send(from, reply);
+        match message {
+            Message::HeartbeatRequest(_) | Message::Discover(_) => {
+                let reply = Message::HeartbeatReply(HeartbeatReply {
+                    view: self.view(now.mono),
+                    hashrate: 0,
+                    miner: None,
+                    request: None,
+                    kind: None,
+                });
+                self.send(from, reply);
+            }
+            Message::VoteRequest(req) => self.on_vote_request(now, from, id, req),
+            Message::VoteReply(reply) => self.on_vote_reply(now, id, reply),
+            _ => {}
         }
+        self.refresh_quorum(now, Count::Same);
     }
 
     fn on_miner_message(&mut self, now: Now, from: SocketAddr, id: MinerId, message: Message) {
+        let known = self.miners.get(id).map(|e| is_faulty(e.state));
         let entry = self.miners.heard(id, from, now.mono);
         if entry.banned {
             self.stats.ignored_banned += 1;
@@ -90,6 +107,14 @@ impl Node {
                 entry.kind = r.kind.or(entry.kind);
                 if let Some(state) = r.miner {
                     entry.report(state);
+                }
+                let faulty = is_faulty(entry.state);
+                // A miner registered, or its fault changed: so did the
+                // quorum's count.
+                match known {
+                    None if !faulty => self.refresh_quorum(now, Count::Joined),
+                    Some(was) if was != faulty => self.refresh_quorum(now, Count::Recount),
+                    _ => {}
                 }
                 self.members.saw_epoch(r.view.epoch);
                 self.refresh_role(now);
@@ -126,7 +151,12 @@ impl Node {
             Message::HeartbeatRequest(_)
             | Message::Process(_)
             | Message::ProcessInterrupt(_)
-            | Message::Announce(_) => self.stats.unexpected += 1,
+            | Message::Announce(_)
+            | Message::VoteRequest(_)
+            | Message::VoteReply(_) => self.stats.unexpected += 1,
+        }
+        if known.is_none() && !matches!(message, Message::HeartbeatReply(_)) {
+            self.refresh_quorum(now, Count::Joined);
         }
     }
 
@@ -163,7 +193,21 @@ impl Node {
             self.stats.stale_answers += 1;
             return;
         }
-        match job.answer_no(id, a.range, a.best, slack) {
+        let verdict = job.answer_no(id, a.range, a.best, slack);
+        if matches!(
+            verdict,
+            NoVerdict::Accepted | NoVerdict::AcceptedLate | NoVerdict::Unmatched
+        ) {
+            // Re-hashed: a near miss the whole fleet can be shown.
+            self.best.offer(BestHash {
+                zero_bits: a.best.zero_bits,
+                needed: job.zero_bits,
+                nonce: a.best.nonce,
+                miner: id,
+                job: job_ref,
+            });
+        }
+        match verdict {
             NoVerdict::Accepted | NoVerdict::AcceptedLate => {
                 self.stats.ranges_scanned += 1;
                 if let Some(e) = self.miners.get_mut(id) {
@@ -218,7 +262,7 @@ impl Node {
     }
 
     /// A claim of miner `id` failed its check (`reason` says how).
-    fn failed_claim(&mut self, id: MinerId, reason: &'static str) {
+    pub(super) fn failed_claim(&mut self, id: MinerId, reason: &'static str) {
         self.stats.failed_claims += 1;
         if self.miners.failed_claim(id, self.cfg.ban_after) {
             if let Work::Mining { job, .. } = &mut self.work {
@@ -242,4 +286,8 @@ impl Node {
             self.stats.last_violation = Some(e);
         }
     }
+}
+
+fn is_faulty(state: MinerState) -> bool {
+    matches!(state, MinerState::Faulty(_))
 }

@@ -23,10 +23,12 @@ impl Node {
             (Some(_), false) => {
                 self.leading = None;
                 // A solved block is still a block, whoever leads now: keep
-                // submitting it (the chain service settles any race).
-                if !matches!(self.work, Work::Submitting { .. }) {
+                // voting on it and submitting it (the chain service settles
+                // any race).
+                if !matches!(self.work, Work::Submitting { .. } | Work::Voting { .. }) {
                     self.work = Work::Idle;
                 }
+                self.quorum_said = None;
                 self.event(NodeEvent::SteppedDown { leader });
             }
             (Some(epoch), true) if self.members.max_epoch() > epoch => {
@@ -136,6 +138,7 @@ impl Node {
             now.mono,
         );
         self.stats.jobs += 1;
+        self.best.new_job();
         self.event(NodeEvent::JobStarted {
             job: job_ref,
             height: t.height,
@@ -203,19 +206,17 @@ impl Node {
             hash,
         });
         self.last_closed = Some(job_ref);
-        self.work = Work::Submitting {
-            job,
-            nonce,
-            miner,
-            next_try: now.mono,
-            call: Pending::NONE,
-        };
         self.interrupt_all(now.mono, job_ref);
-        self.drive(now);
+        self.start_vote(now, job, miner, nonce, hash);
     }
 
     /// Leases ranges to `miner` for as many slots as it asked for.
     pub(super) fn serve(&mut self, now: Instant, miner: MinerId) {
+        if !self.quorum.met {
+            // Paused below the quorum; the request is kept for when it is
+            // back.
+            return;
+        }
         let Some(entry) = self.miners.get(miner) else {
             return;
         };
@@ -302,6 +303,10 @@ impl Node {
     }
 }
 
+/// How long a fixed-size lease is expected to take a miner whose rate is
+/// not known yet: the original design's 100,000 nonces at 50,000 per second.
+pub const UNKNOWN_RATE_LEASE: Duration = Duration::from_secs(2);
+
 /// The `Process` that leases `range` of `job`.
 fn process(job: &Job, range: protocol::NonceRange) -> Message {
     Message::Process(Process {
@@ -315,7 +320,8 @@ fn process(job: &Job, range: protocol::NonceRange) -> Message {
 
 /// Lease length for a miner reporting `rate` hashes per second.
 pub(super) fn chunk_len(cfg: &super::CoordinatorConfig, rate: u32) -> u64 {
-    if rate == 0 {
+    if rate == 0 || cfg.chunk_target.is_zero() {
+        // Unknown rate, or fixed chunks (`--chunk-secs 0`).
         return cfg.chunk_default.max(1);
     }
     let len = (f64::from(rate) * cfg.chunk_target.as_secs_f64()) as u64;
@@ -324,16 +330,18 @@ pub(super) fn chunk_len(cfg: &super::CoordinatorConfig, rate: u32) -> u64 {
 
 /// How long a lease may stay unanswered: three times its expected duration,
 /// behind the `held` leases queued before it, plus one heartbeat of slack.
+/// At an unknown rate a lease is expected to take `chunk_target`, or
+/// [`UNKNOWN_RATE_LEASE`] with fixed chunks.
 pub(super) fn lease_timeout(
     cfg: &super::CoordinatorConfig,
     len: u64,
     rate: u32,
     held: usize,
 ) -> Duration {
-    let expected = if rate == 0 {
-        cfg.chunk_target
-    } else {
-        Duration::from_secs_f64(len as f64 / f64::from(rate))
+    let expected = match rate {
+        0 if cfg.chunk_target.is_zero() => UNKNOWN_RATE_LEASE,
+        0 => cfg.chunk_target,
+        _ => Duration::from_secs_f64(len as f64 / f64::from(rate)),
     };
     expected * 3 * (held as u32 + 1) + cfg.heartbeat
 }

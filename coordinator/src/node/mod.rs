@@ -20,6 +20,7 @@
 //! seconds (header timestamps need the latter). Nothing here blocks or does
 //! IO, so tests drive it with a hand-advanced clock.
 
+mod best;
 mod chain_io;
 mod coverage;
 mod election;
@@ -29,7 +30,9 @@ mod leading;
 mod membership;
 mod miners;
 mod ops;
+mod quorum;
 mod status;
+mod vote;
 
 use chain::ledger::Address;
 use std::collections::VecDeque;
@@ -40,12 +43,15 @@ use protocol::timing::{self, Timing};
 use protocol::wire::{LeaderView, Message};
 use protocol::{CoordinatorId, Epoch, Hash256, Instant, JobId, JobRef, MinerId, NonceRange};
 
+pub use best::{BestStatus, BestSummary, IntervalBest};
 pub use chain_io::{Backoff, ChainCall, ChainError, ChainReply, Pending, Submitted, Template, Tip};
 pub use coverage::{Coverage, CoverageCounts};
 pub use job::{Job, Lease, NoVerdict, YesVerdict, min_best_bits};
 pub use membership::Membership;
 pub use miners::{MinerBook, MinerSummary};
+pub use quorum::{Quorum, QuorumStatus};
 pub use status::{NodeStats, NodeStatus};
+pub use vote::{Decision, VoteSummary};
 
 /// A moment, on both clocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,6 +90,11 @@ pub struct CoordinatorConfig {
     pub chain_retry_min: Duration,
     /// Longest retry delay.
     pub chain_retry_max: Duration,
+    /// What a leader waits for before it mines (`quorum.rs`).
+    pub quorum: Quorum,
+    /// Whether solutions are put to a vote of the coordinators up
+    /// (`vote/`); off, the leader's own check decides.
+    pub votes: bool,
     /// The address this node's blocks pay their reward to: it names it
     /// when it asks for a template.
     pub payout: Address,
@@ -115,6 +126,8 @@ impl CoordinatorConfig {
             tip_poll: Timing::new(heartbeat).tip_poll(),
             chain_retry_min: Duration::from_millis(250),
             chain_retry_max: Duration::from_secs(5),
+            quorum: Quorum::default(),
+            votes: true,
             payout: Address::default(),
             advertise: None,
         }
@@ -257,6 +270,59 @@ pub enum NodeEvent {
         /// The range.
         range: NonceRange,
     },
+    /// The leader waits for its quorum (and starts or leases nothing).
+    QuorumWaiting {
+        /// What is missing, in words.
+        waiting_for: String,
+    },
+    /// The leader's quorum is reached.
+    QuorumMet {
+        /// Miners registered.
+        miners: u32,
+        /// Coordinators up.
+        coordinators: u16,
+    },
+    /// A verified solution was put to the peers' vote.
+    VoteStarted {
+        /// Its job.
+        job: JobRef,
+        /// The nonce.
+        nonce: u32,
+        /// The peers asked.
+        asked: Vec<CoordinatorId>,
+    },
+    /// The vote on a solution ended.
+    VoteDecided {
+        /// Its job.
+        job: JobRef,
+        /// The nonce.
+        nonce: u32,
+        /// Who found it.
+        miner: MinerId,
+        /// What it decided.
+        decision: Decision,
+        /// Who said yes, the leader included.
+        yes: Vec<CoordinatorId>,
+        /// Who said no, and why.
+        no: Vec<(CoordinatorId, protocol::wire::Vote)>,
+        /// Who had not answered when the vote closed (empty when it was
+        /// decided before).
+        absent: Vec<CoordinatorId>,
+        /// From the verified solution to the decision: what the vote added
+        /// before the submission.
+        took: Duration,
+    },
+    /// This node answered a leader's vote request.
+    VoteCast {
+        /// The leader.
+        leader: CoordinatorId,
+        /// The job.
+        job: JobRef,
+        /// The nonce.
+        nonce: u32,
+        /// Its answer.
+        vote: protocol::wire::Vote,
+    },
 }
 
 /// What the leader is doing.
@@ -266,13 +332,23 @@ enum Work {
     Idle,
     /// Waiting for a template.
     NeedTemplate { next_try: Instant, call: Pending },
+    /// Holding a template until the quorum is reached, and polling the
+    /// tip meanwhile.
+    Waiting {
+        template: Template,
+        tip_call: Pending,
+    },
     /// Handing out leases, and polling the tip.
     Mining { job: Box<Job>, tip_call: Pending },
+    /// Holding a verified solution while the peers vote on it.
+    Voting { ballot: Box<vote::Ballot> },
     /// Holding a solution until the chain service takes it.
     Submitting {
         job: Box<Job>,
         nonce: u32,
         miner: MinerId,
+        /// The coordinators that confirmed it (the vote's yes).
+        confirmed_by: Vec<CoordinatorId>,
         next_try: Instant,
         call: Pending,
     },
@@ -300,6 +376,14 @@ pub struct Node {
     /// When a suspected peer is next due a probe.
     next_probe: Option<Instant>,
     chain: chain_io::ChainState,
+    /// The quorum as last evaluated.
+    quorum: QuorumStatus,
+    /// What this node, leading, last said it waits for (`None`: nothing).
+    quorum_said: Option<String>,
+    /// A follower's knowledge for checking vote requests.
+    checker: vote::Checker,
+    /// The best hashes seen.
+    best: best::BestBook,
     outbox: VecDeque<Outgoing>,
     calls: VecDeque<ChainCall>,
     events: VecDeque<NodeEvent>,
@@ -325,6 +409,10 @@ impl Node {
             membership_change: None,
             next_probe: None,
             chain: chain_io::ChainState::new(cfg.chain_retry_min, cfg.chain_retry_max),
+            quorum: QuorumStatus::default(),
+            quorum_said: None,
+            checker: vote::Checker::default(),
+            best: best::BestBook::default(),
             outbox: VecDeque::new(),
             calls: VecDeque::new(),
             events: VecDeque::new(),
@@ -393,6 +481,12 @@ impl Node {
                     at(e);
                 }
             }
+            Work::Waiting { tip_call, .. } => {
+                if tip_call.is_idle() {
+                    at(self.next_tip);
+                }
+            }
+            Work::Voting { ballot } => at(ballot.next_timer()),
         }
         t
     }

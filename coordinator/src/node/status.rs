@@ -6,7 +6,7 @@ use serde::Serialize;
 use protocol::wire::ChainHealth;
 use protocol::{CoordinatorId, Instant};
 
-use super::{CoverageCounts, MinerSummary, Node, Work};
+use super::{BestStatus, CoverageCounts, MinerSummary, Node, QuorumStatus, VoteSummary, Work};
 
 /// Counters since start.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -57,6 +57,27 @@ pub struct NodeStats {
     /// When the last solution was verified (monotonic ms).
     #[serde(skip)]
     pub last_solution_at: Option<Instant>,
+    /// Solutions put to a vote of the peers.
+    pub votes: u64,
+    /// Votes a majority said no to: the solution was dropped.
+    pub votes_rejected: u64,
+    /// Votes with no majority either way: the solution was dropped.
+    pub votes_undecided: u64,
+    /// Peers counted absent, silent when a vote closed.
+    pub votes_absent: u64,
+    /// Vote requests sent again to a silent peer.
+    pub vote_requests_resent: u64,
+    /// Vote answers for no vote in progress, or repeated.
+    pub late_votes: u64,
+    /// Vote requests this node answered yes (as a follower).
+    pub votes_cast_yes: u64,
+    /// Vote requests this node answered no.
+    pub votes_cast_no: u64,
+    /// How long the last vote took, from the verified solution to its
+    /// decision (ms).
+    pub vote_ms_last: Option<u64>,
+    /// The longest vote (ms).
+    pub vote_ms_max: u64,
 }
 
 /// The current job, summarized.
@@ -122,6 +143,15 @@ pub struct NodeStatus {
     pub chain_source: String,
     /// The last error of this node's own chain calls, while down.
     pub chain_error: Option<String>,
+    /// The quorum the leader waits for, as this node counts it.
+    pub quorum: QuorumStatus,
+    /// The vote in progress.
+    pub vote: Option<VoteSummary>,
+    /// The best hashes miners reported, re-hashed (the leader's).
+    pub best: BestStatus,
+    /// The best since the last block, in words (`"31 of 32 zero bits, by
+    /// m3"`), for the dashboard.
+    pub best_so_far: Option<String>,
     /// Counters.
     pub stats: NodeStats,
 }
@@ -132,17 +162,22 @@ impl Node {
         let view = self.view(now);
         let job = match &self.work {
             Work::Mining { job, .. } => Some(&**job),
+            Work::Voting { ballot } => Some(&*ballot.job),
             Work::Submitting { job, .. } => Some(&**job),
             _ => None,
         };
         let work = match &self.work {
             Work::Idle => "following",
             Work::NeedTemplate { .. } => "fetching template",
+            Work::Waiting { .. } => "waiting for quorum",
+            Work::Mining { .. } if !self.quorum.met => "mining, leases paused for quorum",
             Work::Mining { .. } => "mining",
+            Work::Voting { .. } => "voting on solution",
             Work::Submitting { .. } => "submitting block",
         };
         let current = self.current_job();
         let (chain_up, chain_source) = self.chain_view(view.leader);
+        let best = self.best.status();
         NodeStatus {
             id: self.cfg.id.0,
             leader: view.leader.map(|l| l.0),
@@ -193,6 +228,10 @@ impl Node {
             chain_up,
             chain_source,
             chain_error: self.chain.error().map(str::to_owned),
+            quorum: self.quorum.clone(),
+            vote: self.vote_summary(now),
+            best_so_far: best.interval.as_ref().map(|b| b.text.clone()),
+            best,
             stats: self.stats.clone(),
         }
     }

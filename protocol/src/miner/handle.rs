@@ -37,7 +37,9 @@ impl Miner {
             Message::HeartbeatReply(_)
             | Message::ProcessAnswerNo(_)
             | Message::ProcessAnswerYes(_)
-            | Message::Discover(_) => {}
+            | Message::Discover(_)
+            | Message::VoteRequest(_)
+            | Message::VoteReply(_) => {}
         }
     }
 

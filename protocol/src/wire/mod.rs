@@ -6,11 +6,13 @@
 
 mod addr;
 mod header_bytes;
+mod vote;
 
 use serde::{Deserialize, Serialize};
 
 pub use addr::WireAddr;
 pub use header_bytes::HeaderBytes;
+pub use vote::{Vote, VoteReply, VoteRequest};
 
 use crate::ids::{CoordinatorId, Epoch, JobRef};
 use crate::kernel::Best;
@@ -267,6 +269,10 @@ pub enum Message {
     Discover(Discover),
     /// Index 7.
     Announce(Announce),
+    /// Index 8: leader to peer coordinators (`vote.rs`).
+    VoteRequest(VoteRequest),
+    /// Index 9: peer coordinator to leader (`vote.rs`).
+    VoteReply(VoteReply),
 }
 
 /// A body that is not a valid message.
@@ -305,6 +311,8 @@ impl Message {
             Message::ProcessInterrupt(_) => "interrupt",
             Message::Discover(_) => "discover",
             Message::Announce(_) => "announce",
+            Message::VoteRequest(_) => "vote_request",
+            Message::VoteReply(_) => "vote_reply",
         }
     }
 

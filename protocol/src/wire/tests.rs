@@ -8,7 +8,7 @@ use crate::ids::JobId;
 use crate::vectors::GENESIS;
 
 /// One of each message, with fields at their widest encodings.
-pub(crate) fn samples() -> [Message; 8] {
+pub(crate) fn samples() -> [Message; 10] {
     let view = LeaderView {
         epoch: Epoch(u32::MAX),
         leader: Some(CoordinatorId(u16::MAX)),
@@ -56,6 +56,16 @@ pub(crate) fn samples() -> [Message; 8] {
         Message::Announce(Announce {
             view,
             leader_addr: Some(WireAddr::V6([0xff; 16], u16::MAX)),
+        }),
+        Message::VoteRequest(VoteRequest {
+            job,
+            header: HeaderBytes([0xff; 80]),
+            zero_bits: u8::MAX,
+        }),
+        Message::VoteReply(VoteReply {
+            job,
+            nonce: u32::MAX,
+            vote: Vote::NotLeader,
         }),
     ]
 }
@@ -129,6 +139,56 @@ fn a_heartbeat_request_ends_with_the_chain_health() {
     assert_eq!(
         Message::decode(&[0, 7, 1, 1, 0, 3]),
         Err(BodyError::Malformed)
+    );
+}
+
+#[test]
+fn the_vote_messages_take_the_next_indices() {
+    // docs/wire-format.md walks through these bytes.
+    let job = JobRef {
+        epoch: Epoch(3),
+        job: JobId(300),
+    };
+    let header = GENESIS.header();
+    let request = Message::VoteRequest(VoteRequest {
+        job,
+        header: HeaderBytes::from(header),
+        zero_bits: 32,
+    });
+    let mut buf = [0u8; 128];
+    let bytes = request.encode(&mut buf).unwrap();
+    assert_eq!(&bytes[..4], &[8, 3, 0xac, 0x02]);
+    assert_eq!(&bytes[4..84], &header.to_bytes());
+    assert_eq!(&bytes[84..], &[32]);
+    let Message::VoteRequest(r) = request else {
+        unreachable!()
+    };
+    assert_eq!(r.nonce(), GENESIS.nonce);
+
+    let reply = |vote| {
+        Message::VoteReply(VoteReply {
+            job,
+            nonce: 300,
+            vote,
+        })
+    };
+    assert_eq!(
+        reply(Vote::Yes).encode(&mut buf).unwrap(),
+        &[9, 3, 0xac, 0x02, 0xac, 0x02, 0]
+    );
+    for (vote, byte) in [
+        (Vote::Yes, 0),
+        (Vote::BadWork, 1),
+        (Vote::StaleJob, 2),
+        (Vote::OtherHeader, 3),
+        (Vote::NotLeader, 4),
+    ] {
+        assert_eq!(reply(vote).encode(&mut buf).unwrap()[6], byte);
+    }
+    assert_eq!(
+        Message::decode(&[9, 3, 0xac, 0x02, 0xac, 0x02, 5]),
+        Err(BodyError::Malformed),
+        "an unknown verdict is refused"
     );
 }
 
@@ -292,7 +352,7 @@ proptest! {
     }
 
     #[test]
-    fn truncations_of_valid_messages_are_refused(cut in 0usize..120, which in 0usize..8) {
+    fn truncations_of_valid_messages_are_refused(cut in 0usize..120, which in 0usize..10) {
         let msg = samples()[which];
         let mut buf = [0u8; 256];
         let n = msg.encode(&mut buf).unwrap().len();

@@ -6,7 +6,9 @@
 //! service's follower waits on; so events of blocks and trades committed
 //! through any instance go out at once, not at the next poll.
 //!
-//! A lost connection is made again with backoff; the counter is bumped
+//! [`Listener::start`] returns once the first `LISTEN` is in place (or
+//! after [`READY_WAIT`]), so that whatever is committed after the store
+//! opened is heard. A lost connection is made again with backoff; the counter is bumped
 //! after each reconnection, since what was committed meanwhile was heard
 //! by nobody. The thread ends within [`POLL`] of the listener's drop.
 
@@ -19,6 +21,9 @@ use tokio::sync::watch;
 
 /// How often the thread looks whether it should stop.
 const POLL: Duration = Duration::from_millis(250);
+
+/// How long [`Listener::start`] waits for the first `LISTEN`.
+const READY_WAIT: Duration = Duration::from_secs(5);
 
 /// The longest wait between two connection attempts.
 const RETRY_MAX: Duration = Duration::from_secs(2);
@@ -44,14 +49,23 @@ impl Listener {
         let (tx, rx) = watch::channel(0u64);
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
+        let (ready, listening) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("store-listener".into())
-            .spawn(move || run(&config, channel, &tx, &flag))?;
+            .spawn(move || run(&config, channel, &tx, &flag, &ready))?;
+        // Without it in time, the follower's polls still find every commit.
+        let _ = listening.recv_timeout(READY_WAIT);
         Ok((Listener { stop }, rx))
     }
 }
 
-fn run(config: &postgres::Config, channel: &str, tx: &watch::Sender<u64>, stop: &AtomicBool) {
+fn run(
+    config: &postgres::Config,
+    channel: &str,
+    tx: &watch::Sender<u64>,
+    stop: &AtomicBool,
+    ready: &std::sync::mpsc::SyncSender<()>,
+) {
     let mut wait = POLL;
     let mut first = true;
     while !stop.load(Ordering::Relaxed) {
@@ -69,6 +83,7 @@ fn run(config: &postgres::Config, channel: &str, tx: &watch::Sender<u64>, stop: 
             continue;
         }
         wait = POLL;
+        let _ = ready.try_send(());
         if !first {
             tx.send_modify(|n| *n += 1);
         }

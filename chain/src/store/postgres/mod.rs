@@ -60,7 +60,8 @@ CREATE TABLE blocks (
     hash BYTEA NOT NULL UNIQUE CHECK (length(hash) = 32),
     header BYTEA NOT NULL CHECK (length(header) = 80),
     miner TEXT NOT NULL,
-    received_at BIGINT NOT NULL
+    received_at BIGINT NOT NULL,
+    confirmed_by TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE block_txs (
     id BYTEA PRIMARY KEY CHECK (length(id) = 32),
@@ -392,6 +393,7 @@ fn init(
                 header: genesis,
                 miner: "genesis".into(),
                 received_at: u64::from(genesis.time),
+                confirmed_by: Vec::new(),
             },
         )?;
         tx.commit()?;

@@ -17,24 +17,27 @@ use crate::api::Block;
 use crate::ledger::{Address, Amount, Price, Side, Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::sqlite::rows::{
-    blob_body, body_blob, height_of, sql_u64, to_array, to_id, to_tx, u64_of,
+    blob_body, body_blob, confirmed_ids, confirmed_text, height_of, sql_u64, to_array, to_id,
+    to_tx, u64_of,
 };
 use crate::store::{
     AdmissionTurn, AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES,
-    MempoolMark, MempoolRead, Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
+    MempoolMark, MempoolRead, NewBlock, Pending, Store, StoreError, TemplateBody, TipState,
+    TxStatus,
 };
 
 const LOCK: &str = "SELECT mempool_seq FROM chain WHERE id = 1 FOR UPDATE";
 const TIP: &str = "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1";
-const INSERT_BLOCK: &str = "INSERT INTO blocks (height, hash, header, miner, received_at) \
-     VALUES ($1, $2, $3, $4, $5)";
-const RECENT: &str =
-    "SELECT height, hash, header, miner, received_at FROM blocks ORDER BY height DESC LIMIT $1";
-const BLOCK: &str = "SELECT height, hash, header, miner, received_at FROM blocks WHERE height = $1";
-const BLOCKS: &str = "SELECT height, hash, header, miner, received_at FROM blocks \
+const INSERT_BLOCK: &str = "INSERT INTO blocks \
+     (height, hash, header, miner, received_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6)";
+const RECENT: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
+     ORDER BY height DESC LIMIT $1";
+const BLOCK: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
+     WHERE height = $1";
+const BLOCKS: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
      WHERE height >= $1 ORDER BY height LIMIT $2";
 const BLOCKS_COUNTED: &str = "SELECT b.height, b.hash, b.header, b.miner, b.received_at, \
-     (SELECT count(*) FROM block_txs t WHERE t.height = b.height) \
+     b.confirmed_by, (SELECT count(*) FROM block_txs t WHERE t.height = b.height) \
      FROM blocks b WHERE b.height >= $1 ORDER BY b.height LIMIT $2";
 const BODIES: &str = "SELECT height, raw FROM block_txs WHERE height BETWEEN $1 AND $2 \
      ORDER BY height, position";
@@ -81,6 +84,9 @@ const TRANSACTION: &str = "\
      ORDER BY place LIMIT 1";
 const TRADES: &str = "SELECT seq, height, taker, maker, taker_side, buyer, seller, price, amount \
      FROM trades WHERE seq >= $1 ORDER BY seq LIMIT $2";
+
+/// Byte strings bound as one array parameter.
+type Blobs = Vec<Vec<u8>>;
 
 /// How a write transaction ended without committing its change.
 enum Abort {
@@ -196,6 +202,7 @@ pub(super) fn insert_block(
             &&block.header.to_bytes()[..],
             &block.miner,
             &received_at,
+            &confirmed_text(&block.confirmed_by),
         ],
     )?;
     Ok(())
@@ -209,6 +216,7 @@ fn block_of(row: &postgres::Row) -> Result<Block, StoreError> {
         header: BlockHeader::from_bytes(&header),
         miner: row.try_get(3)?,
         received_at: u64::try_from(row.try_get::<_, i64>(4)?).unwrap_or(0),
+        confirmed_by: confirmed_ids(row.try_get(5)?)?,
     })
 }
 
@@ -317,7 +325,7 @@ impl Store for PgStore {
             if !blocks.is_empty() && txs >= max_txs {
                 break;
             }
-            txs += usize::try_from(row.try_get::<_, i64>(5)?).unwrap_or(0);
+            txs += usize::try_from(row.try_get::<_, i64>(6)?).unwrap_or(0);
             blocks.push((block_of(row)?, Vec::new()));
         }
         let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
@@ -358,26 +366,43 @@ impl Store for PgStore {
     }
 
     fn append(&self, block: &Block, body: &[Tx], trades: &[Trade]) -> Result<(), AppendError> {
-        let ids: Vec<Vec<u8>> = body.iter().map(|t| t.id().0.0.to_vec()).collect();
-        let raws: Vec<Vec<u8>> = body.iter().map(Tx::encode).collect();
+        self.append_all(&[NewBlock {
+            block,
+            body,
+            trades,
+        }])
+    }
+
+    fn append_all(&self, blocks: &[NewBlock<'_>]) -> Result<(), AppendError> {
+        let bodies: Vec<(Blobs, Blobs)> = blocks
+            .iter()
+            .map(|new| {
+                let ids = new.body.iter().map(|t| t.id().0.0.to_vec()).collect();
+                (ids, new.body.iter().map(Tx::encode).collect())
+            })
+            .collect();
         let outcome = self.write(|conn| {
-            let (height, hash, _) = lock_and_tip(conn)?;
-            if height.checked_add(1) != Some(block.height) || hash != block.header.prev_hash {
-                return Err(Abort::Refused);
-            }
-            match insert_block(&mut **conn, block) {
-                // Unreachable after the check; the schema has the last word.
-                Err(StoreError::Postgres(e)) if is_unique_violation(&e) => {
+            let (mut height, mut hash, _) = lock_and_tip(conn)?;
+            for (new, (ids, raws)) in blocks.iter().zip(&bodies) {
+                let block = new.block;
+                if height.checked_add(1) != Some(block.height) || hash != block.header.prev_hash {
                     return Err(Abort::Refused);
                 }
-                other => other?,
-            }
-            let s = conn.statement(INSERT_BODY)?;
-            conn.execute(&s, &[&ids, &sql_u64(block.height), &raws])?;
-            let s = conn.statement(UNPEND)?;
-            conn.execute(&s, &[&ids])?;
-            if !trades.is_empty() {
-                insert_trades(conn, trades)?;
+                match insert_block(&mut **conn, block) {
+                    // Unreachable after the check; the schema has the last word.
+                    Err(StoreError::Postgres(e)) if is_unique_violation(&e) => {
+                        return Err(Abort::Refused);
+                    }
+                    other => other?,
+                }
+                let s = conn.statement(INSERT_BODY)?;
+                conn.execute(&s, &[ids, &sql_u64(block.height), raws])?;
+                let s = conn.statement(UNPEND)?;
+                conn.execute(&s, &[ids])?;
+                if !new.trades.is_empty() {
+                    insert_trades(conn, new.trades)?;
+                }
+                (height, hash) = (block.height, block.hash);
             }
             let s = conn.statement(CLEAR_TEMPLATES)?;
             conn.execute(&s, &[])?;

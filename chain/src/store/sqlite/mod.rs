@@ -55,7 +55,8 @@ CREATE TABLE blocks (
     hash BLOB NOT NULL UNIQUE CHECK (length(hash) = 32),
     header BLOB NOT NULL CHECK (length(header) = 80),
     miner TEXT NOT NULL,
-    received_at INTEGER NOT NULL
+    received_at INTEGER NOT NULL,
+    confirmed_by TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE TABLE block_txs (
     id BLOB PRIMARY KEY CHECK (length(id) = 32),
@@ -290,6 +291,7 @@ fn init(
                 header: genesis,
                 miner: "genesis".into(),
                 received_at: u64::from(genesis.time),
+                confirmed_by: Vec::new(),
             },
         )?;
         tx.commit()?;

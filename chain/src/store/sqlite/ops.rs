@@ -16,8 +16,53 @@ use crate::ledger::{Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::{
     AdmissionTurn, AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES,
-    MempoolMark, MempoolRead, Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
+    MempoolMark, MempoolRead, NewBlock, Pending, Store, StoreError, TemplateBody, TipState,
+    TxStatus,
 };
+
+/// Inserts one block, its body and trades, if it extends `(tip_height,
+/// tip_hash)`; its transactions leave the mempool.
+fn append_one(
+    tx: &Connection,
+    (tip_height, tip_hash): (u64, Hash256),
+    &NewBlock {
+        block,
+        body,
+        trades,
+    }: &NewBlock<'_>,
+) -> Result<(), AppendError> {
+    let extends =
+        tip_height.checked_add(1) == Some(block.height) && tip_hash == block.header.prev_hash;
+    if !extends {
+        return Err(AppendError::NotOnTip);
+    }
+    match insert_block(tx, block) {
+        // Unreachable after the check above; kept so that the schema,
+        // not only the check, has the last word.
+        Err(StoreError::Database(e)) if is_constraint(&e) => {
+            return Err(AppendError::NotOnTip);
+        }
+        other => other?,
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO block_txs (id, height, position, raw) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut unpend = tx.prepare_cached("DELETE FROM mempool WHERE id = ?1")?;
+    for (position, t) in body.iter().enumerate() {
+        let id = &t.id().0.0[..];
+        insert.execute(params![
+            id,
+            sql_u64(block.height),
+            position as i64,
+            t.encode()
+        ])?;
+        unpend.execute([id])?;
+    }
+    for trade in trades {
+        insert_trade(tx, trade)?;
+    }
+    Ok(())
+}
 
 /// The tip's height and hash, inside a transaction.
 fn tip(conn: &Connection) -> Result<(u64, Hash256), StoreError> {
@@ -143,40 +188,20 @@ impl Store for SqliteStore {
     }
 
     fn append(&self, block: &Block, body: &[Tx], trades: &[Trade]) -> Result<(), AppendError> {
+        self.append_all(&[NewBlock {
+            block,
+            body,
+            trades,
+        }])
+    }
+
+    fn append_all(&self, blocks: &[NewBlock<'_>]) -> Result<(), AppendError> {
         let mut conn = self.writer();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let (tip_height, tip_hash) = tip(&tx)?;
-        let extends =
-            tip_height.checked_add(1) == Some(block.height) && tip_hash == block.header.prev_hash;
-        if !extends {
-            return Err(AppendError::NotOnTip);
-        }
-        match insert_block(&tx, block) {
-            // Unreachable after the check above; kept so that the schema,
-            // not only the check, has the last word.
-            Err(StoreError::Database(e)) if is_constraint(&e) => {
-                return Err(AppendError::NotOnTip);
-            }
-            other => other?,
-        }
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO block_txs (id, height, position, raw) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut unpend = tx.prepare_cached("DELETE FROM mempool WHERE id = ?1")?;
-            for (position, t) in body.iter().enumerate() {
-                let id = &t.id().0.0[..];
-                insert.execute(params![
-                    id,
-                    sql_u64(block.height),
-                    position as i64,
-                    t.encode()
-                ])?;
-                unpend.execute([id])?;
-            }
-        }
-        for trade in trades {
-            insert_trade(&tx, trade)?;
+        let mut tip = tip(&tx)?;
+        for new in blocks {
+            append_one(&tx, tip, new)?;
+            tip = (new.block.height, new.block.hash);
         }
         tx.execute("DELETE FROM templates", [])?;
         tx.commit()?;

@@ -9,7 +9,7 @@ use crate::api::Block;
 use crate::ledger::{Address, Amount, Price, Side, Trade, Tx, TxId};
 use crate::store::StoreError;
 
-pub(super) const BLOCK_COLUMNS: &str = "height, hash, header, miner, received_at";
+pub(super) const BLOCK_COLUMNS: &str = "height, hash, header, miner, received_at, confirmed_by";
 pub(super) const TRADE_COLUMNS: &str =
     "seq, height, taker, maker, taker_side, buyer, seller, price, amount";
 
@@ -43,20 +43,41 @@ pub(super) fn insert_block(conn: &Connection, block: &Block) -> Result<(), Store
         .map_err(|_| StoreError::Corrupt(format!("height {} out of range", block.height)))?;
     let received_at = i64::try_from(block.received_at).unwrap_or(i64::MAX);
     conn.execute(
-        "INSERT INTO blocks (height, hash, header, miner, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO blocks (height, hash, header, miner, received_at, confirmed_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         (
             height,
             &block.hash.0[..],
             &block.header.to_bytes()[..],
             &block.miner,
             received_at,
+            confirmed_text(&block.confirmed_by),
         ),
     )?;
     Ok(())
 }
 
+/// Coordinator ids as stored: decimal, comma-separated (`"1,2"`; `""` for
+/// none).
+pub(in crate::store) fn confirmed_text(ids: &[u16]) -> String {
+    ids.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+}
+
+pub(in crate::store) fn confirmed_ids(text: &str) -> Result<Vec<u16>, StoreError> {
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|id| {
+            id.parse::<u16>()
+                .ok()
+                .filter(|&id| id > 0)
+                .ok_or_else(|| StoreError::Corrupt(format!("confirmed_by {text:?}")))
+        })
+        .collect()
+}
+
 /// A block row as stored, before its values are checked.
-pub(super) type RawBlock = (i64, Vec<u8>, Vec<u8>, String, i64);
+pub(super) type RawBlock = (i64, Vec<u8>, Vec<u8>, String, i64, String);
 
 pub(super) fn raw_block(row: &Row<'_>) -> rusqlite::Result<RawBlock> {
     Ok((
@@ -65,11 +86,12 @@ pub(super) fn raw_block(row: &Row<'_>) -> rusqlite::Result<RawBlock> {
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
+        row.get(5)?,
     ))
 }
 
 pub(super) fn to_block(
-    (height, hash, header, miner, received_at): RawBlock,
+    (height, hash, header, miner, received_at, confirmed_by): RawBlock,
 ) -> Result<Block, StoreError> {
     let header: [u8; HEADER_LEN] = to_array(header, "header")?;
     Ok(Block {
@@ -78,6 +100,7 @@ pub(super) fn to_block(
         header: BlockHeader::from_bytes(&header),
         miner,
         received_at: u64::try_from(received_at).unwrap_or(0),
+        confirmed_by: confirmed_ids(&confirmed_by)?,
     })
 }
 

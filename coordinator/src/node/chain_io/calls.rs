@@ -22,6 +22,7 @@ impl Node {
                 job,
                 nonce,
                 miner,
+                confirmed_by,
                 next_try,
                 call,
             } if call.is_idle() && now.mono >= *next_try => ChainCall::Submit {
@@ -29,8 +30,11 @@ impl Node {
                 header: job.solved_header(*nonce),
                 height: job.height,
                 miner: miner.to_string(),
+                confirmed_by: confirmed_by.clone(),
             },
-            Work::Mining { tip_call, .. } if tip_call.is_idle() && now.mono >= self.next_tip => {
+            Work::Mining { tip_call, .. } | Work::Waiting { tip_call, .. }
+                if tip_call.is_idle() && now.mono >= self.next_tip =>
+            {
                 self.next_tip = now.mono + self.cfg.tip_poll;
                 ChainCall::Tip {
                     seq: self.chain.issue(tip_call),
@@ -54,7 +58,16 @@ impl Node {
                 match result {
                     Ok(t) => {
                         self.chain_up(now.mono);
-                        self.start_job(now, t);
+                        self.refresh_quorum(now, super::super::quorum::Count::Same);
+                        if self.quorum.met {
+                            self.start_job(now, t);
+                        } else {
+                            self.next_tip = now.mono + self.cfg.tip_poll;
+                            self.work = Work::Waiting {
+                                template: t,
+                                tip_call: super::Pending::NONE,
+                            };
+                        }
                     }
                     Err(e) => {
                         *next_try = now.mono + self.chain.backoff.next_delay();
@@ -64,20 +77,29 @@ impl Node {
             }
             ChainReply::Submit { seq, result } => self.on_submitted(now, seq, result),
             ChainReply::Tip { seq, result } => {
-                let Work::Mining { job, tip_call } = &mut self.work else {
-                    return;
+                let (prev, job, tip_call) = match &mut self.work {
+                    Work::Mining { job, tip_call } => {
+                        (job.solved_header(0).prev_hash, Some(job.job_ref), tip_call)
+                    }
+                    Work::Waiting { template, tip_call } => (template.prev_hash, None, tip_call),
+                    _ => return,
                 };
                 if !tip_call.settle(seq) {
                     return;
                 }
-                let prev = job.solved_header(0).prev_hash;
-                let job_ref = job.job_ref;
                 match result {
                     Ok(tip) => {
                         self.chain_up(now.mono);
                         if tip.hash != prev {
-                            self.event(NodeEvent::JobStale { job: job_ref });
-                            self.close_job(now, job_ref);
+                            self.best.block(tip.height);
+                            match job {
+                                Some(job_ref) => {
+                                    self.event(NodeEvent::JobStale { job: job_ref });
+                                    self.close_job(now, job_ref);
+                                }
+                                // The template held for the quorum is stale.
+                                None => self.need_template(now.mono),
+                            }
                         }
                     }
                     // Keep mining through an outage: a solution found
@@ -107,6 +129,7 @@ impl Node {
             Ok(Submitted::Accepted { height, hash }) => {
                 self.chain_up(now.mono);
                 self.stats.blocks += 1;
+                self.best.block(height);
                 self.event(NodeEvent::BlockAccepted {
                     height,
                     hash,

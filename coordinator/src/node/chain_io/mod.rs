@@ -86,6 +86,9 @@ pub enum ChainCall {
         height: u64,
         /// Who found it.
         miner: String,
+        /// The coordinators that confirmed it (the vote's yes, or the
+        /// leader alone), lowest id first.
+        confirmed_by: Vec<CoordinatorId>,
     },
     /// `GET /v1/tip`.
     Tip {

@@ -1,12 +1,14 @@
 //! A chain service in memory: templates, submissions checked like the real
 //! one checks them (tip, work), and an outage switch.
 
-use protocol::Hash256;
+use protocol::{CoordinatorId, Hash256};
 
 use crate::node::{ChainCall, ChainError, ChainReply, Submitted, Template, Tip};
 
 pub(super) struct FakeChain {
     pub blocks: Vec<Hash256>,
+    /// Who confirmed each block after genesis, as submitted.
+    pub confirmed: Vec<Vec<CoordinatorId>>,
     pub zero_bits: u8,
     pub down: bool,
 }
@@ -15,6 +17,7 @@ impl FakeChain {
     pub fn new(zero_bits: u8) -> FakeChain {
         FakeChain {
             blocks: vec![Hash256([0xaa; 32])],
+            confirmed: Vec::new(),
             zero_bits,
             down: false,
         }
@@ -29,7 +32,7 @@ impl FakeChain {
             prev_hash: self.tip(),
             version: 1,
             merkle_root: Hash256([self.blocks.len() as u8; 32]),
-            bits: 0x1d00_ffff,
+            bits: chain::rules::compact_bits(self.zero_bits),
             min_time: 1_000,
             zero_bits: self.zero_bits,
         })
@@ -39,7 +42,11 @@ impl FakeChain {
         self.blocks.last().copied().unwrap_or(Hash256([0; 32]))
     }
 
-    fn submit(&mut self, header: protocol::BlockHeader) -> Result<Submitted, ChainError> {
+    fn submit(
+        &mut self,
+        header: protocol::BlockHeader,
+        confirmed_by: Vec<CoordinatorId>,
+    ) -> Result<Submitted, ChainError> {
         if self.down {
             return Err(ChainError::Unavailable("connection refused".into()));
         }
@@ -51,6 +58,7 @@ impl FakeChain {
             return Err(ChainError::Rejected("insufficient work".into()));
         }
         self.blocks.push(hash);
+        self.confirmed.push(confirmed_by);
         Ok(Submitted::Accepted {
             height: self.blocks.len() as u64 - 1,
             hash,
@@ -64,9 +72,14 @@ impl FakeChain {
                 seq,
                 result: self.template(),
             },
-            ChainCall::Submit { seq, header, .. } => ChainReply::Submit {
+            ChainCall::Submit {
                 seq,
-                result: self.submit(header),
+                header,
+                confirmed_by,
+                ..
+            } => ChainReply::Submit {
+                seq,
+                result: self.submit(header, confirmed_by),
             },
             ChainCall::Tip { seq } => ChainReply::Tip {
                 seq,

@@ -47,5 +47,7 @@ pub(super) fn kind(m: &Message) -> &'static str {
         Message::ProcessInterrupt(_) => "ProcessInterrupt",
         Message::Discover(_) => "Discover",
         Message::Announce(_) => "Announce",
+        Message::VoteRequest(_) => "VoteRequest",
+        Message::VoteReply(_) => "VoteReply",
     }
 }

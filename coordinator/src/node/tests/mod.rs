@@ -11,4 +11,6 @@ mod chaos;
 mod faults;
 mod idle;
 mod net;
+mod quorum;
 mod scenarios;
+mod votes;

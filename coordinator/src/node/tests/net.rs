@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use protocol::kernel::Kernel;
 use protocol::miner::{Dest, Event as MinerEvent, Miner, MinerConfig};
-use protocol::wire::{Message, MinerState, WireAddr};
+use protocol::wire::{Message, MinerState, Vote, WireAddr};
 use protocol::{CoordinatorId, Instant, JobRef, MinerId, NodeId, NonceRange};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -68,6 +68,10 @@ pub(super) struct Net {
     pub leader_losses: u64,
     /// Each miner's true speed, nonces per second.
     speeds: Vec<u32>,
+    /// Coordinators whose vote answers are replaced by this one.
+    pub liars: Vec<(u16, Vote)>,
+    /// Applied to every coordinator's configuration, at start and restart.
+    tweak: fn(&mut CoordinatorConfig),
 }
 
 pub(super) fn addr(port: u16) -> SocketAddr {
@@ -138,7 +142,20 @@ impl Net {
             solved: HashSet::new(),
             leader_losses: 0,
             speeds: vec![MINER_SPEED; miners as usize],
+            liars: Vec::new(),
+            tweak: |_| {},
         }
+    }
+
+    /// The same cluster, its coordinators configured by `tweak` too (at
+    /// start, and whenever one restarts).
+    pub fn configured(mut self, tweak: fn(&mut CoordinatorConfig)) -> Net {
+        self.tweak = tweak;
+        let n = self.nodes.len() as u16;
+        for id in 1..=n {
+            self.restart(id, n);
+        }
+        self
     }
 
     /// The same cluster with faults drawn from `seed`.
@@ -190,7 +207,12 @@ impl Net {
     }
 
     /// Puts one datagram through the fault layer.
-    fn post(&mut self, d: Datagram) {
+    fn post(&mut self, mut d: Datagram) {
+        if let (NodeId::Coordinator(id), Message::VoteReply(r)) = (d.sender, &mut d.message)
+            && let Some((_, lie)) = self.liars.iter().find(|(l, _)| *l == id.0)
+        {
+            r.vote = *lie;
+        }
         let peer_link = matches!(d.sender, NodeId::Coordinator(_))
             && self.nodes.iter().any(|(a, _, _)| *a == d.to);
         let faults = if peer_link {
@@ -392,7 +414,9 @@ impl Net {
     }
 
     pub fn restart(&mut self, id: u16, peers: u16) {
-        let mut node = Node::new(node_cfg(id), self.now());
+        let mut cfg = node_cfg(id);
+        (self.tweak)(&mut cfg);
+        let mut node = Node::new(cfg, self.now());
         for p in 1..=peers {
             node.add_peer(CoordinatorId(p), addr(p));
         }
