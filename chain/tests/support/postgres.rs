@@ -20,11 +20,12 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Where the server's programs are: `$PG_BIN`, or the newest
-/// `/usr/lib/postgresql/*/bin` that has `initdb`.
+/// Where the server's programs are: `$PG_BIN` (if it has them), or the
+/// newest `/usr/lib/postgresql/*/bin` that has `initdb`.
 pub fn bin_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("PG_BIN") {
-        return Some(PathBuf::from(dir));
+        let dir = PathBuf::from(dir);
+        return (dir.join("initdb").exists() && dir.join("pg_ctl").exists()).then_some(dir);
     }
     let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -49,6 +50,12 @@ fn is_root() -> bool {
 /// Why the PostgreSQL tests cannot run here, if they cannot.
 pub fn missing() -> Option<String> {
     let Some(bin) = bin_dir() else {
+        if let Some(dir) = std::env::var_os("PG_BIN") {
+            return Some(format!(
+                "PG_BIN={} has no initdb and pg_ctl",
+                PathBuf::from(dir).display()
+            ));
+        }
         return Some(
             "no PostgreSQL server programs (initdb, pg_ctl) under /usr/lib/postgresql/*/bin \
              (`bash scripts/setup` installs Debian's `postgresql`; or set PG_BIN)"
