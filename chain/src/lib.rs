@@ -27,4 +27,4 @@ pub mod store;
 
 pub use client::{ChainClient, ClientError};
 pub use server::{Clock, ServiceConfig, router, serve};
-pub use store::{SqliteStore, Store, StoreError};
+pub use store::{Location, PgStore, SqliteStore, Store, StoreError};

@@ -6,8 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use chain::{ChainClient, ClientError};
-use common::{Service, solve};
+use chain::{ChainClient, ClientError, Clock, ServiceConfig};
+use common::{Backend, NOW, Service, on_both_stores_async, solve};
 use tokio::sync::Barrier;
 
 /// Submits `rivals` different valid blocks for the next height at once,
@@ -48,9 +48,20 @@ async fn race(svc: &Service, rivals: u32) -> (usize, usize) {
     (accepted, stale)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_rivals_one_winner() {
-    let svc = Service::start().await;
+on_both_stores_async!(two_rivals_one_winner, many_rivals_one_winner);
+
+async fn service(backend: Backend, test: &str) -> Option<Service> {
+    let config = ServiceConfig {
+        clock: Clock::fixed(NOW),
+        ..ServiceConfig::default()
+    };
+    Service::start_on(backend, test, config, None).await
+}
+
+async fn two_rivals_one_winner(backend: Backend) {
+    let Some(svc) = service(backend, "two_rivals_one_winner").await else {
+        return;
+    };
     let rounds = 25;
     for _ in 0..rounds {
         assert_eq!(race(&svc, 2).await, (1, 1));
@@ -58,9 +69,10 @@ async fn two_rivals_one_winner() {
     assert_single_line(&svc, rounds).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn many_rivals_one_winner() {
-    let svc = Service::start().await;
+async fn many_rivals_one_winner(backend: Backend) {
+    let Some(svc) = service(backend, "many_rivals_one_winner").await else {
+        return;
+    };
     for _ in 0..5 {
         assert_eq!(race(&svc, 8).await, (1, 7));
     }

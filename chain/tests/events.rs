@@ -1,6 +1,7 @@
 //! `GET /v1/events` over real HTTP, and two service instances on one
-//! SQLite file: a template served by one is mined and submitted to the
-//! other, and each reports what was committed through the other.
+//! store (an SQLite file; a PostgreSQL database): a template served by one
+//! is mined and submitted to the other, each reports what was committed
+//! through the other, and batches sent to both at once are all admitted.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -9,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chain::ledger::{Action, Amount, Price, Side, Tx, address};
-use chain::{ChainClient, Clock, ServiceConfig, SqliteStore, Store};
-use common::{NOW, PAYOUT, Service, operator, solve, trader};
+use chain::{ChainClient, Clock, Location, ServiceConfig, Store};
+use common::{Backend, NOW, PAYOUT, Service, on_both_stores_async, operator, solve, trader};
 use tokio::net::TcpListener;
 
 /// Reads SSE events (name, JSON data) from a streaming response.
@@ -79,9 +80,16 @@ impl Events {
     }
 }
 
-#[tokio::test]
-async fn admissions_blocks_and_trades_are_streamed_as_they_commit() {
-    let mut svc = Service::start_ledger().await;
+on_both_stores_async!(
+    admissions_blocks_and_trades_are_streamed_as_they_commit,
+    two_instances_on_one_database_share_mempool_templates_and_events,
+    batches_through_two_instances_at_once_are_all_admitted,
+);
+
+async fn admissions_blocks_and_trades_are_streamed_as_they_commit(backend: Backend) {
+    let Some(mut svc) = Service::ledger_on(backend, "admissions_blocks_and_trades").await else {
+        return;
+    };
     let mut events = Events::open(&svc.url).await;
     let (a, b) = (trader(1), trader(2));
     let fund = |key, seq, amount| {
@@ -146,13 +154,16 @@ async fn admissions_blocks_and_trades_are_streamed_as_they_commit() {
         .expect("shutdown with an open event stream");
 }
 
-async fn instance(db: &std::path::Path) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(db, None).unwrap());
+async fn instance(
+    db: &Location,
+    follow_every: Duration,
+) -> (String, tokio::task::JoinHandle<std::io::Result<()>>) {
+    let store: Arc<dyn Store> = db.open(Default::default()).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let config = ServiceConfig {
         clock: Clock::fixed(NOW),
-        follow_every: Some(Duration::from_millis(50)),
+        follow_every: Some(follow_every),
         ..ServiceConfig::default()
     };
     let task = tokio::spawn(chain::serve(
@@ -164,10 +175,18 @@ async fn instance(db: &std::path::Path) -> (String, tokio::task::JoinHandle<std:
     (url, task)
 }
 
-#[tokio::test]
-async fn two_instances_on_one_database_share_mempool_templates_and_events() {
-    let first = Service::start_ledger().await;
-    let (url_b, _task) = instance(&first.db).await;
+async fn two_instances_on_one_database_share_mempool_templates_and_events(backend: Backend) {
+    let Some(first) = Service::ledger_on(backend, "two_instances_on_one_database").await else {
+        return;
+    };
+    // SQLite's other processes are seen by polling; PostgreSQL's are
+    // heard at once, so B's poll is left at an hour there: its events can
+    // only come from notifications.
+    let poll = match backend {
+        Backend::Sqlite => Duration::from_millis(50),
+        Backend::Postgres => Duration::from_secs(3600),
+    };
+    let (url_b, _task) = instance(&first.db, poll).await;
     let b = ChainClient::new(&url_b).unwrap();
     let mut events_b = Events::open(&url_b).await;
 
@@ -205,4 +224,78 @@ async fn two_instances_on_one_database_share_mempool_templates_and_events() {
         Err(chain::ClientError::Duplicate { height: 1, .. })
     ));
     assert_eq!(b.stats().await.unwrap().mempool, 0);
+}
+
+async fn batches_through_two_instances_at_once_are_all_admitted(backend: Backend) {
+    use chain::api::TxOutcome;
+    use chain::ledger::{Address, Asset};
+    let Some(first) = Service::ledger_on(backend, "batches_through_two_instances").await else {
+        return;
+    };
+    let (url_b, _task) = instance(&first.db, Duration::from_millis(50)).await;
+    let clients = [first.client.clone(), ChainClient::new(&url_b).unwrap()];
+    const GROUPS: u8 = 4;
+    const GROUP: u8 = 16;
+    const BATCHES: u64 = 8;
+    let keys: Vec<_> = (1..=GROUPS * GROUP).map(trader).collect();
+    let deposits: Vec<Tx> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let deposit = Action::Deposit {
+                to: address(k),
+                amount: Amount(1_000),
+            };
+            Tx::sign(&operator(), i as u64, deposit)
+        })
+        .collect();
+    let outcomes = first.client.submit_transactions(&deposits).await.unwrap();
+    assert!(outcomes.iter().all(|o| matches!(o, TxOutcome::Accepted(_))));
+    // Each group's batches (one transfer per account) through one
+    // instance, the groups alternating, all at once: each instance keeps
+    // moving the mempool the other checks against.
+    let tasks: Vec<_> = keys
+        .chunks(usize::from(GROUP))
+        .enumerate()
+        .map(|(g, group)| {
+            let client = clients[g % 2].clone();
+            let batches: Vec<Vec<Tx>> = (0..BATCHES)
+                .map(|seq| {
+                    let send = |k| {
+                        let action = Action::Transfer {
+                            asset: Asset::Usd,
+                            to: Address([9; 20]),
+                            amount: Amount(1),
+                        };
+                        Tx::sign(k, seq, action)
+                    };
+                    group.iter().map(send).collect()
+                })
+                .collect();
+            tokio::spawn(async move {
+                let mut refused = Vec::new();
+                for batch in batches {
+                    let outcomes = client.submit_transactions(&batch).await.unwrap();
+                    refused.extend(
+                        outcomes
+                            .into_iter()
+                            .filter(|o| !matches!(o, TxOutcome::Accepted(_))),
+                    );
+                }
+                refused
+            })
+        })
+        .collect();
+    for t in tasks {
+        let refused = t.await.unwrap();
+        assert!(refused.is_empty(), "refused: {refused:?}");
+    }
+    let expected = u64::from(GROUPS * GROUP) * (BATCHES + 1);
+    let store = first.store.clone();
+    let read = tokio::task::spawn_blocking(move || store.mempool(0).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(read.entries.len() as u64, expected);
+    let received = first.client.account(&Address([9; 20])).await.unwrap();
+    assert_eq!(received.pending.usd, u64::from(GROUPS * GROUP) * BATCHES);
 }

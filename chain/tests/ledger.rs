@@ -1,4 +1,5 @@
-//! The ledger through the real HTTP API on a real SQLite file: deposits,
+//! The ledger through the real HTTP API on each store (a real SQLite file,
+//! a real PostgreSQL database): deposits,
 //! transfers, orders matched in blocks, cancels, the book, trades, account
 //! views, transaction status, every refusal (counted, changing nothing),
 //! bodies sent with blocks, and conservation after a random workload.
@@ -10,10 +11,18 @@ use chain::ledger::{
     Action, Address, Amount, Asset, Price, REWARD, Side, SigningKey, Tx, TxBody, address,
 };
 use chain::{ClientError, Store};
-use common::{PAYOUT, Service, operator, solve, trader};
+use common::{Backend, PAYOUT, Service, on_both_stores_async, operator, solve, trader};
 use protocol::hex::Hex;
 use reqwest::Method;
 use serde_json::Value;
+
+on_both_stores_async!(
+    orders_match_in_blocks_and_every_view_follows,
+    bad_transactions_get_their_code_are_counted_and_change_nothing,
+    a_block_may_carry_its_own_body_and_is_refused_unless_it_applies,
+    a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason,
+    conservation_holds_at_every_height_of_a_random_workload,
+);
 
 /// `action` signed by `key` with its next sequence after the mempool.
 async fn signed(svc: &Service, key: &SigningKey, action: Action) -> Tx {
@@ -57,9 +66,12 @@ fn order(side: Side, price: u64, amount: u64) -> Action {
     }
 }
 
-#[tokio::test]
-async fn orders_match_in_blocks_and_every_view_follows() {
-    let svc = Service::start_ledger().await;
+async fn orders_match_in_blocks_and_every_view_follows(backend: Backend) {
+    let Some(svc) =
+        Service::ledger_on(backend, "orders_match_in_blocks_and_every_view_follows").await
+    else {
+        return;
+    };
     let (alice, bob) = (trader(1), trader(2));
     let (a, b) = (address(&alice), address(&bob));
     // Coin reaches alice through a block reward and a transfer.
@@ -141,9 +153,15 @@ async fn orders_match_in_blocks_and_every_view_follows() {
     assert_eq!((stats.admitted, stats.mempool), (4, 0));
 }
 
-#[tokio::test]
-async fn bad_transactions_get_their_code_are_counted_and_change_nothing() {
-    let svc = Service::start_ledger().await;
+async fn bad_transactions_get_their_code_are_counted_and_change_nothing(backend: Backend) {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "bad_transactions_get_their_code_are_counted_and_change_nothing",
+    )
+    .await
+    else {
+        return;
+    };
     let alice = trader(1);
     let a = address(&alice);
     submit(&svc, &operator(), deposit(a, 1_000)).await;
@@ -362,7 +380,7 @@ async fn a_batch_is_admitted_transaction_by_transaction() {
 
 /// Builds a block header for the service's template with a body of our own.
 async fn post_with_body(svc: &Service, body: &[Tx], root_from: &[Tx]) -> (u16, Value) {
-    let state = svc.store.tip_state().unwrap();
+    let state = svc.tip_state().await;
     let template = chain::rules::template(common::ZERO_BITS, &state, root_from);
     let header = solve(&template, template.min_time, 0);
     let transactions: Vec<String> = body.iter().map(|t| Hex(&t.encode()).to_string()).collect();
@@ -377,12 +395,18 @@ async fn post_with_body(svc: &Service, body: &[Tx], root_from: &[Tx]) -> (u16, V
     .await
 }
 
-#[tokio::test]
-async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies() {
-    let svc = Service::start_ledger().await;
+async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies(backend: Backend) {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "a_block_may_carry_its_own_body_and_is_refused_unless_it_applies",
+    )
+    .await
+    else {
+        return;
+    };
     let alice = trader(1);
     let a = address(&alice);
-    let state = svc.store.tip_state().unwrap();
+    let state = svc.tip_state().await;
     let reward = Tx::reward(1, a, REWARD);
     let dep = Tx::sign(&operator(), 0, deposit(a, 10));
     let spend = Tx::sign(
@@ -450,9 +474,15 @@ async fn a_block_may_carry_its_own_body_and_is_refused_unless_it_applies() {
     assert_eq!(stats.errors["body_mismatch"], 1);
 }
 
-#[tokio::test]
-async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason() {
-    let svc = Service::start_ledger().await;
+async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason(backend: Backend) {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason",
+    )
+    .await
+    else {
+        return;
+    };
     let alice = trader(1);
     let a = address(&alice);
     submit(&svc, &operator(), deposit(a, 100)).await;
@@ -471,11 +501,11 @@ async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason() {
     )
     .await;
     // A block mined from an older template (without it) moves the tip.
-    let state = svc.store.tip_state().unwrap();
+    let state = svc.tip_state().await;
     let body = chain::rules::body(&state, PAYOUT, []);
     let (status, _) = post_with_body(&svc, &body, &body).await;
     assert_eq!(status, 201);
-    let body = chain::rules::body(&svc.store.tip_state().unwrap(), PAYOUT, []);
+    let body = chain::rules::body(&svc.tip_state().await, PAYOUT, []);
     let (status, _) = post_with_body(&svc, &body, &body).await;
     assert_eq!(status, 201);
     let record = svc
@@ -496,9 +526,15 @@ async fn a_mempool_entry_that_no_longer_applies_is_dropped_with_its_reason() {
     assert_eq!(svc.client.account(&a).await.unwrap().pending.usd, 100);
 }
 
-#[tokio::test]
-async fn conservation_holds_at_every_height_of_a_random_workload() {
-    let svc = Service::start_ledger().await;
+async fn conservation_holds_at_every_height_of_a_random_workload(backend: Backend) {
+    let Some(svc) = Service::ledger_on(
+        backend,
+        "conservation_holds_at_every_height_of_a_random_workload",
+    )
+    .await
+    else {
+        return;
+    };
     let keys: Vec<SigningKey> = (1..=5).map(trader).collect();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     let mut next = move |n: u64| {
@@ -565,24 +601,28 @@ async fn conservation_holds_at_every_height_of_a_random_workload() {
     }
     assert!(!svc.client.trades(0, 1000).await.unwrap().is_empty());
 
-    // Replaying the stored blocks gives the same ledger the service built.
+    // Replaying the stored blocks gives the same ledger the service built
+    // (off the runtime's threads: the PostgreSQL client blocks).
     let store: std::sync::Arc<dyn Store> = svc.store.clone();
-    let replica = chain::replica::Replica::open(
-        store,
-        chain::replica::Limits::default(),
-        chain::Clock::fixed(common::NOW),
-    )
-    .unwrap();
     let addresses: Vec<Address> = keys.iter().map(address).chain([PAYOUT]).collect();
-    let (book, accounts) = {
+    let replayed_of = addresses.clone();
+    let (book, accounts) = tokio::task::spawn_blocking(move || {
+        let replica = chain::replica::Replica::open(
+            store,
+            chain::replica::Limits::default(),
+            chain::Clock::fixed(common::NOW),
+        )
+        .unwrap();
         let view = replica.sync().unwrap();
         view.ledger.check_conservation().unwrap();
-        let accounts: Vec<_> = addresses
+        let accounts: Vec<_> = replayed_of
             .iter()
             .map(|k| chain::api::AccountView::of(*k, &view.ledger, &view.pending))
             .collect();
         (chain::api::BookView::of(&view.ledger, 1000), accounts)
-    };
+    })
+    .await
+    .unwrap();
     assert_eq!(book, svc.client.book(1000).await.unwrap());
     for (k, replayed) in addresses.iter().zip(accounts) {
         assert_eq!(replayed, svc.client.account(k).await.unwrap());

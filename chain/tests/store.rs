@@ -1,36 +1,59 @@
-//! The SQLite store on real files: persistence, the difficulty kept with
-//! the chain, refusals of foreign files, appends racing from two
-//! connections (as from two processes), and the text export.
+//! Both stores on real databases (an SQLite file; a database of the
+//! tests' own PostgreSQL server), each test run on each: persistence, the
+//! difficulty and operator kept with the chain, appends racing from two
+//! connections (as from two processes or two instances), the mempool's
+//! and templates' checks, admission turns across instances, schema versions, and the text export; then what
+//! only one store has (foreign files, foreign tables, an unreachable
+//! server, notifications).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
 use std::sync::{Arc, Barrier};
+use std::time::Duration;
 
 use chain::export;
-use chain::store::AppendError;
-use chain::{SqliteStore, Store, StoreError};
-use common::{ZERO_BITS, next_block};
+use chain::store::{AppendError, CreateParams};
+use chain::{Location, SqliteStore, StoreError};
+use common::{Backend, ZERO_BITS, next_block, on_both_stores};
 
-#[test]
-fn blocks_survive_reopening_and_the_difficulty_stays() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("chain.db");
+on_both_stores!(
+    blocks_survive_reopening_and_the_difficulty_stays,
+    a_new_chain_defaults_to_24_zero_bits,
+    appends_off_the_tip_change_nothing,
+    rival_appends_from_two_connections_commit_once,
+    export_writes_one_tab_separated_line_per_block,
+    mempool_writes_check_the_mark_and_templates_their_parent,
+    admissions_of_two_instances_take_turns,
+    a_chain_of_the_schema_before_the_ledger_is_refused_by_name,
+    the_operator_key_stays_with_the_chain,
+    a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks,
+    several_blocks_append_in_one_transaction_or_none,
+);
+
+fn blocks_survive_reopening_and_the_difficulty_stays(backend: Backend) {
+    let Some(db) = backend.fresh("blocks_survive_reopening") else {
+        return;
+    };
     let mut appended = Vec::new();
     {
-        let store = SqliteStore::open(&db, Some(ZERO_BITS)).unwrap();
+        let store = db.open(Some(ZERO_BITS));
         for i in 0..3 {
-            let next = next_block(&store, 0, &format!("m{i}"));
-            next.append(&store).unwrap();
+            let next = next_block(store.as_ref(), 0, &format!("m{i}"));
+            next.append(store.as_ref()).unwrap();
             appended.push(next.block);
         }
     }
-    let store = SqliteStore::open(&db, None).unwrap();
+    let store = db.open(None);
     assert_eq!(store.params().zero_bits, ZERO_BITS);
     assert_eq!(store.blocks(1, 10).unwrap(), appended);
     drop(store);
 
-    let err = SqliteStore::open(&db, Some(ZERO_BITS + 1)).unwrap_err();
+    let zero_bits = |z| CreateParams {
+        zero_bits: Some(z),
+        operator: None,
+    };
+    let err = db.open_with(zero_bits(ZERO_BITS + 1)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -47,30 +70,39 @@ fn blocks_survive_reopening_and_the_difficulty_stays() {
         message.contains("8 zero bits") && message.contains("--zero-bits 9"),
         "{message}"
     );
-    let store = SqliteStore::open(&db, Some(ZERO_BITS)).unwrap();
+    let store = db.open(Some(ZERO_BITS));
     assert_eq!(store.tip_state().unwrap().tip, appended[2]);
 
-    // Committed in write-ahead-log mode.
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(mode, "wal");
+    match &db.location {
+        // Committed in write-ahead-log mode.
+        Location::Sqlite(path) => {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(mode, "wal");
+        }
+        // Durability is the server's (synchronous commits, fsync).
+        Location::Postgres(_) => {}
+    }
 }
 
-#[test]
-fn a_new_chain_defaults_to_24_zero_bits() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("c.db"), None).unwrap();
+fn a_new_chain_defaults_to_24_zero_bits(backend: Backend) {
+    let Some(db) = backend.fresh("a_new_chain_defaults") else {
+        return;
+    };
+    let store = db.open(None);
     assert_eq!(store.params().zero_bits, 24);
     assert_eq!(store.tip_state().unwrap().tip.height, 0);
 }
 
-#[test]
-fn appends_off_the_tip_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let next = next_block(&store, 0, "m");
+fn appends_off_the_tip_change_nothing(backend: Backend) {
+    let Some(db) = backend.fresh("appends_off_the_tip") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let store = store.as_ref();
+    let next = next_block(store, 0, "m");
     let block = next.block.clone();
     let wrong_height = chain::api::Block {
         height: 2,
@@ -84,19 +116,17 @@ fn appends_off_the_tip_change_nothing() {
             Err(AppendError::NotOnTip)
         ));
     }
-    next.append(&store).unwrap();
-    assert!(matches!(next.append(&store), Err(AppendError::NotOnTip)));
+    next.append(store).unwrap();
+    assert!(matches!(next.append(store), Err(AppendError::NotOnTip)));
     assert_eq!(store.blocks(0, 10).unwrap().len(), 2);
 }
 
-#[test]
-fn rival_appends_from_two_connections_commit_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.db");
-    let stores = [
-        Arc::new(SqliteStore::open(&db, Some(ZERO_BITS)).unwrap()),
-        Arc::new(SqliteStore::open(&db, Some(ZERO_BITS)).unwrap()),
-    ];
+fn rival_appends_from_two_connections_commit_once(backend: Backend) {
+    let Some(db) = backend.fresh("rival_appends") else {
+        return;
+    };
+    // Two stores on one database: as two processes, or two instances.
+    let stores = [db.open(Some(ZERO_BITS)), db.open(Some(ZERO_BITS))];
     let rounds = 20;
     for _ in 0..rounds {
         let barrier = Arc::new(Barrier::new(2));
@@ -177,15 +207,17 @@ fn foreign_and_missing_files_are_refused() {
     );
 }
 
-#[test]
-fn export_writes_one_tab_separated_line_per_block() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
-    let next = next_block(&store, 0, "rig one");
-    next.append(&store).unwrap();
+fn export_writes_one_tab_separated_line_per_block(backend: Backend) {
+    let Some(db) = backend.fresh("export_writes") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let next = next_block(store.as_ref(), 0, "rig one");
+    next.append(store.as_ref()).unwrap();
     let block = next.block;
     let mut out = Vec::new();
-    assert_eq!(export::export(&store, &mut out).unwrap(), 2);
+    let existing = db.location.open_existing().unwrap();
+    assert_eq!(export::export(existing.as_ref(), &mut out).unwrap(), 2);
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2);
@@ -210,12 +242,14 @@ fn export_writes_one_tab_separated_line_per_block() {
     assert_eq!(lines[0].split('\t').nth(3), Some("genesis"));
 }
 
-#[test]
-fn mempool_writes_check_the_mark_and_templates_their_parent() {
+fn mempool_writes_check_the_mark_and_templates_their_parent(backend: Backend) {
     use chain::ledger::{Action, Address, Amount, Tx};
     use chain::store::{AdmitError, Dropped, TemplateBody, TxStatus};
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("c.db"), Some(ZERO_BITS)).unwrap();
+    let Some(db) = backend.fresh("mempool_writes") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let store = store.as_ref();
     let key = common::trader(3);
     let tx = |seq| {
         Tx::sign(
@@ -254,7 +288,11 @@ fn mempool_writes_check_the_mark_and_templates_their_parent() {
             .drop_pending(protocol::Hash256([1; 32]), std::slice::from_ref(&dropped))
             .unwrap()
     );
-    assert!(store.drop_pending(tip, &[dropped]).unwrap());
+    assert!(
+        store
+            .drop_pending(tip, &[dropped.clone(), dropped])
+            .unwrap()
+    );
     assert!(matches!(
         store.transaction(&tx(0).id()).unwrap(),
         Some((_, TxStatus::Dropped { code, height: 0, .. })) if code == "not_operator"
@@ -265,7 +303,7 @@ fn mempool_writes_check_the_mark_and_templates_their_parent() {
     ));
 
     // A template body is kept only for the tip, and dropped by the next block.
-    let next = next_block(&store, 0, "m");
+    let next = next_block(store, 0, "m");
     let template = TemplateBody {
         merkle_root: protocol::Hash256([4; 32]),
         parent: tip,
@@ -285,19 +323,75 @@ fn mempool_writes_check_the_mark_and_templates_their_parent() {
     );
 }
 
-#[test]
-fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name() {
-    let dir = tempfile::tempdir().unwrap();
-    let old = dir.path().join("v1.db");
-    rusqlite::Connection::open(&old)
-        .unwrap()
-        .execute_batch(
-            "CREATE TABLE chain (id INTEGER PRIMARY KEY, schema_version INTEGER, zero_bits INTEGER, genesis_hash BLOB);
-             CREATE TABLE blocks (height INTEGER PRIMARY KEY);
-             INSERT INTO chain VALUES (1, 1, 24, x'00');",
+fn admissions_of_two_instances_take_turns(backend: Backend) {
+    use chain::ledger::{Action, Address, Amount, Tx};
+    let Some(db) = backend.fresh("admission_turns") else {
+        return;
+    };
+    let (a, b) = (db.open(Some(ZERO_BITS)), db.open(Some(ZERO_BITS)));
+    let key = common::trader(4);
+    let tx = |seq| {
+        Tx::sign(
+            &key,
+            seq,
+            Action::Deposit {
+                to: Address([2; 20]),
+                amount: Amount(7),
+            },
         )
-        .unwrap();
-    let err = SqliteStore::open(&old, None).unwrap_err();
+    };
+    let turn = a.admission_turn().unwrap();
+    // B asks for its turn while A holds one: it waits, then checks and
+    // writes against what A wrote meanwhile.
+    let (done, finished) = std::sync::mpsc::channel();
+    let waiter = {
+        let (b, second) = (b.clone(), tx(1));
+        std::thread::spawn(move || {
+            let turn = b.admission_turn().unwrap();
+            let read = b.mempool(0).unwrap();
+            let seqs = b.admit(read.mark, &[second], 9);
+            drop(turn);
+            done.send(()).unwrap();
+            (read.entries.len(), seqs)
+        })
+    };
+    let read = a.mempool(0).unwrap();
+    assert_eq!(a.admit(read.mark, &[tx(0)], 9).unwrap(), [1]);
+    assert!(
+        finished.recv_timeout(Duration::from_millis(300)).is_err(),
+        "B took a turn while A held one"
+    );
+    drop(turn);
+    let (seen, seqs) = waiter.join().unwrap();
+    assert_eq!(seen, 1, "B's turn began after A's write");
+    assert_eq!(seqs.unwrap(), [2]);
+    // A turn ends when dropped: both take one again at once.
+    drop(a.admission_turn().unwrap());
+    drop(b.admission_turn().unwrap());
+    let entries = a.mempool(0).unwrap().entries;
+    assert_eq!(
+        entries.iter().map(|e| e.tx.clone()).collect::<Vec<_>>(),
+        [tx(0), tx(1)]
+    );
+}
+
+fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name(backend: Backend) {
+    let Some(db) = backend.fresh("a_chain_of_the_schema_before") else {
+        return;
+    };
+    let old_tables = "CREATE TABLE chain (id INTEGER PRIMARY KEY, schema_version INTEGER, zero_bits INTEGER, genesis_hash BYTES);
+         CREATE TABLE blocks (height INTEGER PRIMARY KEY);
+         INSERT INTO chain VALUES (1, 1, 24, NULL);";
+    match &db.location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(&old_tables.replace("BYTES", "BLOB"))
+            .unwrap(),
+        Location::Postgres(_) => postgres_client(&db.location)
+            .batch_execute(&old_tables.replace("BYTES", "BYTEA"))
+            .unwrap(),
+    }
+    let err = db.open_with(CreateParams::default()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -309,36 +403,216 @@ fn a_chain_of_the_schema_before_the_ledger_is_refused_by_name() {
         ),
         "{err:?}"
     );
+    assert!(err.to_string().contains("schema version 1"), "{err}");
+}
+
+fn the_operator_key_stays_with_the_chain(backend: Backend) {
+    let Some(db) = backend.fresh("the_operator_key_stays") else {
+        return;
+    };
+    let key = chain::ledger::public_key(&common::operator());
+    let with = |operator| CreateParams {
+        zero_bits: None,
+        operator,
+    };
+    assert_eq!(
+        db.open_with(with(Some(key))).unwrap().params().operator,
+        Some(key)
+    );
+    assert_eq!(
+        db.open_with(with(None)).unwrap().params().operator,
+        Some(key)
+    );
+    let other = chain::ledger::public_key(&common::trader(9));
+    let err = db.open_with(with(Some(other))).unwrap_err();
+    assert!(
+        matches!(err, StoreError::OperatorMismatch { requested, .. } if requested == other),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&db.location.to_string()), "{err}");
+}
+
+/// A plain client of the test database at `location`.
+fn postgres_client(location: &Location) -> postgres::Client {
+    let Location::Postgres(url) = location else {
+        panic!("not a database: {location}");
+    };
+    postgres::Client::connect(url.shown(), postgres::NoTls).unwrap()
 }
 
 #[test]
-fn a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v2.db");
-    let store = SqliteStore::open(&path, Some(ZERO_BITS)).unwrap();
-    let next = next_block(&store, 0, "m");
-    next.append(&store).unwrap();
-    drop(store);
-    // The file as version 2 wrote it: no confirmed_by column.
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch(
-            "ALTER TABLE blocks DROP COLUMN confirmed_by;
-             UPDATE chain SET schema_version = 2;",
+fn a_database_of_something_else_is_refused_and_left_alone() {
+    let Some(db) = Backend::Postgres.fresh("a_database_of_something_else") else {
+        return;
+    };
+    postgres_client(&db.location)
+        .batch_execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine');")
+        .unwrap();
+    let err = db.open_with(CreateParams::default()).unwrap_err();
+    assert!(matches!(err, StoreError::ForeignTables { .. }), "{err:?}");
+    assert!(err.to_string().contains("notes"), "{err}");
+    assert!(matches!(
+        db.location.open_existing(),
+        Err(StoreError::NotAChain(_))
+    ));
+    let rows = postgres_client(&db.location)
+        .query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+            &[],
         )
         .unwrap();
-    let store = SqliteStore::open(&path, None).unwrap();
-    assert_eq!(store.blocks(0, 10).unwrap()[1], next.block);
-    let mut confirmed = next_block(&store, 0, "m2");
-    confirmed.block.confirmed_by = vec![1, 3];
-    confirmed.append(&store).unwrap();
-    assert_eq!(store.block(2).unwrap().unwrap().confirmed_by, [1, 3]);
-    drop(store);
-    let version: i64 = rusqlite::Connection::open(&path)
+    assert_eq!(rows[0].get::<_, i64>(0), 1, "nothing was created");
+}
+
+#[test]
+fn an_empty_database_is_no_chain_to_export() {
+    let Some(db) = Backend::Postgres.fresh("an_empty_database") else {
+        return;
+    };
+    assert!(matches!(
+        db.location.open_existing(),
+        Err(StoreError::NotAChain(_))
+    ));
+}
+
+#[test]
+fn an_unreachable_server_is_said_at_once_and_the_password_never() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
-        .query_row("SELECT schema_version FROM chain", [], |r| r.get(0))
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://alice:s3cret@127.0.0.1:{port}/chain");
+    let location = Location::parse(&url).unwrap();
+    assert_eq!(
+        location.to_string(),
+        format!("postgres://alice@127.0.0.1:{port}/chain")
+    );
+    let err = location.open(CreateParams::default()).unwrap_err();
+    assert!(matches!(err, StoreError::Unreachable(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("127.0.0.1") && !text.contains("s3cret"),
+        "{text}"
+    );
+    for bad in [
+        "postgres://",
+        "postgres://127.0.0.1/db",
+        "mysql://u@h/db",
+        "",
+    ] {
+        assert!(Location::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_commit_through_one_instance_is_heard_by_the_other() {
+    let Some(db) = Backend::Postgres.fresh("a_commit_through_one_instance") else {
+        return;
+    };
+    let (a, b) = (db.open(Some(ZERO_BITS)), db.open(None));
+    let mut heard = b.changes().expect("PostgreSQL notifies");
+    heard.mark_unchanged();
+    next_block(a.as_ref(), 0, "via a")
+        .append(a.as_ref())
         .unwrap();
-    assert_eq!(version, 3);
-    // Opened again: nothing left to migrate.
-    SqliteStore::open(&path, None).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !heard.has_changed().unwrap() {
+        assert!(std::time::Instant::now() < deadline, "no notification");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(b.tip_state().unwrap().tip.height, 1);
+    // SQLite cannot tell: other processes are seen by polling.
+    let sqlite = Backend::Sqlite.fresh("").unwrap();
+    assert!(sqlite.open(None).changes().is_none());
+}
+
+/// Runs `sql` on the database at `db` (outside any store).
+fn execute(db: &common::Db, sql: &str) {
+    match &db.location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap(),
+        Location::Postgres(_) => postgres_client(&db.location).batch_execute(sql).unwrap(),
+    }
+}
+
+fn schema_version(db: &common::Db) -> i64 {
+    let sql = "SELECT schema_version FROM chain";
+    match &db.location {
+        Location::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap(),
+        Location::Postgres(_) => postgres_client(&db.location)
+            .query_one(sql, &[])
+            .unwrap()
+            .get(0),
+    }
+}
+
+fn a_chain_of_version_2_gains_confirmed_by_and_keeps_its_blocks(backend: Backend) {
+    let Some(db) = backend.fresh("a_chain_of_version_2") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let next = next_block(store.as_ref(), 0, "m");
+    next.append(store.as_ref()).unwrap();
+    drop(store);
+    // The chain as version 2 wrote it: no confirmed_by column.
+    execute(
+        &db,
+        "ALTER TABLE blocks DROP COLUMN confirmed_by; UPDATE chain SET schema_version = 2;",
+    );
+    let store = db.open(None);
+    assert_eq!(schema_version(&db), 3);
+    assert_eq!(store.blocks(0, 10).unwrap()[1], next.block);
+    let mut confirmed = next_block(store.as_ref(), 0, "m2");
+    confirmed.block.confirmed_by = vec![1, 3];
+    confirmed.append(store.as_ref()).unwrap();
+    assert_eq!(store.block(2).unwrap().unwrap().confirmed_by, [1, 3]);
+    assert!(store.block(1).unwrap().unwrap().confirmed_by.is_empty());
+    drop(store);
+    // Opened again, by another instance too: nothing left to migrate.
+    let (a, b) = (db.open(None), db.open(None));
+    assert_eq!(a.blocks(0, 10).unwrap(), b.blocks(0, 10).unwrap());
+    assert_eq!(schema_version(&db), 3);
+}
+
+fn new_block(n: &common::NextBlock) -> chain::store::NewBlock<'_> {
+    chain::store::NewBlock {
+        block: &n.block,
+        body: &n.body,
+        trades: &[],
+    }
+}
+
+fn several_blocks_append_in_one_transaction_or_none(backend: Backend) {
+    let Some(db) = backend.fresh("several_blocks_append") else {
+        return;
+    };
+    let store = db.open(Some(ZERO_BITS));
+    let first = next_block(store.as_ref(), 0, "one");
+    // The block after `first`, built on a second store that has it.
+    let scratch = backend.fresh("several_blocks_append_scratch").unwrap();
+    let other = scratch.open(Some(ZERO_BITS));
+    first.append(other.as_ref()).unwrap();
+    let second = next_block(other.as_ref(), 0, "two");
+    // Out of order: nothing is written.
+    assert!(matches!(
+        store.append_all(&[new_block(&second), new_block(&first)]),
+        Err(AppendError::NotOnTip)
+    ));
+    assert_eq!(store.tip_state().unwrap().tip.height, 0);
+    store
+        .append_all(&[new_block(&first), new_block(&second)])
+        .unwrap();
+    let blocks = store.blocks(0, 10).unwrap();
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks[1..], [first.block.clone(), second.block.clone()]);
+    assert_eq!(
+        store.blocks_with_bodies(1, 5, 100).unwrap()[1].1,
+        second.body
+    );
 }

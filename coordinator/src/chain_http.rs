@@ -25,6 +25,15 @@ impl HttpChain {
         })
     }
 
+    /// A client for `url` whose calls (connecting included) take at most
+    /// `timeout`.
+    pub fn with_timeout(url: &str, timeout: std::time::Duration) -> Result<HttpChain, ClientError> {
+        Ok(HttpChain {
+            client: ChainClient::with_timeouts(url, timeout, timeout)?,
+            url: url.to_owned(),
+        })
+    }
+
     /// The underlying client.
     pub fn client(&self) -> &ChainClient {
         &self.client

@@ -16,7 +16,9 @@
 //!   slower than 1 s (a long interval should not idle a miner).
 //! - A leader polls the chain's tip every [`Timing::tip_poll`]: every
 //!   interval, at least once a second, so a block found elsewhere stops
-//!   useless work quickly.
+//!   useless work quickly. It waits [`Timing::chain_call_timeout`] (half an
+//!   interval) for one chain instance's answer before it asks the next it
+//!   was given, so a dead instance is replaced within the interval.
 //! - Silence is probed before it is believed. A coordinator sends a silent
 //!   peer [`PEER_PROBES`] heartbeat requests in the last three quarters of
 //!   an interval before its time-out ([`Timing::peer_probe_window`]); a
@@ -73,6 +75,13 @@ pub const MINER_BEAT_MIN: Duration = Duration::from_millis(10);
 /// The longest a leader goes without polling the chain's tip.
 pub const TIP_POLL_MAX: Duration = Duration::from_secs(1);
 
+/// The shortest a chain call may take before it is given up (a service
+/// under load needs a few fsyncs' time).
+pub const CHAIN_CALL_MIN: Duration = Duration::from_millis(200);
+
+/// The longest a chain call may take before it is given up.
+pub const CHAIN_CALL_MAX: Duration = Duration::from_secs(10);
+
 /// Every timer of the protocol, for one heartbeat interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -106,6 +115,14 @@ impl Timing {
     /// How often a leader polls the chain's tip.
     pub fn tip_poll(&self) -> Duration {
         self.heartbeat.min(TIP_POLL_MAX)
+    }
+
+    /// How long a leader waits for one chain service's answer before it
+    /// takes that instance for failing and asks the next one it was given:
+    /// half an interval, so that the next answers within the same
+    /// interval (from 200 ms, for heartbeats under 400 ms; at most 10 s).
+    pub fn chain_call_timeout(&self) -> Duration {
+        (self.heartbeat / 2).clamp(CHAIN_CALL_MIN, CHAIN_CALL_MAX)
     }
 
     /// How long a coordinator's peer may be silent before it is down:
@@ -199,6 +216,17 @@ mod tests {
         assert_eq!(t.tip_poll(), Duration::from_secs(1));
         assert_eq!(t.peer_timeout(2), Duration::from_secs(10));
         assert_eq!(t.miner_timeout(2), Duration::from_secs(20));
+        assert_eq!(t.chain_call_timeout(), ms(2500));
+    }
+
+    #[test]
+    fn a_chain_call_gives_up_within_the_interval_inside_its_bounds() {
+        assert_eq!(Timing::new(ms(1000)).chain_call_timeout(), ms(500));
+        assert_eq!(Timing::new(ms(100)).chain_call_timeout(), CHAIN_CALL_MIN);
+        assert_eq!(
+            Timing::new(ms(600_000)).chain_call_timeout(),
+            CHAIN_CALL_MAX
+        );
     }
 
     #[test]

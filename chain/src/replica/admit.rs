@@ -4,6 +4,11 @@
 //! one store transaction: one fsync for the whole batch. Only then does
 //! each request get its answer, so a `202` always means durable.
 //!
+//! Instances sharing a store take turns ([`Store::admission_turn`](crate::store::Store::admission_turn)): a
+//! batch is checked and written within one turn, so another instance's
+//! admissions cannot move the mempool under it; only a block appended
+//! meanwhile makes it check again.
+//!
 //! Signatures are checked before an admission reaches the writer (by the
 //! HTTP handler, on the runtime's threads), so the writer does only what
 //! must be serial: sequence numbers, funds, the write.
@@ -26,7 +31,7 @@ const MAX_BATCH: usize = 1024;
 /// refused as busy (503) rather than queued without bound.
 const QUEUE: usize = 16_384;
 
-/// Times a batch is re-checked when another writer moved the mempool.
+/// Times a batch is checked again when the tip moved under it.
 const ATTEMPTS: usize = 4;
 
 /// How an admission ended well.
@@ -121,7 +126,19 @@ impl Replica {
     /// that apply, in one store transaction; one outcome per transaction.
     pub fn admit_batch(&self, txs: Vec<&Tx>) -> Vec<Result<AdmitOutcome, AdmitRefusal>> {
         for _ in 0..ATTEMPTS {
-            match self.try_admit(&txs) {
+            let turn = match self.store.admission_turn() {
+                Ok(turn) => turn,
+                Err(e) => {
+                    let text = e.to_string();
+                    return txs
+                        .iter()
+                        .map(|_| Err(AdmitRefusal::Unavailable(text.clone())))
+                        .collect();
+                }
+            };
+            let attempt = self.try_admit(&txs);
+            drop(turn);
+            match attempt {
                 Ok(outcomes) => return outcomes,
                 Err(AdmitError::Moved) => continue,
                 Err(AdmitError::Store(e)) => {

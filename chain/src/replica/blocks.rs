@@ -181,6 +181,11 @@ impl Replica {
             }
             None => match self.store.template(&header.merkle_root)? {
                 Some(t) if t.parent == view.tip.tip.hash => (t.body, false),
+                // Another instance appended a block since the sync (which
+                // dropped the bodies): the header is stale, not wrong.
+                _ if self.store.tip_state()?.tip.hash != view.tip.tip.hash => {
+                    return Err(SubmitError::NotOnTip);
+                }
                 _ => return Err(Rejection::UnknownMerkleRoot(header.merkle_root).into()),
             },
         };

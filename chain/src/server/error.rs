@@ -74,7 +74,10 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Database(_) => ApiError::new(
+            StoreError::Database(_)
+            | StoreError::Postgres(_)
+            | StoreError::Unreachable(_)
+            | StoreError::Lock { .. } => ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 format!("the chain store failed ({e}); nothing was changed, retry later"),

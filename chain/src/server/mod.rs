@@ -214,14 +214,27 @@ fn build(
     Ok((router, closing))
 }
 
-/// Brings the replica up to date every `every` until the service closes
-/// (or the replica is gone), so that blocks and transactions written by
-/// other instances become events without waiting for a request here.
+/// Brings the replica up to date every `every`, and as soon as the store
+/// says something was committed (through any instance), until the service
+/// closes (or the replica is gone), so that blocks and transactions written
+/// by other instances become events without waiting for a request here.
 async fn follow(replica: Weak<Replica>, every: Duration, mut closing: watch::Receiver<bool>) {
+    let mut changes = replica.upgrade().and_then(|r| r.store().changes());
     loop {
+        let changed = async {
+            match changes.as_mut() {
+                Some(rx) => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = closing.wait_for(|c| *c) => return,
             () = tokio::time::sleep(every) => {}
+            () = changed => {}
         }
         let Some(replica) = replica.upgrade() else {
             return;

@@ -1,7 +1,9 @@
 //! Where the chain lives: the single persistence boundary. [`Store`] is
 //! the interface the service needs; [`SqliteStore`] implements it on one
-//! SQLite file. A PostgreSQL store for several service instances sharing
-//! one database implements the same trait.
+//! SQLite file (one machine), [`PgStore`] on a PostgreSQL database that
+//! several service instances share. The same tests run against both.
+//! [`Location`] names either and opens it; `schema.rs` is the tables'
+//! version and the migrations, one list for both.
 //!
 //! Every method that writes is one whole transaction that checks what it
 //! depends on inside that transaction (the tip, the mempool's counter), so
@@ -22,12 +24,17 @@
 //! and book are derived from the blocks by whoever serves them
 //! ([`crate::replica`]).
 
-mod sqlite;
+mod location;
+mod postgres;
+pub mod schema;
+pub(crate) mod sqlite;
 
 use std::path::PathBuf;
 
 use protocol::Hash256;
 
+pub use self::postgres::{PgStore, PgUrl};
+pub use location::Location;
 pub use sqlite::SqliteStore;
 
 use crate::api::Block;
@@ -195,6 +202,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// only once the batch is durable.
     fn admit(&self, mark: MempoolMark, txs: &[Tx], now: u64) -> Result<Vec<u64>, AdmitError>;
 
+    /// Waits for this chain's admission turn and holds it until the
+    /// answer is dropped: the admitters of every instance sharing the
+    /// store take turns, in the order they asked, each checking its batch
+    /// against the mempool and writing it within its turn. Without turns,
+    /// an instance whose view another busy instance keeps moving fails its
+    /// re-checks again and again ([`AdmitError::Moved`]). A turn lasts one
+    /// batch (a read of what is new and a commit). The default is no turn
+    /// at all, for a store no other process writes.
+    fn admission_turn(&self) -> Result<AdmissionTurn<'_>, StoreError> {
+        Ok(AdmissionTurn::free())
+    }
+
     /// Takes `dropped` out of the mempool (keeping why), if the tip is
     /// still `tip`; returns whether it did. Entries already gone are
     /// skipped.
@@ -213,6 +232,42 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Up to `limit` trades from number `from` upwards.
     fn trades(&self, from: u64, limit: usize) -> Result<Vec<Trade>, StoreError>;
+
+    /// A counter that moves soon after anything is committed to the
+    /// store, through any instance sharing it (PostgreSQL's notifications),
+    /// so that a follower need not wait for its next poll; `None` where
+    /// the store cannot tell (SQLite: other processes are only seen by
+    /// polling).
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+}
+
+/// One instance's turn to admit ([`Store::admission_turn`]); it ends
+/// when this is dropped.
+#[must_use = "the turn ends when this is dropped"]
+pub struct AdmissionTurn<'a> {
+    _held: Option<Box<dyn Send + 'a>>,
+}
+
+impl<'a> AdmissionTurn<'a> {
+    /// A turn that ends when `held` is dropped.
+    pub fn holding(held: impl Send + 'a) -> AdmissionTurn<'a> {
+        AdmissionTurn {
+            _held: Some(Box::new(held)),
+        }
+    }
+
+    /// A turn that holds nothing.
+    pub fn free() -> AdmissionTurn<'a> {
+        AdmissionTurn { _held: None }
+    }
+}
+
+impl std::fmt::Debug for AdmissionTurn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdmissionTurn").finish_non_exhaustive()
+    }
 }
 
 /// A block to append, with its body and the trades applying it produced.
@@ -229,24 +284,55 @@ pub struct NewBlock<'a> {
 /// Template bodies kept at once (for the one parent that is the tip).
 pub const MAX_TEMPLATES: usize = 64;
 
+/// Dropped transactions remembered (for `GET /v1/transactions/{id}`).
+pub const MAX_DROPPED: i64 = 100_000;
+
 /// Why the store could not answer.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL server refused or failed an operation, or the
+    /// connection broke.
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    /// The PostgreSQL server cannot be reached (no connection within the
+    /// wait).
+    #[error("database unreachable: {0}")]
+    Unreachable(String),
+    /// The file whose lock is the admission turn of an SQLite chain
+    /// could not be opened or locked.
+    #[error("cannot lock {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A database with other tables and no chain: not ours to write to.
+    #[error(
+        "{location} holds tables of something else ({tables}) and no chain; give the chain a database of its own (CREATE DATABASE ...)"
+    )]
+    ForeignTables {
+        /// The database.
+        location: PathBuf,
+        /// Its tables.
+        tables: String,
+    },
     /// `open_existing` on a path where no file is.
     #[error("no chain database at {0} (start `coordinator chain --db` on it first)")]
     Missing(PathBuf),
-    /// The file holds other tables: not ours to write to.
-    #[error("{0} is an SQLite database, but not a chain database")]
+    /// The file or database holds other tables: not ours to write to.
+    #[error("{0} is a database, but not a chain database")]
     NotAChain(PathBuf),
-    /// The file was written by a different schema version.
+    /// The chain was written by a schema version this build cannot read or
+    /// upgrade.
     #[error(
         "{path} has schema version {found}; this build reads version {expected} (a chain of another version is served by the build that wrote it)"
     )]
     Schema {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// Its version.
         found: i64,
@@ -258,7 +344,7 @@ pub enum StoreError {
         "{path} holds a chain of {stored} zero bits; it cannot be served with --zero-bits {requested} (omit --zero-bits, or use another --db)"
     )]
     ZeroBitsMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// The chain's difficulty.
         stored: u8,
@@ -270,7 +356,7 @@ pub enum StoreError {
         "{path} was created with operator key {stored}; it cannot be served with --operator {requested} (omit --operator, or use another --db)"
     )]
     OperatorMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// The chain's operator key, or "none".
         stored: String,
@@ -280,7 +366,7 @@ pub enum StoreError {
     /// The file's genesis block is not this build's.
     #[error("{path} starts from genesis {found}, not this build's {expected}")]
     GenesisMismatch {
-        /// The file.
+        /// The file or database.
         path: PathBuf,
         /// Its genesis hash.
         found: Hash256,

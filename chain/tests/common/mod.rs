@@ -1,12 +1,26 @@
-//! A chain service on `127.0.0.1:0` over a fresh SQLite file, and helpers
-//! to mine and send requests to it. Shared by the integration tests.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! A chain service on `127.0.0.1:0` over a fresh store (an SQLite file,
+//! or a database of the tests' own PostgreSQL server), and helpers to mine
+//! and send requests to it. Shared by the integration tests.
+//!
+//! [`Backend`] names a store; [`on_both_stores!`] turns a test taking one
+//! into a test per store (`NAME::sqlite`, `NAME::postgres`), so every
+//! store test runs against both implementations.
+#![allow(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
-use std::path::PathBuf;
+#[path = "../support/postgres.rs"]
+pub mod pg;
+
 use std::sync::Arc;
 
 use chain::api::Template;
-use chain::{ChainClient, Clock, ServiceConfig, SqliteStore, Store};
+use chain::store::CreateParams;
+use chain::{ChainClient, Clock, Location, ServiceConfig, Store};
 use protocol::kernel::{Kernel, ScanJob};
 use protocol::{BlockHeader, NonceRange};
 use serde_json::Value;
@@ -33,16 +47,111 @@ pub fn trader(n: u8) -> chain::ledger::SigningKey {
 /// The payout address the tests' templates name.
 pub const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
 
+/// Which store a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on the test binary's PostgreSQL server.
+    Postgres,
+}
+
+/// A place for one test's chain, and what keeps it there.
+pub struct Db {
+    pub location: Location,
+    pub backend: Backend,
+    _dir: Option<TempDir>,
+}
+
+impl Backend {
+    /// A new, empty place for a chain; `None` (after printing `SKIPPED`)
+    /// when this backend cannot run here.
+    pub fn fresh(self, test: &str) -> Option<Db> {
+        match self {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                Some(Db {
+                    location: Location::Sqlite(dir.path().join("chain.db")),
+                    backend: self,
+                    _dir: Some(dir),
+                })
+            }
+            Backend::Postgres => {
+                if !pg::available(test) {
+                    return None;
+                }
+                Some(Db {
+                    location: Location::parse(&pg::shared().database()).unwrap(),
+                    backend: self,
+                    _dir: None,
+                })
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Opens (creating) the chain with `zero_bits`.
+    pub fn open(&self, zero_bits: Option<u8>) -> Arc<dyn Store> {
+        self.open_with(CreateParams {
+            zero_bits,
+            operator: None,
+        })
+        .unwrap()
+    }
+
+    /// Opens (creating) the chain with `params`.
+    pub fn open_with(&self, params: CreateParams) -> Result<Arc<dyn Store>, chain::StoreError> {
+        self.location.open(params)
+    }
+}
+
+/// `fn NAME(backend: Backend)` for each NAME, run as `NAME::sqlite` and
+/// `NAME::postgres`.
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::$name(crate::common::Backend::Sqlite);
+            }
+            #[test]
+            fn postgres() {
+                super::$name(crate::common::Backend::Postgres);
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_stores;
+
+/// `async fn NAME(backend: Backend)` for each NAME, run as `NAME::sqlite`
+/// and `NAME::postgres` on a runtime of two threads.
+macro_rules! on_both_stores_async {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(crate::common::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(crate::common::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_stores_async;
+
 /// A running service and what talks to it.
 pub struct Service {
     pub url: String,
     pub client: ChainClient,
     pub http: reqwest::Client,
-    pub store: Arc<SqliteStore>,
-    pub db: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub db: Location,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    _dir: TempDir,
+    _db: Db,
 }
 
 impl Service {
@@ -75,18 +184,48 @@ impl Service {
         config: ServiceConfig,
         operator: Option<chain::ledger::PublicKey>,
     ) -> Service {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("chain.db");
-        let params = chain::store::CreateParams {
+        Service::start_on(Backend::Sqlite, "", config, operator)
+            .await
+            .unwrap()
+    }
+
+    /// [`Service::start_ledger`] on `backend`; `None` when it cannot run
+    /// here (`test` is named in the `SKIPPED` line).
+    pub async fn ledger_on(backend: Backend, test: &str) -> Option<Service> {
+        Service::start_on(
+            backend,
+            test,
+            ServiceConfig {
+                clock: Clock::fixed(NOW),
+                ..ServiceConfig::default()
+            },
+            Some(chain::ledger::public_key(&operator())),
+        )
+        .await
+    }
+
+    /// A new chain of [`ZERO_BITS`] on `backend`, served with `config`.
+    pub async fn start_on(
+        backend: Backend,
+        test: &str,
+        config: ServiceConfig,
+        operator: Option<chain::ledger::PublicKey>,
+    ) -> Option<Service> {
+        let db = backend.fresh(test)?;
+        let params = CreateParams {
             zero_bits: Some(ZERO_BITS),
             operator,
         };
-        let store = Arc::new(SqliteStore::open_with(&db, params).unwrap());
+        let store = db.open_with(params).unwrap();
+        Some(Service::serve(store, db, config).await)
+    }
+
+    /// Serves `store` (kept at `db`).
+    pub async fn serve(store: Arc<dyn Store>, db: Db, config: ServiceConfig) -> Service {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        let shared: Arc<dyn Store> = store.clone();
-        let task = tokio::spawn(chain::serve(listener, shared, config, async {
+        let task = tokio::spawn(chain::serve(listener, store.clone(), config, async {
             let _ = stopped.await;
         }));
         Service {
@@ -94,11 +233,20 @@ impl Service {
             http: reqwest::Client::builder().no_proxy().build().unwrap(),
             url,
             store,
-            db,
+            db: db.location.clone(),
             stop: Some(stop),
             task: Some(task),
-            _dir: dir,
+            _db: db,
         }
+    }
+
+    /// The store's tip state, read off the runtime's threads (the
+    /// PostgreSQL client blocks).
+    pub async fn tip_state(&self) -> chain::store::TipState {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.tip_state().unwrap())
+            .await
+            .unwrap()
     }
 
     /// Stops serving and waits until the server has returned.

@@ -1,6 +1,7 @@
 //! `coordinator chain`: serves the chain service (the block web service
-//! every coordinator shares) on an SQLite file; `coordinator chain export`
-//! prints that file's chain as text.
+//! every coordinator shares) on an SQLite file or a PostgreSQL database
+//! (which several instances may serve at once); `coordinator chain
+//! export` prints the chain as text.
 //!
 //! Exit status: 0 after a clean shutdown (Ctrl-C or SIGTERM) or export; 1
 //! if serving or exporting fails midway; 2 on bad input (flags, a file that
@@ -8,12 +9,10 @@
 //! that cannot be bound).
 
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use chain::export::ExportError;
-use chain::{ServiceConfig, SqliteStore, Store};
+use chain::{Location, ServiceConfig};
 use clap::{Args, Subcommand};
 use tokio::net::TcpListener;
 
@@ -31,10 +30,13 @@ pub struct ChainArgs {
     /// system picks one; the first line printed names it.
     #[arg(long, required = true)]
     pub listen: Option<String>,
-    /// The SQLite file holding the chain. Created, with the genesis block,
-    /// if it does not exist.
-    #[arg(long, required = true)]
-    pub db: Option<PathBuf>,
+    /// Where the chain is: an SQLite file (created, with the genesis
+    /// block, if it does not exist), or a PostgreSQL database,
+    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB (its tables are created in
+    /// an empty database; several instances may serve one database). A
+    /// password may also come from PGPASSWORD.
+    #[arg(long, required = true, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    pub db: Option<Location>,
     /// Difficulty of a new chain, in leading zero bits (1-255) [default:
     /// 24]. A chain keeps the difficulty it was created with: giving
     /// another value for an existing file is refused.
@@ -74,9 +76,10 @@ pub enum ChainCommand {
 /// Arguments of `chain export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The SQLite file holding the chain (never created).
-    #[arg(long)]
-    pub db: PathBuf,
+    /// The SQLite file or postgres:// database holding the chain (never
+    /// created).
+    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    pub db: Location,
 }
 
 /// Runs `chain` or `chain export`.
@@ -91,18 +94,24 @@ pub fn run(args: &ChainArgs) -> Result<ExitCode, CommandError> {
     }
 }
 
-fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandError> {
+fn serve(listen: &str, db: &Location, args: &ChainArgs) -> Result<ExitCode, CommandError> {
     super::output::keep_running();
     let params = chain::store::CreateParams {
         zero_bits: args.zero_bits,
         operator: args.operator,
     };
-    let store = SqliteStore::open_with(db, params)
-        .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?;
+    let store = db
+        .open(params)
+        .map_err(|e| UsageError::Path(format!("--db {db}: {e}")))?;
     let mut config = ServiceConfig::default();
     config.limits.body.max_txs = args.max_block_txs;
     config.limits.body.max_bytes = args.max_block_txs * chain::ledger::MAX_TX_LEN;
     config.limits.max_mempool = args.max_mempool;
+    // Before the runtime: the PostgreSQL client may not block on it.
+    let tip = store
+        .tip_state()
+        .map_err(|e| UsageError::Path(format!("--db {db}: {e}")))?
+        .tip;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let bind_error = |source| UsageError::Address {
@@ -112,10 +121,6 @@ fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandE
         };
         let listener = TcpListener::bind(listen).await.map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
-        let tip = store
-            .tip_state()
-            .map_err(|e| UsageError::Path(format!("--db {}: {e}", db.display())))?
-            .tip;
         // The first line of output, so that scripts and tests can find a
         // port the system chose.
         outln!("listening on http://{addr}");
@@ -126,13 +131,11 @@ fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandE
             .operator
             .map_or("none (no deposits)".to_owned(), |k| k.to_string());
         errln!(
-            "chain service: {} ({} zero bits, operator {operator}), tip at height {} ({}); replaying the ledger",
-            db.display(),
+            "chain service: {db} ({} zero bits, operator {operator}), tip at height {} ({}); replaying the ledger",
             store.params().zero_bits,
             tip.height,
             tip.hash
         );
-        let store: Arc<dyn Store> = Arc::new(store);
         match chain::serve(listener, store, config, super::shutdown_signal())
         .await
         {
@@ -147,10 +150,12 @@ fn serve(listen: &str, db: &Path, args: &ChainArgs) -> Result<ExitCode, CommandE
 }
 
 fn export(args: &ExportArgs) -> Result<ExitCode, CommandError> {
-    let store = SqliteStore::open_existing(&args.db)
-        .map_err(|e| UsageError::Path(format!("--db {}: {e}", args.db.display())))?;
+    let store = args
+        .db
+        .open_existing()
+        .map_err(|e| UsageError::Path(format!("--db {}: {e}", args.db)))?;
     let mut out = BufWriter::new(io::stdout().lock());
-    match chain::export::export(&store, &mut out) {
+    match chain::export::export(store.as_ref(), &mut out) {
         Ok(_) => Ok(ExitCode::SUCCESS),
         // `export | head`: the reader has all it wanted.
         Err(ExportError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => {

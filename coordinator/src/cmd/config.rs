@@ -464,11 +464,14 @@ impl ConfigFile {
         }
     }
 
-    /// A path from the file, relative to the file's directory.
+    /// A path from the file, relative to the file's directory (a URL, such
+    /// as a database's, stays as it is).
     fn relative(&self, text: &str) -> String {
         let p = Path::new(text);
         match self.path.parent() {
-            Some(dir) if p.is_relative() && !dir.as_os_str().is_empty() => {
+            Some(dir)
+                if p.is_relative() && !dir.as_os_str().is_empty() && !text.contains("://") =>
+            {
                 dir.join(p).to_string_lossy().into_owned()
             }
             _ => text.to_owned(),

@@ -19,11 +19,12 @@ use super::{
     open_registry, parse_chaos, runtime, shutdown_signal,
 };
 use crate::chain_http::HttpChain;
+use crate::driver::failover::ChainSet;
 use crate::driver::net::{NetConfig, default_broadcast};
 use crate::driver::resolve::HostPort;
 use crate::driver::status_http::serve_status;
 use crate::driver::warnings::{WarningKind, Warnings};
-use crate::driver::{ChainApi, NodeDeps, run_node};
+use crate::driver::{NodeDeps, run_node};
 use crate::node::{CoordinatorConfig, Quorum};
 use crate::sim::{self, Fleet, FleetReach};
 
@@ -59,9 +60,12 @@ pub struct RunArgs {
     /// 7411].
     #[arg(long, value_name = "IP:PORT")]
     pub broadcast: Vec<SocketAddr>,
-    /// Base URL of the chain service, e.g. http://127.0.0.1:8080.
-    #[arg(long)]
-    pub chain: String,
+    /// Base URL of the chain service, e.g. http://127.0.0.1:8080. Repeat
+    /// for several instances serving one chain (on one PostgreSQL
+    /// database): the first that answers is used, and the next when it
+    /// fails or does not answer within half a heartbeat interval.
+    #[arg(long, required = true, value_name = "URL")]
+    pub chain: Vec<String>,
     /// The address this node's blocks pay their reward to (40 hex
     /// characters). Default: the cluster's payout address, derived from the
     /// cluster key (`wallet new --from-cluster-key FILE` prints its key).
@@ -150,8 +154,18 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
     let key = load_key(args.node.key_file.as_deref(), args.node.insecure)?;
     let mut cfg = node_config(args, &key);
     tracing::info!(payout = %cfg.payout, "block rewards pay this address");
-    let chain =
-        HttpChain::new(&args.chain).map_err(|e| UsageError::Flag(format!("--chain: {e}")))?;
+    let timeout = protocol::timing::Timing::new(cfg.heartbeat).chain_call_timeout();
+    let warnings = Arc::new(Warnings::new());
+    let instances = args
+        .chain
+        .iter()
+        .map(|url| {
+            HttpChain::with_timeout(url, timeout)
+                .map(|c| (url.clone(), c))
+                .map_err(|e| UsageError::Flag(format!("--chain {url}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let chain = ChainSet::new(instances, timeout, Arc::clone(&warnings));
     let chaos = parse_chaos(args.chaos.as_deref())?;
     let registry = open_registry(
         args.registry.as_deref(),
@@ -163,7 +177,6 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
     } else {
         None
     };
-    let warnings = Arc::new(Warnings::new());
 
     runtime()?.block_on(async move {
         let listen_at = resolve_own("--listen", &args.listen).await?;
@@ -224,7 +237,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, CommandError> {
             tokio::spawn(serve_status(listener, status_rx, stopped(stop_rx.clone())));
         }
         let chain = Arc::new(chain);
-        tokio::spawn(probe_chain(Arc::clone(&chain), Arc::clone(&warnings)));
+        tokio::spawn(probe_chain(Arc::clone(&chain), cfg.heartbeat));
         let mut fleet = match kernel {
             Some((kernel, rate)) => {
                 let me = advertise.unwrap_or(if listen.ip().is_unspecified() {
@@ -389,15 +402,15 @@ fn say_where(listen: SocketAddr, advertise: Option<SocketAddr>, discover: bool) 
     }
 }
 
-/// Calls the chain service once at start, so that a wrong URL is said at
-/// once, not when this node first leads.
-async fn probe_chain(chain: Arc<HttpChain>, warnings: Arc<Warnings>) {
-    if let Err(e) = chain.client().tip().await {
-        let name = chain.describe();
-        warnings.raise(
-            WarningKind::ChainFailing,
-            name.clone(),
-            format!("{name} does not answer: {e} (only the leader calls it; checked at start)"),
-        );
+/// Calls every chain service instance at start, so that a wrong URL is
+/// said at once, not when this node first leads, and then every heartbeat
+/// interval, so that the status knows each instance's health (only the
+/// leader calls the one in use).
+async fn probe_chain(chain: Arc<ChainSet<HttpChain>>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        chain.probe().await;
     }
 }

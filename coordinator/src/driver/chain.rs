@@ -37,4 +37,10 @@ pub trait ChainApi: Send + Sync + 'static {
     fn describe(&self) -> String {
         "the chain service".to_owned()
     }
+
+    /// Each instance behind it and its health, when it is several
+    /// ([`super::failover::ChainSet`]); empty otherwise.
+    fn instances(&self) -> Vec<super::failover::InstanceStatus> {
+        Vec::new()
+    }
 }

@@ -2,6 +2,7 @@
 //! sans-IO node, and the local registry.
 
 pub mod chain;
+pub mod failover;
 pub mod link;
 pub mod local;
 pub mod net;

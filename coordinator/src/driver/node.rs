@@ -15,6 +15,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use super::chain::ChainApi;
+use super::failover::InstanceStatus;
 use super::link::{Link, WireCounters};
 use super::net::{NetConfig, Reach};
 use super::pace::SnapshotPace;
@@ -56,6 +57,10 @@ pub struct CoordinatorStatus {
     pub advertise: String,
     /// What is wrong, the most recent first (`driver::warnings`).
     pub warnings: Vec<Warning>,
+    /// The chain service instances this node was given, which one is in
+    /// use and each one's health (empty for a single client that is not a
+    /// [`super::failover::ChainSet`]).
+    pub chains: Vec<InstanceStatus>,
 }
 
 /// An event with the moment it happened, for the demo and tests.
@@ -221,7 +226,14 @@ pub async fn run_node<C: ChainApi>(
         {
             let started = tokio::time::Instant::now();
             let snapshot = status(
-                &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+                &node,
+                &link,
+                &clock,
+                listen,
+                advertise,
+                &warnings,
+                &telemetry,
+                deps.chain.instances(),
             );
             telemetry.sample(&snapshot.node);
             tx.send_replace(Some(snapshot));
@@ -261,7 +273,14 @@ pub async fn run_node<C: ChainApi>(
         }
     }
     let last = status(
-        &node, &link, &clock, listen, advertise, &warnings, &telemetry,
+        &node,
+        &link,
+        &clock,
+        listen,
+        advertise,
+        &warnings,
+        &telemetry,
+        deps.chain.instances(),
     );
     if let Some(tx) = &deps.status {
         tx.send_replace(Some(last.clone()));
@@ -270,6 +289,7 @@ pub async fn run_node<C: ChainApi>(
     Ok(last)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn status(
     node: &Node,
     link: &Link,
@@ -278,9 +298,20 @@ fn status(
     advertise: SocketAddr,
     warnings: &Warnings,
     telemetry: &Arc<Telemetry>,
+    chains: Vec<InstanceStatus>,
 ) -> CoordinatorStatus {
+    let mut node = node.status(clock.mono());
+    // Which instance this node's own calls go to, where the dashboard
+    // shows where `chain_up` comes from.
+    if node.chain_source == "this node"
+        && chains.len() > 1
+        && let Some(used) = chains.iter().find(|c| c.in_use)
+    {
+        node.chain_source = format!("this node, through {}", used.url);
+    }
     CoordinatorStatus {
-        node: node.status(clock.mono()),
+        node,
+        chains,
         wire: link.counters(),
         listen: listen.to_string(),
         version: env!("CARGO_PKG_VERSION"),

@@ -10,36 +10,31 @@
 //! depends on (the tip, the mempool's counter) inside its transaction, and
 //! `height` is the primary key, so no two blocks can ever share a height.
 //!
+//! Admissions of several processes on one file take turns
+//! ([`Store::admission_turn`](super::Store::admission_turn)) by an
+//! exclusive lock on `<file>-admit` beside it, which the system releases
+//! when a process dies.
+//!
 //! `rows.rs` turns rows into values and back; `ops.rs` is the trait's
 //! implementation.
 
 mod ops;
-mod rows;
+pub(super) mod rows;
 
+use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use super::schema::{self, SCHEMA_VERSION};
 use super::{ChainParams, CreateParams, StoreError};
 use crate::api::Block;
 use crate::ledger::PublicKey;
 use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
 
-/// Version of the tables below; stored in the file. Version 1 had blocks
-/// only (before the ledger); version 2 had no `blocks.confirmed_by`.
-const SCHEMA_VERSION: i64 = 3;
-
-/// How a file of an older version is brought to [`SCHEMA_VERSION`]: the
-/// statements that take version `from` to `from + 1`, run in order in the
-/// transaction that opens the file. A version not listed is refused.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    2,
-    "ALTER TABLE blocks ADD COLUMN confirmed_by TEXT NOT NULL DEFAULT ''",
-)];
-
-/// The tables. The mempool has one index besides its order (`id`):
+/// The tables (version [`SCHEMA_VERSION`]). The mempool has one index besides its order (`id`):
 /// every other index on it costs a random page write per admission, and
 /// two entries of one signer with one sequence number cannot both be
 /// admitted anyway, since an admission writes only if the mempool is as
@@ -113,9 +108,6 @@ const TABLES: [&str; 7] = [
     "trades",
 ];
 
-/// Dropped transactions remembered (for `GET /v1/transactions/{id}`).
-const MAX_DROPPED: i64 = 100_000;
-
 /// How long a connection waits for another process's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -125,6 +117,8 @@ pub struct SqliteStore {
     reader: Mutex<Connection>,
     params: ChainParams,
     path: PathBuf,
+    /// `<file>-admit`, opened at the first admission.
+    turn: OnceLock<File>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -189,7 +183,38 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             params,
             path: path.to_owned(),
+            turn: OnceLock::new(),
         })
+    }
+
+    /// The lock file of the admission turn, beside the database.
+    fn turn_path(&self) -> PathBuf {
+        let mut name = self.path.as_os_str().to_owned();
+        name.push("-admit");
+        PathBuf::from(name)
+    }
+
+    /// Waits for the exclusive lock on the turn file; held until the
+    /// answer is dropped.
+    fn lock_turn(&self) -> Result<TurnLock<'_>, StoreError> {
+        let lock_error = |source| StoreError::Lock {
+            path: self.turn_path(),
+            source,
+        };
+        let file = match self.turn.get() {
+            Some(file) => file,
+            None => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(self.turn_path())
+                    .map_err(lock_error)?;
+                self.turn.get_or_init(|| file)
+            }
+        };
+        file.lock().map_err(lock_error)?;
+        Ok(TurnLock(file))
     }
 
     fn reader(&self) -> MutexGuard<'_, Connection> {
@@ -200,6 +225,17 @@ impl SqliteStore {
 
     fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An exclusive lock on the turn file, released when dropped.
+struct TurnLock<'a>(&'a File);
+
+impl Drop for TurnLock<'_> {
+    fn drop(&mut self) {
+        // Unlocking a locked file does not fail; closing it (at the
+        // store's end, or the process's) would release it anyway.
+        let _ = self.0.unlock();
     }
 }
 
@@ -273,20 +309,11 @@ fn init(
         })
         .optional()?
         .ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?;
-    let mut version = version;
-    while version != SCHEMA_VERSION {
-        let Some((_, sql)) = MIGRATIONS.iter().find(|(from, _)| *from == version) else {
-            return Err(StoreError::Schema {
-                path: path.to_owned(),
-                found: version,
-                expected: SCHEMA_VERSION,
-            });
-        };
-        tx.execute_batch(sql)?;
-        version += 1;
+    for step in schema::steps(version, path)? {
+        tx.execute_batch(step.sqlite)?;
         tx.execute(
             "UPDATE chain SET schema_version = ?1 WHERE id = 1",
-            [version],
+            [step.from + 1],
         )?;
     }
     if tables.len() != TABLES.len() {

@@ -6,17 +6,18 @@
 use protocol::Hash256;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
+use super::SqliteStore;
 use super::rows::{
     self, BLOCK_COLUMNS, TRADE_COLUMNS, blob_body, body_blob, height_of, insert_block,
     insert_trade, raw_block, raw_trade, sql_u64, to_block, to_trade, to_tx, u64_of,
 };
-use super::{MAX_DROPPED, SqliteStore};
 use crate::api::Block;
 use crate::ledger::{Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::{
-    AdmitError, AppendError, ChainParams, Dropped, MAX_TEMPLATES, MempoolMark, MempoolRead,
-    NewBlock, Pending, Store, StoreError, TemplateBody, TipState, TxStatus,
+    AdmissionTurn, AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES,
+    MempoolMark, MempoolRead, NewBlock, Pending, Store, StoreError, TemplateBody, TipState,
+    TxStatus,
 };
 
 /// Inserts one block, its body and trades, if it extends `(tip_height,
@@ -87,6 +88,10 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 impl Store for SqliteStore {
     fn params(&self) -> ChainParams {
         self.params
+    }
+
+    fn admission_turn(&self) -> Result<AdmissionTurn<'_>, StoreError> {
+        self.lock_turn().map(AdmissionTurn::holding)
     }
 
     fn tip_state(&self) -> Result<TipState, StoreError> {

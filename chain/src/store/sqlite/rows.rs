@@ -14,21 +14,24 @@ pub(super) const TRADE_COLUMNS: &str =
     "seq, height, taker, maker, taker_side, buyer, seller, price, amount";
 
 /// A u64 as the i64 with the same bits (SQLite integers are signed).
-pub(super) fn sql_u64(v: u64) -> i64 {
+pub(in crate::store) fn sql_u64(v: u64) -> i64 {
     i64::from_ne_bytes(v.to_ne_bytes())
 }
 
 /// The u64 [`sql_u64`] stored.
-pub(super) fn u64_of(v: i64) -> u64 {
+pub(in crate::store) fn u64_of(v: i64) -> u64 {
     u64::from_ne_bytes(v.to_ne_bytes())
 }
 
 /// A height or count, which the schema keeps at or above zero.
-pub(super) fn height_of(v: i64) -> Result<u64, StoreError> {
+pub(in crate::store) fn height_of(v: i64) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative height {v}")))
 }
 
-pub(super) fn to_array<const N: usize>(bytes: Vec<u8>, what: &str) -> Result<[u8; N], StoreError> {
+pub(in crate::store) fn to_array<const N: usize>(
+    bytes: Vec<u8>,
+    what: &str,
+) -> Result<[u8; N], StoreError> {
     let len = bytes.len();
     bytes
         .try_into()
@@ -55,11 +58,11 @@ pub(super) fn insert_block(conn: &Connection, block: &Block) -> Result<(), Store
 
 /// Coordinator ids as stored: decimal, comma-separated (`"1,2"`; `""` for
 /// none).
-fn confirmed_text(ids: &[u16]) -> String {
+pub(in crate::store) fn confirmed_text(ids: &[u16]) -> String {
     ids.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
 }
 
-fn confirmed_ids(text: &str) -> Result<Vec<u16>, StoreError> {
+pub(in crate::store) fn confirmed_ids(text: &str) -> Result<Vec<u16>, StoreError> {
     if text.is_empty() {
         return Ok(Vec::new());
     }
@@ -102,17 +105,17 @@ pub(super) fn to_block(
 }
 
 /// A stored transaction's bytes, decoded.
-pub(super) fn to_tx(raw: &[u8]) -> Result<Tx, StoreError> {
+pub(in crate::store) fn to_tx(raw: &[u8]) -> Result<Tx, StoreError> {
     Tx::decode(raw).map_err(|e| StoreError::Corrupt(format!("a stored transaction: {e}")))
 }
 
-pub(super) fn to_id(bytes: Vec<u8>) -> Result<TxId, StoreError> {
+pub(in crate::store) fn to_id(bytes: Vec<u8>) -> Result<TxId, StoreError> {
     Ok(TxId(Hash256(to_array(bytes, "transaction id")?)))
 }
 
 /// A template body as one blob: each transaction as a 2-byte
 /// little-endian length and its encoding.
-pub(super) fn body_blob(body: &[Tx]) -> Vec<u8> {
+pub(in crate::store) fn body_blob(body: &[Tx]) -> Vec<u8> {
     let mut out = Vec::new();
     for tx in body {
         let bytes = tx.encode();
@@ -124,7 +127,7 @@ pub(super) fn body_blob(body: &[Tx]) -> Vec<u8> {
 }
 
 /// The body [`body_blob`] wrote.
-pub(super) fn blob_body(mut blob: &[u8]) -> Result<Vec<Tx>, StoreError> {
+pub(in crate::store) fn blob_body(mut blob: &[u8]) -> Result<Vec<Tx>, StoreError> {
     let corrupt = || StoreError::Corrupt("a template body is cut short".into());
     let mut body = Vec::new();
     while !blob.is_empty() {

@@ -235,6 +235,30 @@ pub fn render(status: &CoordinatorStatus, telemetry: &Telemetry) -> String {
             f64::from(u8::from(up)),
         );
     }
+    if !status.chains.is_empty() {
+        let up = Family::<Labels, FloatGauge>::default();
+        let in_use = Family::<Labels, FloatGauge>::default();
+        for c in &status.chains {
+            let labels = vec![("url", c.url.clone())];
+            if let Some(u) = c.up {
+                up.get_or_create(&labels).set(f64::from(u8::from(u)));
+            }
+            in_use
+                .get_or_create(&labels)
+                .set(f64::from(u8::from(c.in_use)));
+        }
+        r.register(
+            "chain_instance_up",
+            "1 when the chain service instance at url answered its last call or probe, 0 when \
+             it did not (absent before any)",
+            up,
+        );
+        r.register(
+            "chain_instance_in_use",
+            "1 for the chain service instance this node's calls go to, 0 for the others",
+            in_use,
+        );
+    }
     r.register(
         "chain_errors",
         "Chain calls that failed, by call and error (unavailable: retried; rejected: refused)",
