@@ -1,7 +1,11 @@
 //! `coordinator chain` as a real process: blocks acknowledged with 201
 //! survive a SIGKILL mid-run, a chain keeps its difficulty, `chain export`
-//! prints the chain, and bad flags exit with status 2.
+//! prints the chain, `chain import` reads it back (into SQLite files and
+//! PostgreSQL databases), and bad flags exit with status 2.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../chain/tests/support/postgres.rs"]
+mod pg;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
@@ -282,6 +286,36 @@ async fn export_prints_one_line_per_block() {
     assert!(err.contains("nothing was imported"), "{err}");
     assert!(!refused.exists());
     assert!(!dir.path().join("refused.db.importing").exists());
+
+    // The same into PostgreSQL databases: a new one gets the chain, the
+    // same byte for byte; a refused file leaves a new one untouched.
+    if !pg::available("export_prints_one_line_per_block (PostgreSQL)") {
+        return;
+    }
+    let server = pg::shared();
+    let good = dir.path().join("good.txt");
+    std::fs::write(&good, &text).unwrap();
+    let url = server.database();
+    let out = coordinator(&["chain", "import", "--db", &url, good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let again = coordinator(&["chain", "export", "--db", &url]);
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), text);
+    let out = coordinator(&["chain", "import", "--db", &url, good.to_str().unwrap()]);
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("imported 0 blocks into")
+    );
+    let empty = server.database();
+    let out = coordinator(&["chain", "import", "--db", &empty, file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3: 7 tab-separated fields"), "{err}");
+    let tables = pg::PgServer::query(
+        &empty,
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    );
+    assert_eq!(tables, ["0"], "a refused import created nothing");
 }
 
 #[test]

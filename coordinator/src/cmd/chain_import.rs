@@ -3,17 +3,19 @@
 //! verify is refused, naming its first bad line (exit status 2), and
 //! nothing is written; into a database that does not exist yet, the chain
 //! is built in a file beside it that takes its name only once every block
-//! is in, so a refused import leaves no file behind.
+//! is in, so a refused import leaves no file behind. A PostgreSQL database
+//! without a chain gets one only once the file verified (in a scratch
+//! SQLite file first), for the same reason.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chain::SqliteStore;
 use chain::import::{ImportError, Imported};
 use chain::rules::BodyLimits;
 use chain::store::CreateParams;
+use chain::{Location, SqliteStore};
 use clap::Args;
 
 use super::output::outln;
@@ -22,9 +24,10 @@ use super::{CommandError, Failure, UsageError, flags};
 /// Arguments of `chain import`.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// The SQLite file to import into; created if it does not exist.
-    #[arg(long)]
-    pub db: PathBuf,
+    /// The SQLite file or postgres:// database to import into; a chain is
+    /// created there if there is none.
+    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    pub db: Location,
     /// The export to read (`-`: standard input).
     pub file: String,
     /// Difficulty of a new chain, 1 to 255 zero bits (default: the one
@@ -69,18 +72,23 @@ pub fn run(args: &ImportArgs) -> Result<ExitCode, CommandError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let result = if args.db.exists() {
-        let params = CreateParams {
-            zero_bits: args.zero_bits,
-            operator: args.operator,
-        };
-        let store = SqliteStore::open_with(&args.db, params).map_err(|e| bad_db(&args.db, e))?;
-        chain::import::import(&store, input, now, limits)
-    } else {
-        let zero_bits = args
+    let new_params = CreateParams {
+        zero_bits: args
             .zero_bits
-            .or_else(|| chain::import::zero_bits_of(&head));
-        into_new(&args.db, zero_bits, args.operator, input, now, limits)?
+            .or_else(|| chain::import::zero_bits_of(&head)),
+        operator: args.operator,
+    };
+    let result = match &args.db {
+        Location::Sqlite(path) if path.exists() => {
+            let params = CreateParams {
+                zero_bits: args.zero_bits,
+                operator: args.operator,
+            };
+            let store = SqliteStore::open_with(path, params).map_err(|e| bad_db(&args.db, e))?;
+            chain::import::import(&store, input, now, limits)
+        }
+        Location::Sqlite(path) => into_new(path, new_params, input, now, limits)?,
+        Location::Postgres(_) => into_database(&args.db, new_params, input, now, limits)?,
     };
     match result {
         Ok(Imported {
@@ -88,7 +96,7 @@ pub fn run(args: &ImportArgs) -> Result<ExitCode, CommandError> {
         }) => {
             outln!(
                 "imported {added} blocks into {} ({known} already there); tip at height {} ({})",
-                args.db.display(),
+                args.db,
                 tip.0,
                 tip.1
             );
@@ -110,19 +118,15 @@ pub fn run(args: &ImportArgs) -> Result<ExitCode, CommandError> {
 /// import succeeded, and removed otherwise.
 fn into_new(
     db: &Path,
-    zero_bits: Option<u8>,
-    operator: Option<chain::ledger::PublicKey>,
+    params: CreateParams,
     input: impl BufRead,
     now: u64,
     limits: BodyLimits,
 ) -> Result<Result<Imported, ImportError>, CommandError> {
     let building = with_suffix(db, ".importing");
     remove_db(&building);
-    let params = CreateParams {
-        zero_bits,
-        operator,
-    };
-    let store = SqliteStore::open_with(&building, params).map_err(|e| bad_db(db, e))?;
+    let store = SqliteStore::open_with(&building, params)
+        .map_err(|e| bad_db(&Location::Sqlite(db.to_owned()), e))?;
     let result = chain::import::import(&store, input, now, limits);
     drop(store);
     if result.is_ok() {
@@ -142,6 +146,62 @@ fn into_new(
     Ok(result)
 }
 
+/// Imports into a PostgreSQL database. One that holds a chain takes the
+/// blocks in one transaction or none; one without is given a chain only
+/// after the whole file verified into a scratch SQLite chain, so a refused
+/// file writes nothing there either.
+fn into_database(
+    db: &Location,
+    params: CreateParams,
+    mut input: impl BufRead,
+    now: u64,
+    limits: BodyLimits,
+) -> Result<Result<Imported, ImportError>, CommandError> {
+    use chain::store::StoreError;
+    match db.open_existing() {
+        Ok(store) => return Ok(chain::import::import(&*store, input, now, limits)),
+        Err(StoreError::Missing(_) | StoreError::NotAChain(_)) => {}
+        Err(e) => return Err(bad_db(db, e)),
+    }
+    // The file is read twice: kept in memory, bounded.
+    let mut whole = Vec::new();
+    Read::take(&mut input, MAX_IMPORT_BYTES + 1)
+        .read_to_end(&mut whole)
+        .map_err(|e| read_failure("the import", e))?;
+    if whole.len() as u64 > MAX_IMPORT_BYTES {
+        return Err(UsageError::Path(format!(
+            "the file is larger than {} MiB: import it into an SQLite file, then serve that",
+            MAX_IMPORT_BYTES >> 20
+        ))
+        .into());
+    }
+    let scratch = tempfile::tempdir().map_err(|e| Failure::Stopped {
+        what: "making a scratch directory".into(),
+        source: e,
+    })?;
+    let check = into_new(
+        &scratch.path().join("check.db"),
+        params,
+        Cursor::new(&whole),
+        now,
+        limits,
+    )?;
+    if let Err(e) = check {
+        return Ok(Err(e));
+    }
+    let store = db.open(params).map_err(|e| bad_db(db, e))?;
+    Ok(chain::import::import(
+        &*store,
+        Cursor::new(whole),
+        now,
+        limits,
+    ))
+}
+
+/// The largest file imported into a new PostgreSQL chain (read twice, so
+/// held in memory).
+const MAX_IMPORT_BYTES: u64 = 1 << 30;
+
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.as_os_str().to_owned();
     p.push(suffix);
@@ -155,8 +215,8 @@ fn remove_db(path: &Path) {
     }
 }
 
-fn bad_db(db: &Path, e: chain::store::StoreError) -> CommandError {
-    UsageError::Path(format!("--db {}: {e}", db.display())).into()
+fn bad_db(db: &Location, e: chain::store::StoreError) -> CommandError {
+    UsageError::Path(format!("--db {db}: {e}")).into()
 }
 
 fn read_failure(file: &str, e: io::Error) -> Failure {
