@@ -26,7 +26,8 @@
 //! - the schedule runs [`AHEAD`] round pairs ahead of its first use: enough
 //!   for `msg2`'s latency and the store the pairs load from, not so much
 //!   that the waiting work fills the scheduler in front of the rounds
-//!   (with two groups, below, three measured about 1% faster than two);
+//!   (with two groups, below, three measured about 1% faster than two,
+//!   four no faster);
 //! - stream `s` runs `s *` [`SKEW`] pairs behind stream 0, so the streams
 //!   reach the second hash, whose first rounds wait for the first hash's
 //!   digest, at different times while the others keep the unit busy;
