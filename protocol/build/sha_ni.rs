@@ -1,14 +1,14 @@
 //! The SHA-NI kernel's step, written out: the double hash of
-//! [`STREAMS`](f::STREAMS) consecutive nonces, one instruction stream each,
-//! interleaved round pair by round pair.
+//! [`NONCES`](f::NONCES) consecutive nonces, [`STREAMS`](f::STREAMS)
+//! instruction streams at a time, interleaved round pair by round pair.
 //!
 //! The output is the body of one `asm!` block (Intel syntax). Operands:
 //! `{f}`, the frame (`src/kernel/sha_ni_frame.rs`: the job's constants,
 //! then the work area); `{base}`, the first nonce in its low 32 bits;
-//! `{n}`, `{e}`, `{x}`, `{y}`, scratch registers. It clobbers every `xmm`
-//! register and the flags, reads the frame's constants, writes its work
-//! area, and leaves `e60` of stream `s`'s second hash in dword `s` of the
-//! output slot (`H7 = IV7 + e60`).
+//! `{out}`, `NONCES` dwords; `{n}`, `{e}`, `{x}`, `{y}`, scratch registers.
+//! It clobbers every `xmm` register and the flags, reads the frame's
+//! constants, writes its work area, and leaves `e60` of nonce `base + j`'s
+//! second hash in dword `j` at `{out}` (`H7 = IV7 + e60`).
 //!
 //! `sha256rnds2` does two rounds and needs the result of the one before,
 //! so one stream is bound by its latency (4 cycles on Zen 5), while a core
@@ -24,13 +24,22 @@
 //! - every quad's `K + W` goes to the frame and each round pair loads its
 //!   eight bytes into `xmm0` (`movq`): no shuffle for the upper pair;
 //! - the schedule runs [`AHEAD`] round pairs ahead of its first use: enough
-//!   for `msg2`'s latency, not so much that the waiting work fills the
-//!   scheduler in front of the rounds;
+//!   for `msg2`'s latency and the store the pairs load from, not so much
+//!   that the waiting work fills the scheduler in front of the rounds
+//!   (with two groups, below, three measured about 1% faster than two,
+//!   four no faster);
 //! - stream `s` runs `s *` [`SKEW`] pairs behind stream 0, so the streams
 //!   reach the second hash, whose first rounds wait for the first hash's
 //!   digest, at different times while the others keep the unit busy;
+//! - a step is [`GROUPS`](f::GROUPS) groups of four streams, stream `s +
+//!   4` starting in stream `s`'s registers and slots the pair after `s`
+//!   ends: the skew's ramps (one stream running alone, bound by its
+//!   latency, at either end) are paid once per step, not once per group.
+//!   Two groups measured 1.5-2% faster than one on Zen 5; three or four
+//!   outgrow the core's op cache and run 30-100% slower;
 //! - `palignr` (the `W[i-7]` terms) is a blend and a dword shuffle, which
-//!   issue on more pipes than `sha256rnds2` leaves free;
+//!   issue on more pipes than `sha256rnds2` leaves free (a single
+//!   `palignr` measured no faster);
 //! - the nonce-free work is skipped: the first hash starts after round 3
 //!   (the nonce enters `A` and `E` by one addition); rounds 4..=15 and the
 //!   second hash's 8..=15 use constant pairs; the first hash's quads 4..=7
@@ -38,11 +47,18 @@
 //!   `PART7`, ...); the second hash's rounds end at 59 with
 //!   `sha256rnds2` and its round 60, of which only `e60` matters, is done
 //!   on general registers: 60 `sha256rnds2` per nonce in all.
+//!
+//! Ending the second hash's `sha256rnds2` at round 57 and computing `e`
+//! alone for rounds 58..=60 on general registers (59 `sha256rnds2`, a
+//! floor of 118 cycles on Zen 5) measured 3-6% slower, whether the state
+//! went to the general registers through the frame or by `pextrd`: the
+//! three dependent scalar rounds at each stream's end cost more than the
+//! two cycles of the pair they replace.
 
 use crate::sha_ni_frame as f;
 
 /// Round pairs between a schedule quad's computation and its first use.
-const AHEAD: usize = 2;
+const AHEAD: usize = 3;
 /// Round pairs each stream runs behind the one before it, in program order.
 const SKEW: usize = 2;
 
@@ -51,6 +67,12 @@ const POOL: [&str; 15] = [
     "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
     "xmm12", "xmm13", "xmm14", "xmm15",
 ];
+
+/// The frame slots `stream` uses: those of the stream of the group before
+/// whose registers it takes over.
+fn lane(stream: usize) -> usize {
+    stream % f::STREAMS
+}
 
 /// A 16-byte slot of the frame.
 fn slot(i: usize) -> String {
@@ -81,7 +103,7 @@ fn quad(hash: Hash, stream: usize, k: usize) -> String {
         (Hash::First, 3) => slot(f::LEN3),
         (Hash::Second, 2) => slot(f::DPAD2),
         (Hash::Second, 3) => slot(f::DLEN3),
-        _ => slot(f::RING + 16 * stream + k),
+        _ => slot(f::RING + 16 * lane(stream) + k),
     }
 }
 
@@ -150,7 +172,10 @@ impl Gen {
         let wk = self.alloc();
         self.op(&format!("movdqa {wk}, {}", slot(f::K + k)));
         self.op(&format!("paddd {wk}, {new}"));
-        self.op(&format!("movdqa {}, {wk}", slot(f::WK + 16 * stream + k)));
+        self.op(&format!(
+            "movdqa {}, {wk}",
+            slot(f::WK + 16 * lane(stream) + k)
+        ));
         self.release(wk);
     }
 
@@ -268,7 +293,7 @@ impl Gen {
         self.regs[stream].cdgh = cdgh;
     }
 
-    /// `e60` of `stream`'s second hash into its output dword, from the
+    /// `e60` of `stream`'s second hash into its output dword (`{out}`), from the
     /// state after round 59: `e60 = d59 + h59 + Σ1(e59) + Ch(e59, f59,
     /// g59) + K60 + W60`, where `d59 = a56`, `h59 = e56`, `f59 = e58` and
     /// `g59 = e57` (ABEF is `[e58, e59, a58, a59]`, CDGH `[e56, e57, a56,
@@ -276,7 +301,7 @@ impl Gen {
     fn round60(&mut self, stream: usize) {
         let r = self.regs[stream];
         // The state to the stream's first two ring slots (free by now).
-        let at = f::RING + 16 * stream;
+        let at = f::RING + 16 * lane(stream);
         self.op(&format!("movdqa {}, {}", slot(at), r.abef));
         self.op(&format!("movdqa {}, {}", slot(at + 1), r.cdgh));
         // Ch(e, f, g) = g ^ (e & (f ^ g)).
@@ -291,7 +316,7 @@ impl Gen {
         self.op(&format!("add {{x:e}}, {}", dword(at + 1, 2)));
         self.op(&format!(
             "add {{x:e}}, {}",
-            dword(f::WK + 16 * stream + 15, 0)
+            dword(f::WK + 16 * lane(stream) + 15, 0)
         ));
         // Σ1(e) = ror6(e ^ ror5(e ^ ror14(e))).
         self.op("mov {y:e}, {e:e}");
@@ -301,7 +326,20 @@ impl Gen {
         self.op("xor {y:e}, {e:e}");
         self.op("ror {y:e}, 6");
         self.op("add {x:e}, {y:e}");
-        self.op(&format!("mov {}, {{x:e}}", dword(f::OUT, stream)));
+        self.op(&format!(
+            "mov dword ptr [{{out}} + {}], {{x:e}}",
+            4 * stream
+        ));
+    }
+
+    /// Frees `stream`'s registers for the stream that follows it.
+    fn end(&mut self, stream: usize) {
+        let r = self.regs[stream];
+        self.release(r.abef);
+        self.release(r.cdgh);
+        if let Some(q) = self.regs[stream].quad.take() {
+            self.release(q);
+        }
     }
 }
 
@@ -352,7 +390,7 @@ fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
     }
     let operand = match pairs[at] {
         Pair::Const(i) => pair_at(i, 0),
-        Pair::Quad(k, h) => pair_at(f::WK + 16 * stream + k, 8 * h),
+        Pair::Quad(k, h) => pair_at(f::WK + 16 * lane(stream) + k, 8 * h),
     };
     g.rounds2(stream, &operand);
     let first_use = |k: usize| {
@@ -376,15 +414,17 @@ pub fn generate() -> String {
     let mut g = Gen {
         text: String::new(),
         free: POOL.iter().rev().copied().collect(),
-        regs: vec![none; f::STREAMS],
+        regs: vec![none; f::NONCES],
     };
     // Each stream's pairs, the first hash's then the second's, stream `s`
-    // `s * SKEW` pairs behind stream 0.
+    // `s * SKEW` pairs behind stream 0; stream `s + STREAMS` (the next
+    // group) starts where stream `s` ends, in its registers and slots.
     let first = pairs(Hash::First).len();
     let total = first + pairs(Hash::Second).len();
-    for t in 0..total + SKEW * (f::STREAMS - 1) {
-        for stream in 0..f::STREAMS {
-            let Some(at) = t.checked_sub(SKEW * stream).filter(|&a| a < total) else {
+    let start = |j: usize| (j % f::STREAMS) * SKEW + (j / f::STREAMS) * total;
+    for t in 0..start(f::NONCES - 1) + total {
+        for stream in 0..f::NONCES {
+            let Some(at) = t.checked_sub(start(stream)).filter(|&a| a < total) else {
                 continue;
             };
             if at < first {
@@ -394,6 +434,7 @@ pub fn generate() -> String {
             }
             if at + 1 == total {
                 g.round60(stream);
+                g.end(stream);
             }
         }
     }

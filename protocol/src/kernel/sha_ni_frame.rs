@@ -6,8 +6,13 @@
 //! `[d0, d1, d2, d3]` below is dword 0 first, so a state `ABEF` is `[F, E,
 //! B, A]` and a schedule quad `W[i..i + 4]` is `[W[i], .., W[i + 3]]`.
 
-/// Nonces hashed together, one instruction stream each.
+/// Nonces hashed at once, one instruction stream each.
 pub const STREAMS: usize = 4;
+/// Groups of [`STREAMS`] nonces per step, each group's streams starting as
+/// the one before's end, in their registers and slots.
+pub const GROUPS: usize = 2;
+/// Nonces per step.
+pub const NONCES: usize = STREAMS * GROUPS;
 
 /// The first hash's state after round 3 without the nonce word, as ABEF
 /// (`a4_base`, `a3`, `e4_base`, `e3`) and CDGH.
@@ -43,12 +48,9 @@ pub const PAIRS1: usize = K + 16;
 /// The second hash's constant pairs, rounds 8..=15.
 pub const PAIRS2: usize = PAIRS1 + 6;
 /// Each stream's schedule quads of the hash in progress, quad `k` of
-/// stream `s` at `RING + 16 * s + k`.
+/// stream `s` (of any group) at `RING + 16 * s + k`.
 pub const RING: usize = PAIRS2 + 4;
 /// Each stream's quads plus `K`, the pairs the rounds load, likewise.
 pub const WK: usize = RING + 16 * STREAMS;
-/// The output: `e60` of the second hash of stream `s` in dword `s`
-/// (`STREAMS` is at most 4).
-pub const OUT: usize = WK + 16 * STREAMS;
 /// Slots in the frame.
-pub const SLOTS: usize = OUT + 1;
+pub const SLOTS: usize = WK + 16 * STREAMS;
