@@ -220,6 +220,17 @@ fn layer(
         if leaf.value_source(id) == Some(ValueSource::CommandLine) {
             continue;
         }
+        // A flag given on the command line wins over the settings it
+        // excludes too (`sim --rate` over a file's `threads`).
+        // (clap keeps a conflict on the flag that declares it: look both ways.)
+        let overridden = leaf_cmd.get_arguments().any(|other| {
+            leaf.value_source(other.get_id().as_str()) == Some(ValueSource::CommandLine)
+                && (leaf_cmd.get_arg_conflicts_with(arg).contains(&other)
+                    || leaf_cmd.get_arg_conflicts_with(other).contains(&arg))
+        });
+        if overridden {
+            continue;
+        }
         let action = arg.get_action();
         let is_path = matches!(
             arg.get_value_hint(),

@@ -341,6 +341,15 @@ fn the_load_mode_s_flags_come_from_the_file_through_their_bounds() {
         panic!("the command line's rate does not parse");
     };
     assert_eq!(a.rate, Some(7));
+    // A file's settings that the command line's flags exclude give way.
+    let Ok(SimCli {
+        command: SimCmd::Sim(a),
+        ..
+    }) = sim("[sim]\nthreads = 2\n", &["--rate", "7"])
+    else {
+        panic!("--rate does not override the file's threads");
+    };
+    assert_eq!(a.rate, Some(7));
     for (toml, key, range) in [
         ("[sim]\nrate = 0\n", "key sim.rate", "from 1 to 100000000"),
         (
