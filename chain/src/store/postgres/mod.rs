@@ -22,104 +22,27 @@
 //! connections; writes that commit send a notification (`NOTIFY`), which
 //! `listen.rs` turns into [`Store::changes`](super::Store::changes) for the
 //! service's follower. `ops.rs` is the trait's implementation; `pool.rs`
-//! the connections and their cached statements.
+//! the connections and their cached statements; `init.rs` the schema and
+//! opening a database; `url.rs` the connection URL.
 
+mod init;
 mod listen;
 mod ops;
 mod pool;
+mod url;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use postgres::error::SqlState;
 use tokio::sync::watch;
 
-use super::schema::{self, SCHEMA_VERSION};
 use super::{ChainParams, CreateParams, StoreError};
-use crate::api::Block;
-use crate::ledger::PublicKey;
-use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
+use init::{init, warn_if_not_durable};
 use pool::Pool;
-
-/// The tables (version [`SCHEMA_VERSION`]), PostgreSQL's twin of the
-/// SQLite schema: the same columns, `BYTEA` for blobs, `BIGINT` for
-/// integers (unsigned 64-bit values stored as the signed integer with the
-/// same bits).
-const SCHEMA: &str = "
-CREATE TABLE chain (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
-    schema_version BIGINT NOT NULL,
-    zero_bits SMALLINT NOT NULL CHECK (zero_bits BETWEEN 0 AND 255),
-    genesis_hash BYTEA NOT NULL CHECK (length(genesis_hash) = 32),
-    operator BYTEA CHECK (operator IS NULL OR length(operator) = 32),
-    mempool_seq BIGINT NOT NULL DEFAULT 0,
-    template_seq BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE blocks (
-    height BIGINT PRIMARY KEY CHECK (height >= 0),
-    hash BYTEA NOT NULL UNIQUE CHECK (length(hash) = 32),
-    header BYTEA NOT NULL CHECK (length(header) = 80),
-    miner TEXT NOT NULL,
-    received_at BIGINT NOT NULL,
-    confirmed_by TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE block_txs (
-    id BYTEA PRIMARY KEY CHECK (length(id) = 32),
-    height BIGINT NOT NULL REFERENCES blocks (height),
-    position INTEGER NOT NULL,
-    raw BYTEA NOT NULL,
-    UNIQUE (height, position)
-);
-CREATE TABLE mempool (
-    seq BIGINT PRIMARY KEY,
-    id BYTEA NOT NULL UNIQUE CHECK (length(id) = 32),
-    raw BYTEA NOT NULL,
-    received_at BIGINT NOT NULL
-);
-CREATE TABLE dropped (
-    id BYTEA PRIMARY KEY CHECK (length(id) = 32),
-    n BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-    raw BYTEA NOT NULL,
-    code TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    height BIGINT NOT NULL
-);
-CREATE TABLE templates (
-    merkle_root BYTEA PRIMARY KEY CHECK (length(merkle_root) = 32),
-    parent BYTEA NOT NULL,
-    seq BIGINT NOT NULL,
-    body BYTEA NOT NULL
-);
-CREATE TABLE trades (
-    seq BIGINT PRIMARY KEY,
-    height BIGINT NOT NULL,
-    taker BYTEA NOT NULL,
-    maker BYTEA NOT NULL,
-    taker_side SMALLINT NOT NULL,
-    buyer BYTEA NOT NULL,
-    seller BYTEA NOT NULL,
-    price BIGINT NOT NULL,
-    amount BIGINT NOT NULL
-);
-";
-
-/// The tables of [`SCHEMA`].
-const TABLES: [&str; 7] = [
-    "chain",
-    "blocks",
-    "block_txs",
-    "mempool",
-    "dropped",
-    "templates",
-    "trades",
-];
+pub use url::PgUrl;
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "chain_changes";
-
-/// Key of the advisory lock that serializes creating the tables, so two
-/// instances started at once on an empty database create them once.
-const INIT_LOCK: i64 = 0x6368_6169_6e00;
 
 /// Key of the advisory lock whose holder has the admission turn
 /// ([`Store::admission_turn`](super::Store::admission_turn)).
@@ -136,114 +59,9 @@ const POOL_SIZE: u32 = 16;
 /// that it is unavailable (the service then answers `503`).
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// How long a connection attempt may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// How long sent data may stay unacknowledged before the connection is
-/// taken for dead (a server machine that vanished, not one that refused).
-const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// Times a write is tried when the database reports a serialization
 /// failure or a deadlock.
 const WRITE_ATTEMPTS: usize = 5;
-
-/// A PostgreSQL connection URL, as given and as shown (without its
-/// password).
-#[derive(Clone)]
-pub struct PgUrl {
-    config: postgres::Config,
-    shown: String,
-}
-
-impl std::fmt::Debug for PgUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.shown)
-    }
-}
-
-impl std::fmt::Display for PgUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.shown)
-    }
-}
-
-impl PgUrl {
-    /// Whether `text` names a PostgreSQL database (`postgres://` or
-    /// `postgresql://`).
-    pub fn is_url(text: &str) -> bool {
-        text.starts_with("postgres://") || text.starts_with("postgresql://")
-    }
-
-    /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS]` (the
-    /// libpq URL form). Without a password in the URL, `PGPASSWORD` is
-    /// used if set.
-    pub fn parse(text: &str) -> Result<PgUrl, String> {
-        if !PgUrl::is_url(text) {
-            return Err("a PostgreSQL URL starts with postgres:// or postgresql://".into());
-        }
-        let mut config: postgres::Config = text.parse().map_err(|e| format!("{e}"))?;
-        if config.get_hosts().is_empty() {
-            return Err("the URL names no host (postgres://USER@HOST[:PORT]/DB)".into());
-        }
-        if config.get_user().is_none() {
-            return Err("the URL names no user (postgres://USER@HOST[:PORT]/DB)".into());
-        }
-        if config.get_dbname().is_none() {
-            return Err("the URL names no database (postgres://USER@HOST[:PORT]/DB)".into());
-        }
-        if config.get_password().is_none()
-            && let Ok(password) = std::env::var("PGPASSWORD")
-        {
-            config.password(password);
-        }
-        Ok(PgUrl {
-            config,
-            shown: without_password(text),
-        })
-    }
-
-    /// The URL without its password.
-    pub fn shown(&self) -> &str {
-        &self.shown
-    }
-
-    /// As a path-like location, for the errors that name the chain's place.
-    fn location(&self) -> PathBuf {
-        PathBuf::from(&self.shown)
-    }
-
-    /// The settings every connection uses.
-    fn settings(&self, application: &str) -> postgres::Config {
-        let mut config = self.config.clone();
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        if config.get_tcp_user_timeout().is_none() {
-            config.tcp_user_timeout(TCP_USER_TIMEOUT);
-        }
-        config
-            .keepalives_idle(Duration::from_secs(10))
-            .application_name(application)
-            .options("-c synchronous_commit=on -c client_min_messages=warning");
-        config
-    }
-}
-
-/// `scheme://user:password@rest` without `:password`.
-fn without_password(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
-            format!("{scheme}://{user}@{host}{tail}")
-        }
-        None => text.to_owned(),
-    }
-}
 
 /// The chain in a PostgreSQL database.
 pub struct PgStore {
@@ -321,150 +139,6 @@ impl PgStore {
             _listener: listener,
         })
     }
-}
-
-/// Says so when the server does not flush its log at commit: then no
-/// answer of this service is durable.
-fn warn_if_not_durable(client: &mut postgres::Client, url: &PgUrl) {
-    let setting = client
-        .query_one("SELECT current_setting('fsync')", &[])
-        .and_then(|row| row.try_get::<_, String>(0));
-    match setting {
-        Ok(on) if on == "on" => {}
-        Ok(other) => tracing::warn!(
-            "{url}: the server runs with fsync = {other}: a crash of its machine can lose \
-             blocks this service acknowledged; set fsync = on"
-        ),
-        Err(e) => tracing::warn!("{url}: cannot read the server's fsync setting: {e}"),
-    }
-}
-
-/// Checks the database's chain against the arguments, or creates it.
-fn init(
-    client: &mut postgres::Client,
-    url: &PgUrl,
-    wanted: CreateParams,
-    create: bool,
-) -> Result<ChainParams, StoreError> {
-    let location = url.location();
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&INIT_LOCK])?;
-    let tables: Vec<String> = tx
-        .query(
-            "SELECT table_name::text FROM information_schema.tables
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            &[],
-        )?
-        .iter()
-        .map(|row| row.try_get(0))
-        .collect::<Result<_, _>>()?;
-    let ours = tables
-        .iter()
-        .filter(|t| TABLES.contains(&t.as_str()))
-        .count();
-    if ours == 0 {
-        if !create {
-            return Err(StoreError::NotAChain(location));
-        }
-        if !tables.is_empty() {
-            return Err(StoreError::ForeignTables {
-                location,
-                tables: tables.join(", "),
-            });
-        }
-        let zero_bits = wanted.zero_bits.unwrap_or(DEFAULT_ZERO_BITS);
-        tx.batch_execute(SCHEMA)?;
-        tx.execute(
-            "INSERT INTO chain (id, schema_version, zero_bits, genesis_hash, operator)
-             VALUES (1, $1, $2, $3, $4)",
-            &[
-                &SCHEMA_VERSION,
-                &i16::from(zero_bits),
-                &&genesis_hash().0[..],
-                &wanted.operator.map(|k| k.0.to_vec()),
-            ],
-        )?;
-        let genesis = genesis_header();
-        ops::insert_block(
-            &mut tx,
-            &Block {
-                height: 0,
-                hash: genesis.hash(),
-                header: genesis,
-                miner: "genesis".into(),
-                received_at: u64::from(genesis.time),
-                confirmed_by: Vec::new(),
-            },
-        )?;
-        tx.commit()?;
-        return Ok(ChainParams {
-            zero_bits,
-            operator: wanted.operator,
-        });
-    }
-    if !tables.iter().any(|t| t == "chain") {
-        return Err(StoreError::NotAChain(location));
-    }
-    let version: i64 = tx
-        .query_opt("SELECT schema_version::bigint FROM chain WHERE id = 1", &[])?
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(|_| StoreError::Schema {
-            path: location.clone(),
-            found: -1,
-            expected: SCHEMA_VERSION,
-        })?
-        .ok_or_else(|| StoreError::Corrupt("the chain table is empty".into()))?;
-    for step in schema::steps(version, &location)? {
-        tx.batch_execute(step.postgres)?;
-        tx.execute(
-            "UPDATE chain SET schema_version = $1 WHERE id = 1",
-            &[&(step.from + 1)],
-        )?;
-    }
-    if ours != TABLES.len() {
-        return Err(StoreError::NotAChain(location));
-    }
-    let row = tx.query_one(
-        "SELECT zero_bits, genesis_hash, operator FROM chain WHERE id = 1",
-        &[],
-    )?;
-    let stored = u8::try_from(row.try_get::<_, i16>(0)?)
-        .map_err(|_| StoreError::Corrupt("zero_bits out of range".into()))?;
-    let found = protocol::Hash256(super::sqlite::rows::to_array(
-        row.try_get::<_, Vec<u8>>(1)?,
-        "genesis hash",
-    )?);
-    if found != genesis_hash() {
-        return Err(StoreError::GenesisMismatch {
-            path: location,
-            found,
-            expected: genesis_hash(),
-        });
-    }
-    if let Some(requested) = wanted.zero_bits.filter(|&z| z != stored) {
-        return Err(StoreError::ZeroBitsMismatch {
-            path: location,
-            stored,
-            requested,
-        });
-    }
-    let operator = row
-        .get::<_, Option<Vec<u8>>>(2)
-        .map(|k| super::sqlite::rows::to_array(k, "operator key").map(PublicKey))
-        .transpose()?;
-    if let Some(requested) = wanted.operator.filter(|&k| Some(k) != operator) {
-        return Err(StoreError::OperatorMismatch {
-            path: location,
-            stored: operator.map_or("none".into(), |k| k.to_string()),
-            requested,
-        });
-    }
-    tx.commit()?;
-    Ok(ChainParams {
-        zero_bits: stored,
-        operator,
-    })
 }
 
 /// Whether a failed write may simply be tried again.

@@ -4,243 +4,36 @@
 //! it depends on (see the module above). Batches go in as arrays
 //! (`UNNEST`), so a block's body or a batch of admissions is one statement
 //! whatever its size.
+//!
+//! This file is the trait's implementation; what every operation shares
+//! is beside it: `sql.rs` (the statements), `txn.rs` (how a write runs)
+//! and `rows.rs` (rows to values and back).
+
+mod rows;
+mod sql;
+mod txn;
+
+pub(super) use rows::insert_block;
 
 use std::collections::HashSet;
 
-use protocol::{BlockHeader, HEADER_LEN, Hash256};
+use protocol::Hash256;
 
-use super::pool::Conn;
-use super::{
-    ADMISSION_LOCK, CHANNEL, PgStore, TURN_WAIT, WRITE_ATTEMPTS, is_retryable, is_unique_violation,
-};
+use super::{ADMISSION_LOCK, PgStore, TURN_WAIT, is_unique_violation};
 use crate::api::Block;
-use crate::ledger::{Address, Amount, Price, Side, Trade, Tx, TxId};
+use crate::ledger::{Trade, Tx, TxId};
 use crate::rules::MEDIAN_SPAN;
 use crate::store::sqlite::rows::{
-    blob_body, body_blob, confirmed_ids, confirmed_text, height_of, sql_u64, to_array, to_id,
-    to_tx, u64_of,
+    blob_body, body_blob, height_of, sql_u64, to_array, to_tx, u64_of,
 };
 use crate::store::{
     AdmissionTurn, AdmitError, AppendError, ChainParams, Dropped, MAX_DROPPED, MAX_TEMPLATES,
     MempoolMark, MempoolRead, NewBlock, Pending, Store, StoreError, TemplateBody, TipState,
     TxStatus,
 };
-
-const LOCK: &str = "SELECT mempool_seq FROM chain WHERE id = 1 FOR UPDATE";
-const TIP: &str = "SELECT height, hash FROM blocks ORDER BY height DESC LIMIT 1";
-const INSERT_BLOCK: &str = "INSERT INTO blocks \
-     (height, hash, header, miner, received_at, confirmed_by) VALUES ($1, $2, $3, $4, $5, $6)";
-const RECENT: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
-     ORDER BY height DESC LIMIT $1";
-const BLOCK: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
-     WHERE height = $1";
-const BLOCKS: &str = "SELECT height, hash, header, miner, received_at, confirmed_by FROM blocks \
-     WHERE height >= $1 ORDER BY height LIMIT $2";
-const BLOCKS_COUNTED: &str = "SELECT b.height, b.hash, b.header, b.miner, b.received_at, \
-     b.confirmed_by, (SELECT count(*) FROM block_txs t WHERE t.height = b.height) \
-     FROM blocks b WHERE b.height >= $1 ORDER BY b.height LIMIT $2";
-const BODIES: &str = "SELECT height, raw FROM block_txs WHERE height BETWEEN $1 AND $2 \
-     ORDER BY height, position";
-const HEIGHT_OF: &str = "SELECT height FROM blocks WHERE hash = $1";
-const INSERT_BODY: &str = "INSERT INTO block_txs (id, height, position, raw) \
-     SELECT t.id, $2, (t.n - 1)::integer, t.raw \
-     FROM UNNEST($1::bytea[], $3::bytea[]) WITH ORDINALITY AS t(id, raw, n)";
-const UNPEND: &str = "DELETE FROM mempool WHERE id = ANY($1::bytea[])";
-const INSERT_TRADES: &str = "INSERT INTO trades \
-     (seq, height, taker, maker, taker_side, buyer, seller, price, amount) \
-     SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[], \
-     $5::smallint[], $6::bytea[], $7::bytea[], $8::bigint[], $9::bigint[])";
-const CLEAR_TEMPLATES: &str = "DELETE FROM templates";
-const NOTIFY: &str = "SELECT pg_notify($1, $2)";
-const MEMPOOL: &str = "SELECT \
-     (SELECT hash FROM blocks ORDER BY height DESC LIMIT 1), \
-     (SELECT mempool_seq FROM chain WHERE id = 1), \
-     m.seq, m.raw, m.received_at \
-     FROM (SELECT 1) AS one \
-     LEFT JOIN (SELECT seq, raw, received_at FROM mempool WHERE seq > $1) AS m ON true \
-     ORDER BY m.seq";
-const ADMIT: &str = "INSERT INTO mempool (seq, id, raw, received_at) \
-     SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[], $4::bigint[])";
-const SET_SEQ: &str = "UPDATE chain SET mempool_seq = $1 WHERE id = 1";
-const KEEP_DROPPED: &str = "INSERT INTO dropped (id, raw, code, reason, height) \
-     SELECT m.id, m.raw, d.code, d.reason, $4 \
-     FROM UNNEST($1::bytea[], $2::text[], $3::text[]) AS d(id, code, reason) \
-     JOIN mempool m ON m.id = d.id \
-     ON CONFLICT (id) DO UPDATE SET raw = excluded.raw, code = excluded.code, \
-     reason = excluded.reason, height = excluded.height";
-const PRUNE_DROPPED: &str = "DELETE FROM dropped WHERE n <= (SELECT max(n) FROM dropped) - $1";
-const TEMPLATE_SEQ: &str =
-    "UPDATE chain SET template_seq = template_seq + 1 WHERE id = 1 RETURNING template_seq";
-const OTHER_TEMPLATES: &str = "DELETE FROM templates WHERE parent <> $1";
-const PUT_TEMPLATE: &str = "INSERT INTO templates (merkle_root, parent, seq, body) \
-     VALUES ($1, $2, $3, $4) ON CONFLICT (merkle_root) DO UPDATE SET seq = excluded.seq";
-const OLD_TEMPLATES: &str = "DELETE FROM templates WHERE seq <= $1";
-const TEMPLATE: &str = "SELECT parent, body FROM templates WHERE merkle_root = $1";
-const TRANSACTION: &str = "\
-     SELECT 0 AS place, raw, height AS n, position, NULL::text AS code, NULL::text AS reason \
-       FROM block_txs WHERE id = $1 \
-     UNION ALL SELECT 1, raw, seq, 0, NULL, NULL FROM mempool WHERE id = $1 \
-     UNION ALL SELECT 2, raw, height, 0, code, reason FROM dropped WHERE id = $1 \
-     ORDER BY place LIMIT 1";
-const TRADES: &str = "SELECT seq, height, taker, maker, taker_side, buyer, seller, price, amount \
-     FROM trades WHERE seq >= $1 ORDER BY seq LIMIT $2";
-
-/// Byte strings bound as one array parameter.
-type Blobs = Vec<Vec<u8>>;
-
-/// How a write transaction ended without committing its change.
-enum Abort {
-    /// The database failed (retried when it says so).
-    Db(postgres::Error),
-    /// A stored value is wrong.
-    Store(StoreError),
-    /// What the write depends on has moved: nothing changes.
-    Refused,
-}
-
-impl From<postgres::Error> for Abort {
-    fn from(e: postgres::Error) -> Self {
-        Abort::Db(e)
-    }
-}
-
-impl From<StoreError> for Abort {
-    fn from(e: StoreError) -> Self {
-        Abort::Store(e)
-    }
-}
-
-/// Runs `f` in a transaction on `conn`: committed if it returns `Ok`,
-/// rolled back otherwise.
-fn in_transaction<T>(
-    conn: &mut Conn,
-    f: &mut dyn FnMut(&mut Conn) -> Result<T, Abort>,
-) -> Result<T, Abort> {
-    conn.batch_execute("BEGIN")?;
-    match f(conn) {
-        Ok(value) => {
-            conn.batch_execute("COMMIT")?;
-            Ok(value)
-        }
-        Err(e) => {
-            // A broken connection is dropped by the pool instead.
-            let _ = conn.batch_execute("ROLLBACK");
-            Err(e)
-        }
-    }
-}
-
-/// A session in a transaction that holds the admission lock; the
-/// rollback at its end releases it (and a session that cannot roll back
-/// is closed, which does too).
-struct PgTurn(r2d2::PooledConnection<super::pool::Manager>);
-
-impl Drop for PgTurn {
-    fn drop(&mut self) {
-        if self.0.batch_execute("ROLLBACK").is_err() {
-            self.0.broken = true;
-        }
-    }
-}
-
-impl PgStore {
-    /// Runs `f` as one write transaction, again when the database asks
-    /// for it (a serialization failure, a deadlock).
-    fn write<T>(&self, mut f: impl FnMut(&mut Conn) -> Result<T, Abort>) -> Result<T, Abort> {
-        let mut conn = self.pool.get()?;
-        let mut attempt = 1;
-        loop {
-            match in_transaction(&mut conn, &mut f) {
-                Err(Abort::Db(e)) if is_retryable(&e) && attempt < WRITE_ATTEMPTS => attempt += 1,
-                other => return other,
-            }
-        }
-    }
-
-    fn read(&self) -> Result<r2d2::PooledConnection<super::pool::Manager>, StoreError> {
-        self.pool.get()
-    }
-}
-
-fn store_error(e: Abort) -> StoreError {
-    match e {
-        Abort::Db(e) => StoreError::Postgres(e),
-        Abort::Store(e) => e,
-        Abort::Refused => StoreError::Corrupt("a refused write was not handled".into()),
-    }
-}
-
-/// Locks the chain row and reads the tip: (height, hash, mempool counter).
-fn lock_and_tip(conn: &mut Conn) -> Result<(u64, Hash256, u64), Abort> {
-    let lock = conn.statement(LOCK)?;
-    let seq: i64 = conn.query_one(&lock, &[])?.try_get(0)?;
-    let tip = conn.statement(TIP)?;
-    let row = conn.query_one(&tip, &[])?;
-    let height = height_of(row.try_get(0)?)?;
-    let hash = Hash256(to_array(row.try_get(1)?, "hash")?);
-    Ok((height, hash, u64_of(seq)))
-}
-
-fn notify(conn: &mut Conn, what: &str) -> Result<(), Abort> {
-    let s = conn.statement(NOTIFY)?;
-    conn.query_one(&s, &[&CHANNEL, &what])?;
-    Ok(())
-}
-
-pub(super) fn insert_block(
-    conn: &mut impl postgres::GenericClient,
-    block: &Block,
-) -> Result<(), StoreError> {
-    let height = i64::try_from(block.height)
-        .map_err(|_| StoreError::Corrupt(format!("height {} out of range", block.height)))?;
-    let received_at = i64::try_from(block.received_at).unwrap_or(i64::MAX);
-    conn.execute(
-        INSERT_BLOCK,
-        &[
-            &height,
-            &&block.hash.0[..],
-            &&block.header.to_bytes()[..],
-            &block.miner,
-            &received_at,
-            &confirmed_text(&block.confirmed_by),
-        ],
-    )?;
-    Ok(())
-}
-
-fn block_of(row: &postgres::Row) -> Result<Block, StoreError> {
-    let header: [u8; HEADER_LEN] = to_array(row.try_get(2)?, "header")?;
-    Ok(Block {
-        height: height_of(row.try_get(0)?)?,
-        hash: Hash256(to_array(row.try_get(1)?, "hash")?),
-        header: BlockHeader::from_bytes(&header),
-        miner: row.try_get(3)?,
-        received_at: u64::try_from(row.try_get::<_, i64>(4)?).unwrap_or(0),
-        confirmed_by: confirmed_ids(row.try_get(5)?)?,
-    })
-}
-
-fn trade_of(row: &postgres::Row) -> Result<Trade, StoreError> {
-    let side: i16 = row.try_get(4)?;
-    Ok(Trade {
-        seq: u64_of(row.try_get(0)?),
-        height: height_of(row.try_get(1)?)?,
-        taker: to_id(row.try_get(2)?)?,
-        maker: to_id(row.try_get(3)?)?,
-        taker_side: u8::try_from(side)
-            .ok()
-            .and_then(Side::from_code)
-            .ok_or_else(|| StoreError::Corrupt(format!("trade side {side}")))?,
-        buyer: Address(to_array(row.try_get(5)?, "buyer")?),
-        seller: Address(to_array(row.try_get(6)?, "seller")?),
-        price: Price(u64_of(row.try_get(7)?)),
-        amount: Amount(u64_of(row.try_get(8)?)),
-    })
-}
-
-fn sql_i64(v: usize) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
+use rows::{block_of, insert_trades, sql_i64, trade_of};
+use sql::*;
+use txn::{Abort, Blobs, PgTurn, lock_and_tip, notify, store_error};
 
 impl Store for PgStore {
     /// A transaction-level advisory lock, which PostgreSQL grants in the
@@ -580,27 +373,4 @@ impl Store for PgStore {
             .map(trade_of)
             .collect()
     }
-}
-
-fn insert_trades(conn: &mut Conn, trades: &[Trade]) -> Result<(), Abort> {
-    let seq: Vec<i64> = trades.iter().map(|t| sql_u64(t.seq)).collect();
-    let height: Vec<i64> = trades.iter().map(|t| sql_u64(t.height)).collect();
-    let taker: Vec<Vec<u8>> = trades.iter().map(|t| t.taker.0.0.to_vec()).collect();
-    let maker: Vec<Vec<u8>> = trades.iter().map(|t| t.maker.0.0.to_vec()).collect();
-    let side: Vec<i16> = trades
-        .iter()
-        .map(|t| i16::from(t.taker_side.code()))
-        .collect();
-    let buyer: Vec<Vec<u8>> = trades.iter().map(|t| t.buyer.0.to_vec()).collect();
-    let seller: Vec<Vec<u8>> = trades.iter().map(|t| t.seller.0.to_vec()).collect();
-    let price: Vec<i64> = trades.iter().map(|t| sql_u64(t.price.0)).collect();
-    let amount: Vec<i64> = trades.iter().map(|t| sql_u64(t.amount.0)).collect();
-    let s = conn.statement(INSERT_TRADES)?;
-    conn.execute(
-        &s,
-        &[
-            &seq, &height, &taker, &maker, &side, &buyer, &seller, &price, &amount,
-        ],
-    )?;
-    Ok(())
 }

@@ -1,0 +1,112 @@
+//! The PostgreSQL connection URL: parsed once, shown without its password
+//! everywhere, and turned into the settings every connection uses (the
+//! timeouts and `synchronous_commit` that durability rests on). Apart from
+//! the store so that no path prints the password by accident.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long sent data may stay unacknowledged before the connection is
+/// taken for dead (a server machine that vanished, not one that refused).
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A PostgreSQL connection URL, as given and as shown (without its
+/// password).
+#[derive(Clone)]
+pub struct PgUrl {
+    config: postgres::Config,
+    shown: String,
+}
+
+impl std::fmt::Debug for PgUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl std::fmt::Display for PgUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+impl PgUrl {
+    /// Whether `text` names a PostgreSQL database (`postgres://` or
+    /// `postgresql://`).
+    pub fn is_url(text: &str) -> bool {
+        text.starts_with("postgres://") || text.starts_with("postgresql://")
+    }
+
+    /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS]` (the
+    /// libpq URL form). Without a password in the URL, `PGPASSWORD` is
+    /// used if set.
+    pub fn parse(text: &str) -> Result<PgUrl, String> {
+        if !PgUrl::is_url(text) {
+            return Err("a PostgreSQL URL starts with postgres:// or postgresql://".into());
+        }
+        let mut config: postgres::Config = text.parse().map_err(|e| format!("{e}"))?;
+        if config.get_hosts().is_empty() {
+            return Err("the URL names no host (postgres://USER@HOST[:PORT]/DB)".into());
+        }
+        if config.get_user().is_none() {
+            return Err("the URL names no user (postgres://USER@HOST[:PORT]/DB)".into());
+        }
+        if config.get_dbname().is_none() {
+            return Err("the URL names no database (postgres://USER@HOST[:PORT]/DB)".into());
+        }
+        if config.get_password().is_none()
+            && let Ok(password) = std::env::var("PGPASSWORD")
+        {
+            config.password(password);
+        }
+        Ok(PgUrl {
+            config,
+            shown: without_password(text),
+        })
+    }
+
+    /// The URL without its password.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+
+    /// As a path-like location, for the errors that name the chain's place.
+    pub(super) fn location(&self) -> PathBuf {
+        PathBuf::from(&self.shown)
+    }
+
+    /// The settings every connection uses.
+    pub(super) fn settings(&self, application: &str) -> postgres::Config {
+        let mut config = self.config.clone();
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        config
+            .keepalives_idle(Duration::from_secs(10))
+            .application_name(application)
+            .options("-c synchronous_commit=on -c client_min_messages=warning");
+        config
+    }
+}
+
+/// `scheme://user:password@rest` without `:password`.
+fn without_password(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => text.to_owned(),
+    }
+}
