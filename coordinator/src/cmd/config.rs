@@ -26,15 +26,25 @@
 //! in the environment or the file is appended as `--flag=value`, and the
 //! whole is parsed for real. An error in a value that came from the
 //! environment or the file names the variable, or the file and the key.
+//! This module does the layering; `env.rs` reads the environment and
+//! `file.rs` the TOML file.
+
+mod env;
+mod file;
 
 use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsString;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::parser::ValueSource;
 use clap::{ArgAction, ArgMatches, Command, ValueHint};
+
+use env::{from_env, text_var};
+use file::ConfigFile;
+
+pub use env::{env_name, process_env};
 
 /// The prefix of every environment variable read.
 pub const ENV_PREFIX: &str = "COORDINATOR_";
@@ -286,210 +296,6 @@ fn leaf_of<'a>(
     (path, cmd, matches)
 }
 
-/// The variable's value as text; unset and empty are `None`.
-fn text_var(
-    env: &dyn Fn(&str) -> Option<OsString>,
-    name: &str,
-) -> Result<Option<String>, ConfigError> {
-    match env(name) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => v.into_string().map(Some).map_err(|_| ConfigError::Value {
-            from: Source::Env(name.to_owned()),
-            reason: "not valid UTF-8".into(),
-        }),
-    }
-}
-
-/// `COORDINATOR_` + the words, in capitals, with underscores.
-pub fn env_name(words: &[&str]) -> String {
-    let mut name = ENV_PREFIX.to_owned();
-    name.push_str(&words.join("_").to_uppercase().replace('-', "_"));
-    name
-}
-
-fn from_env(
-    path: &[String],
-    long: &str,
-    action: &ArgAction,
-    env: &dyn Fn(&str) -> Option<OsString>,
-) -> Result<Option<(Source, Raw)>, ConfigError> {
-    for depth in (0..=path.len()).rev() {
-        let mut words: Vec<&str> = path[..depth].iter().map(String::as_str).collect();
-        words.push(long);
-        let name = env_name(&words);
-        let Some(text) = text_var(env, &name)? else {
-            continue;
-        };
-        let source = Source::Env(name);
-        let raw = match action {
-            ArgAction::SetTrue | ArgAction::SetFalse => match switch(&text) {
-                Some(on) => Raw::Switch(on),
-                None => {
-                    return Err(ConfigError::Value {
-                        from: source,
-                        reason: format!(
-                            "{text:?}: expected 1, true, yes or on, or 0, false, no or off"
-                        ),
-                    });
-                }
-            },
-            ArgAction::Append => Raw::Values(
-                text.split(',')
-                    .map(str::trim)
-                    .filter(|v| !v.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            ),
-            _ => Raw::Values(vec![text]),
-        };
-        return Ok(Some((source, raw)));
-    }
-    Ok(None)
-}
-
-fn switch(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Some(true),
-        "0" | "false" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// A parsed config file.
-#[derive(Debug)]
-struct ConfigFile {
-    path: PathBuf,
-    table: toml::Table,
-}
-
-impl ConfigFile {
-    fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let bad = |reason: String| ConfigError::File {
-            path: path.to_path_buf(),
-            reason,
-        };
-        let meta = std::fs::metadata(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        if meta.len() > MAX_FILE {
-            return Err(bad(format!(
-                "{} bytes; a config file is at most {MAX_FILE}",
-                meta.len()
-            )));
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| bad(format!("cannot read it: {e}")))?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| bad(format!("not valid TOML: {e}")))?;
-        Ok(ConfigFile {
-            path: path.to_path_buf(),
-            table,
-        })
-    }
-
-    /// Refuses keys that are no flag of the table's subcommand (or of its
-    /// subcommands), with what they could have been.
-    fn check_keys(&self, cmd: &Command) -> Result<(), ConfigError> {
-        check_table(&self.table, cmd, &[]).map_err(|reason| ConfigError::File {
-            path: self.path.clone(),
-            reason,
-        })
-    }
-
-    /// The value for flag `long` of the subcommand at `path`: from its own
-    /// table first, then the enclosing ones.
-    fn lookup(
-        &self,
-        path: &[String],
-        long: &str,
-        action: &ArgAction,
-        is_path: bool,
-    ) -> Result<Option<(Source, Raw)>, ConfigError> {
-        for depth in (0..=path.len()).rev() {
-            let Some(table) = path[..depth]
-                .iter()
-                .try_fold(&self.table, |t, name| t.get(name)?.as_table())
-            else {
-                continue;
-            };
-            let underscored = long.replace('-', "_");
-            let Some((key, value)) = [long, underscored.as_str()]
-                .into_iter()
-                .find_map(|k| table.get(k).map(|v| (k, v)))
-            else {
-                continue;
-            };
-            // `chain = {...}` at the top is the `chain` subcommand's table,
-            // not `run --chain`.
-            if value.is_table() {
-                continue;
-            }
-            let mut dotted: Vec<&str> = path[..depth].iter().map(String::as_str).collect();
-            dotted.push(key);
-            let source = Source::File {
-                path: self.path.clone(),
-                key: dotted.join("."),
-            };
-            let raw = self.raw(&source, value, action, is_path)?;
-            return Ok(Some((source, raw)));
-        }
-        Ok(None)
-    }
-
-    fn raw(
-        &self,
-        source: &Source,
-        value: &toml::Value,
-        action: &ArgAction,
-        is_path: bool,
-    ) -> Result<Raw, ConfigError> {
-        let refuse = |reason: &str| ConfigError::Value {
-            from: source.clone(),
-            reason: reason.to_owned(),
-        };
-        let scalar = |v: &toml::Value| -> Result<String, ConfigError> {
-            let text = match v {
-                toml::Value::String(s) => s.clone(),
-                toml::Value::Integer(i) => i.to_string(),
-                toml::Value::Float(f) => f.to_string(),
-                toml::Value::Boolean(b) => b.to_string(),
-                toml::Value::Datetime(d) => d.to_string(),
-                toml::Value::Array(_) | toml::Value::Table(_) => {
-                    return Err(refuse("expected a value, not a list or a table"));
-                }
-            };
-            Ok(if is_path { self.relative(&text) } else { text })
-        };
-        match (action, value) {
-            (ArgAction::SetTrue | ArgAction::SetFalse, toml::Value::Boolean(b)) => {
-                Ok(Raw::Switch(*b))
-            }
-            (ArgAction::SetTrue | ArgAction::SetFalse, _) => {
-                Err(refuse("a switch: expected true or false"))
-            }
-            (ArgAction::Append, toml::Value::Array(items)) => Ok(Raw::Values(
-                items.iter().map(scalar).collect::<Result<_, _>>()?,
-            )),
-            (_, toml::Value::Array(_)) => Err(refuse("takes one value, not a list")),
-            (_, v) => Ok(Raw::Values(vec![scalar(v)?])),
-        }
-    }
-
-    /// A path from the file, relative to the file's directory (a URL, such
-    /// as a database's, stays as it is).
-    fn relative(&self, text: &str) -> String {
-        let p = Path::new(text);
-        match self.path.parent() {
-            Some(dir)
-                if p.is_relative() && !dir.as_os_str().is_empty() && !text.contains("://") =>
-            {
-                dir.join(p).to_string_lossy().into_owned()
-            }
-            _ => text.to_owned(),
-        }
-    }
-}
-
 /// Whether a flag of this kind can be set from elsewhere: values and
 /// switches (not help, version or counts).
 fn settable(action: &ArgAction) -> bool {
@@ -497,59 +303,6 @@ fn settable(action: &ArgAction) -> bool {
         action,
         ArgAction::Set | ArgAction::Append | ArgAction::SetTrue | ArgAction::SetFalse
     )
-}
-
-/// The long names of every settable flag of `cmd` and its subcommands.
-fn flag_names(cmd: &Command, out: &mut Vec<String>) {
-    for arg in cmd.get_arguments() {
-        if let Some(long) = arg.get_long()
-            && arg.get_id().as_str() != CONFIG_ARG
-            && settable(arg.get_action())
-            && !out.iter().any(|n| n == long)
-        {
-            out.push(long.to_owned());
-        }
-    }
-    for sub in cmd.get_subcommands() {
-        flag_names(sub, out);
-    }
-}
-
-fn check_table(table: &toml::Table, cmd: &Command, path: &[&str]) -> Result<(), String> {
-    let mut names = Vec::new();
-    flag_names(cmd, &mut names);
-    let place = if path.is_empty() {
-        "at the top".to_owned()
-    } else {
-        format!("in [{}]", path.join("."))
-    };
-    for (key, value) in table {
-        if let (Some(sub), toml::Value::Table(inner)) = (cmd.find_subcommand(key), value) {
-            let mut deeper = path.to_vec();
-            deeper.push(key);
-            check_table(inner, sub, &deeper)?;
-            continue;
-        }
-        let flag = key.replace('_', "-");
-        if names.contains(&flag) {
-            continue;
-        }
-        let whose = if path.is_empty() {
-            "no subcommand has it".to_owned()
-        } else {
-            format!("`coordinator {}` has no --{flag}", path.join(" "))
-        };
-        return Err(format!(
-            "unknown key {key:?} {place}: {whose} (keys are flags' long names: {})",
-            names.join(", ")
-        ));
-    }
-    Ok(())
-}
-
-/// The environment of this process, for [`parse`].
-pub fn process_env(name: &str) -> Option<OsString> {
-    std::env::var_os(OsStr::new(name))
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
 //! The tokio driver around `node::Node`: one task that owns the socket
 //! link, feeds the node datagrams, timer ticks and chain replies, and carries
 //! out what it asks. Chain calls run as separate tasks so a slow or dead
-//! service never stalls heartbeats.
+//! service never stalls heartbeats. What the loop does with the node's
+//! outputs lives beside it: `status.rs` the snapshot it publishes,
+//! `events.rs` the log lines and warnings, `calls.rs` the chain call tasks.
+
+mod calls;
+mod events;
+mod status;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,20 +16,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use protocol::frame::MAX_FRAME;
 use protocol::{ClusterKey, CoordinatorId, Instant, NodeId};
-use serde::Serialize;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use super::chain::ChainApi;
-use super::failover::InstanceStatus;
-use super::link::{Link, WireCounters};
+use super::link::Link;
 use super::net::{NetConfig, Reach};
 use super::pace::SnapshotPace;
 use super::registry::Registry;
 use super::transport::{ChaosConfig, Transport};
-use super::warnings::{Warning, WarningKind, Warnings};
+use super::warnings::Warnings;
 use super::web::Telemetry;
-use crate::node::{ChainCall, ChainReply, CoordinatorConfig, Node, NodeEvent, NodeStatus, Now};
+use crate::node::{ChainReply, CoordinatorConfig, Node, NodeEvent, Now};
+use calls::spawn_call;
+use events::{log_event, warn_event};
+use status::status;
+
+pub use status::CoordinatorStatus;
 
 /// The receive buffer a node asks for: a leader's miners' statuses and
 /// requests arrive in bursts (after a job's interrupt, every miner asks for
@@ -32,36 +41,6 @@ pub const RECEIVE_BUFFER: usize = 4 << 20;
 
 /// Datagrams sent in a row before those waiting are read.
 const SEND_BATCH: usize = 256;
-
-/// A node's status with its datagram counters: what `--status` serves.
-#[derive(Clone, Debug, Serialize)]
-pub struct CoordinatorStatus {
-    /// The node.
-    #[serde(flatten)]
-    pub node: NodeStatus,
-    /// Datagrams.
-    pub wire: WireCounters,
-    /// The address the node listens on.
-    pub listen: String,
-    /// The build's version.
-    pub version: &'static str,
-    /// Seconds since the node started.
-    pub uptime_secs: f64,
-    /// The cluster key's fingerprint (`web::telemetry::key_fingerprint`),
-    /// never the key.
-    pub key_fingerprint: String,
-    /// The driver's records: rate history, blocks, chain call times.
-    #[serde(skip)]
-    pub telemetry: Arc<Telemetry>,
-    /// The address it gives others for itself (the registry's entry).
-    pub advertise: String,
-    /// What is wrong, the most recent first (`driver::warnings`).
-    pub warnings: Vec<Warning>,
-    /// The chain service instances this node was given, which one is in
-    /// use and each one's health (empty for a single client that is not a
-    /// [`super::failover::ChainSet`]).
-    pub chains: Vec<InstanceStatus>,
-}
 
 /// An event with the moment it happened, for the demo and tests.
 #[derive(Clone, Debug)]
@@ -289,40 +268,6 @@ pub async fn run_node<C: ChainApi>(
     Ok(last)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn status(
-    node: &Node,
-    link: &Link,
-    clock: &Clock,
-    listen: SocketAddr,
-    advertise: SocketAddr,
-    warnings: &Warnings,
-    telemetry: &Arc<Telemetry>,
-    chains: Vec<InstanceStatus>,
-) -> CoordinatorStatus {
-    let mut node = node.status(clock.mono());
-    // Which instance this node's own calls go to, where the dashboard
-    // shows where `chain_up` comes from.
-    if node.chain_source == "this node"
-        && chains.len() > 1
-        && let Some(used) = chains.iter().find(|c| c.in_use)
-    {
-        node.chain_source = format!("this node, through {}", used.url);
-    }
-    CoordinatorStatus {
-        node,
-        chains,
-        wire: link.counters(),
-        listen: listen.to_string(),
-        version: env!("CARGO_PKG_VERSION"),
-        uptime_secs: telemetry.uptime().as_secs_f64(),
-        key_fingerprint: telemetry.fingerprint().to_owned(),
-        telemetry: Arc::clone(telemetry),
-        advertise: advertise.to_string(),
-        warnings: warnings.snapshot(),
-    }
-}
-
 /// What to tell others when nothing was advertised: the listening address,
 /// or, for an unspecified one (`0.0.0.0`), loopback with its port, which is
 /// right for the registry (read on this machine only).
@@ -336,180 +281,4 @@ fn reachable(listen: SocketAddr) -> SocketAddr {
         std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
     };
     SocketAddr::new(ip, listen.port())
-}
-
-/// The events that say something is wrong, as warnings.
-fn warn_event(warnings: &Warnings, chain: &str, e: &NodeEvent) {
-    match e {
-        NodeEvent::ChainDown { error } => warnings.raise(
-            WarningKind::ChainFailing,
-            chain,
-            format!("{chain} fails: {error}; retrying with backoff, mining goes on"),
-        ),
-        NodeEvent::BlockRejected { reason } => warnings.raise(
-            WarningKind::ChainFailing,
-            chain,
-            format!("{chain} refused a block: {reason}"),
-        ),
-        NodeEvent::MinerBanned {
-            miner,
-            claims,
-            reason,
-        } => warnings.raise(
-            WarningKind::MinerBanned,
-            miner.to_string(),
-            format!("miner {miner} banned after {claims} failed claims; the last: {reason}"),
-        ),
-        NodeEvent::TwoLeaders { epoch, leaders } => warnings.raise(
-            WarningKind::TwoLeaders,
-            format!("epoch {epoch}"),
-            format!(
-                "coordinators {} and {} both claim to lead epoch {epoch}: \
-                 two nodes with one id, or a network split that healed",
-                leaders[0].0, leaders[1].0
-            ),
-        ),
-        _ => {}
-    }
-}
-
-fn spawn_call<C: ChainApi>(
-    chain: &Arc<C>,
-    telemetry: &Arc<Telemetry>,
-    call: ChainCall,
-    tx: mpsc::UnboundedSender<ChainReply>,
-) {
-    let (chain, telemetry) = (Arc::clone(chain), Arc::clone(telemetry));
-    tokio::spawn(async move {
-        let started = tokio::time::Instant::now();
-        let reply = match call {
-            ChainCall::Template { seq, payout } => ChainReply::Template {
-                seq,
-                result: chain.template(payout).await,
-            },
-            ChainCall::Submit {
-                seq,
-                header,
-                height,
-                miner,
-                confirmed_by,
-            } => ChainReply::Submit {
-                seq,
-                result: chain.submit(header, height, miner, confirmed_by).await,
-            },
-            ChainCall::Tip { seq } => ChainReply::Tip {
-                seq,
-                result: chain.tip().await,
-            },
-        };
-        let (name, error) = match &reply {
-            ChainReply::Template { result, .. } => ("template", result.as_ref().err()),
-            ChainReply::Submit { result, .. } => ("submit", result.as_ref().err()),
-            ChainReply::Tip { result, .. } => ("tip", result.as_ref().err()),
-        };
-        telemetry.chain_call(name, started.elapsed(), error);
-        // The node may have stopped; then nobody needs the reply.
-        let _ = tx.send(reply);
-    });
-}
-
-fn log_event(id: CoordinatorId, e: &NodeEvent) {
-    match e {
-        NodeEvent::BecameLeader { epoch } => tracing::info!(%id, %epoch, "leading"),
-        NodeEvent::SteppedDown { leader } => {
-            tracing::info!(%id, leader = ?leader.map(|l| l.0), "following")
-        }
-        NodeEvent::JobStarted {
-            job,
-            height,
-            time,
-            zero_bits,
-        } => tracing::info!(%id, %job, height, time, zero_bits, "job started"),
-        NodeEvent::JobExhausted { job } => {
-            tracing::info!(%id, %job, "range exhausted, new timestamp")
-        }
-        NodeEvent::JobStale { job } => tracing::info!(%id, %job, "tip moved, job stale"),
-        NodeEvent::SolutionFound {
-            job,
-            miner,
-            nonce,
-            hash,
-        } => tracing::info!(%id, %job, %miner, nonce, %hash, "solution verified"),
-        NodeEvent::BlockAccepted {
-            height,
-            hash,
-            miner,
-        } => {
-            tracing::info!(%id, height, %hash, %miner, "block accepted")
-        }
-        NodeEvent::BlockStale { reason } => tracing::warn!(%id, %reason, "block stale"),
-        NodeEvent::BlockRejected { reason } => tracing::error!(%id, %reason, "block rejected"),
-        NodeEvent::ChainDown { error } => {
-            tracing::debug!(%id, %error, "chain service unavailable, retrying with backoff")
-        }
-        NodeEvent::ChainUp { after } => {
-            tracing::info!(%id, down_for = ?after, "chain service available again")
-        }
-        // Said by `warn_event`.
-        NodeEvent::MinerBanned { .. } | NodeEvent::TwoLeaders { .. } => {}
-        NodeEvent::LeaseExpired { miner, range } => {
-            tracing::debug!(%id, %miner, %range, "lease expired")
-        }
-        NodeEvent::QuorumWaiting { .. }
-        | NodeEvent::QuorumMet { .. }
-        | NodeEvent::VoteStarted { .. }
-        | NodeEvent::VoteDecided { .. }
-        | NodeEvent::VoteCast { .. } => log_quorum_or_vote(id, e),
-    }
-}
-
-/// The quorum's and the vote's events.
-fn log_quorum_or_vote(id: CoordinatorId, e: &NodeEvent) {
-    let names = |ids: &[CoordinatorId]| {
-        ids.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    match e {
-        NodeEvent::QuorumWaiting { waiting_for } => {
-            tracing::warn!(%id, %waiting_for, "waiting for the quorum: no new leases")
-        }
-        NodeEvent::QuorumMet {
-            miners,
-            coordinators,
-        } => tracing::info!(%id, miners, coordinators, "quorum reached"),
-        NodeEvent::VoteStarted { job, nonce, asked } => {
-            tracing::debug!(%id, %job, nonce, asked = %names(asked), "vote started")
-        }
-        NodeEvent::VoteDecided {
-            job,
-            nonce,
-            miner,
-            decision,
-            yes,
-            no,
-            absent,
-            took,
-        } => {
-            let no: Vec<String> = no
-                .iter()
-                .map(|(c, v)| format!("{c}:{}", v.name()))
-                .collect();
-            let (yes, absent, no) = (names(yes), names(absent), no.join(","));
-            let decision = decision.name();
-            if decision == "submit" {
-                tracing::info!(%id, %job, nonce, %miner, decision, %yes, %no, %absent, ?took, "vote")
-            } else {
-                tracing::warn!(%id, %job, nonce, %miner, decision, %yes, %no, %absent, ?took, "vote: solution dropped")
-            }
-        }
-        NodeEvent::VoteCast {
-            leader,
-            job,
-            nonce,
-            vote,
-        } => tracing::debug!(%id, %leader, %job, nonce, vote = vote.name(), "voted"),
-        _ => {}
-    }
 }
