@@ -12,7 +12,10 @@
 //! every one of them is running, so when one cannot start the others leave
 //! before they allocate or scan anything: a spawn fails when memory or
 //! address space has run out, and nothing may need more of it until the
-//! threads already started have given theirs back.
+//! threads already started have given theirs back. Each thread is started
+//! only once the one before it is running: a new thread allocates a little
+//! more (its signal stack) as it starts, and a failure there aborts the
+//! process, so that allocation must never race the next spawn.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -122,21 +125,30 @@ pub fn scan_parallel_watched(
     let done: Mutex<Vec<(u64, ScanOutcome, usize)>> = Mutex::new(Vec::new());
     // Set when a thread failed to start: the others stop.
     let abort = AtomicBool::new(false);
-    // `Some(go)` once every thread started (`true`) or one failed (`false`).
-    let gate: (Mutex<Option<bool>>, Condvar) = (Mutex::new(None), Condvar::new());
+    let gate: (Mutex<Gate>, Condvar) = (Mutex::new(Gate::default()), Condvar::new());
     let open_gate = |go: bool| {
         if let Ok(mut g) = gate.0.lock() {
-            *g = Some(go);
+            g.go = Some(go);
         }
         gate.1.notify_all();
+    };
+    // Until thread `number` runs (or the gate broke).
+    let wait_running = |number: usize| {
+        if let Ok(g) = gate.0.lock() {
+            drop(gate.1.wait_while(g, |g| g.running < number));
+        }
     };
 
     let worker = |number: usize| {
         let go = gate
             .0
             .lock()
-            .and_then(|g| gate.1.wait_while(g, |g| g.is_none()))
-            .map(|g| *g == Some(true))
+            .and_then(|mut g| {
+                g.running += 1;
+                gate.1.notify_all();
+                gate.1.wait_while(g, |g| g.go.is_none())
+            })
+            .map(|g| g.go == Some(true))
             .unwrap_or(false);
         if !go {
             return;
@@ -190,6 +202,7 @@ pub fn scan_parallel_watched(
                         source,
                     });
                 }
+                wait_running(number);
             }
             open_gate(true);
             Ok(())
@@ -220,6 +233,16 @@ pub fn scan_parallel_watched(
         cancelled,
         found_by: outcome.found.and(found_by),
     })
+}
+
+/// The start gate's state.
+#[derive(Default)]
+struct Gate {
+    /// Threads that have started.
+    running: usize,
+    /// `Some(go)` once every thread started (`true`) or one failed
+    /// (`false`).
+    go: Option<bool>,
 }
 
 /// One chunk scanned for `watch.at_least` zero bits, resumed after each
