@@ -7,7 +7,10 @@
 
 use std::path::Path;
 
-use super::StoreError;
+use super::{ChainParams, CreateParams, StoreError};
+use crate::api::Block;
+use crate::ledger::PublicKey;
+use crate::rules::{genesis_hash, genesis_header};
 
 /// Version of the tables this build writes, in every store. Version 1 had
 /// blocks only (before the ledger); version 2 had no `blocks.confirmed_by`.
@@ -50,4 +53,58 @@ pub fn steps(found: i64, location: &Path) -> Result<Vec<&'static Migration>, Sto
         version += 1;
     }
     Ok(out)
+}
+
+/// The block every new chain starts with, in every store.
+pub fn genesis_block() -> Block {
+    let genesis = genesis_header();
+    Block {
+        height: 0,
+        hash: genesis.hash(),
+        header: genesis,
+        miner: "genesis".into(),
+        received_at: u64::from(genesis.time),
+        confirmed_by: Vec::new(),
+    }
+}
+
+/// The chain row's values as read from `location`, checked against what
+/// the store was asked to serve: the one refusal of a database made for
+/// another chain, whichever store holds it.
+pub fn check_params(
+    location: &Path,
+    wanted: CreateParams,
+    stored: u8,
+    genesis: Vec<u8>,
+    operator: Option<Vec<u8>>,
+) -> Result<ChainParams, StoreError> {
+    let found = protocol::Hash256(super::sqlite::rows::to_array(genesis, "genesis hash")?);
+    if found != genesis_hash() {
+        return Err(StoreError::GenesisMismatch {
+            path: location.to_owned(),
+            found,
+            expected: genesis_hash(),
+        });
+    }
+    if let Some(requested) = wanted.zero_bits.filter(|&z| z != stored) {
+        return Err(StoreError::ZeroBitsMismatch {
+            path: location.to_owned(),
+            stored,
+            requested,
+        });
+    }
+    let operator = operator
+        .map(|k| super::sqlite::rows::to_array(k, "operator key").map(PublicKey))
+        .transpose()?;
+    if let Some(requested) = wanted.operator.filter(|&k| Some(k) != operator) {
+        return Err(StoreError::OperatorMismatch {
+            path: location.to_owned(),
+            stored: operator.map_or("none".into(), |k| k.to_string()),
+            requested,
+        });
+    }
+    Ok(ChainParams {
+        zero_bits: stored,
+        operator,
+    })
 }

@@ -4,9 +4,7 @@
 //! operations because it runs once per open, under a lock of its own.
 
 use super::PgUrl;
-use crate::api::Block;
-use crate::ledger::PublicKey;
-use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
+use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash};
 use crate::store::schema::{self, SCHEMA_VERSION};
 use crate::store::{ChainParams, CreateParams, StoreError};
 
@@ -148,18 +146,7 @@ pub(super) fn init(
                 &wanted.operator.map(|k| k.0.to_vec()),
             ],
         )?;
-        let genesis = genesis_header();
-        super::ops::insert_block(
-            &mut tx,
-            &Block {
-                height: 0,
-                hash: genesis.hash(),
-                header: genesis,
-                miner: "genesis".into(),
-                received_at: u64::from(genesis.time),
-                confirmed_by: Vec::new(),
-            },
-        )?;
+        super::ops::insert_block(&mut tx, &schema::genesis_block())?;
         tx.commit()?;
         return Ok(ChainParams {
             zero_bits,
@@ -195,38 +182,7 @@ pub(super) fn init(
     )?;
     let stored = u8::try_from(row.try_get::<_, i16>(0)?)
         .map_err(|_| StoreError::Corrupt("zero_bits out of range".into()))?;
-    let found = protocol::Hash256(crate::store::sqlite::rows::to_array(
-        row.try_get::<_, Vec<u8>>(1)?,
-        "genesis hash",
-    )?);
-    if found != genesis_hash() {
-        return Err(StoreError::GenesisMismatch {
-            path: location,
-            found,
-            expected: genesis_hash(),
-        });
-    }
-    if let Some(requested) = wanted.zero_bits.filter(|&z| z != stored) {
-        return Err(StoreError::ZeroBitsMismatch {
-            path: location,
-            stored,
-            requested,
-        });
-    }
-    let operator = row
-        .get::<_, Option<Vec<u8>>>(2)
-        .map(|k| crate::store::sqlite::rows::to_array(k, "operator key").map(PublicKey))
-        .transpose()?;
-    if let Some(requested) = wanted.operator.filter(|&k| Some(k) != operator) {
-        return Err(StoreError::OperatorMismatch {
-            path: location,
-            stored: operator.map_or("none".into(), |k| k.to_string()),
-            requested,
-        });
-    }
+    let params = schema::check_params(&location, wanted, stored, row.try_get(1)?, row.try_get(2)?)?;
     tx.commit()?;
-    Ok(ChainParams {
-        zero_bits: stored,
-        operator,
-    })
+    Ok(params)
 }

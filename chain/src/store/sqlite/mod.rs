@@ -30,9 +30,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use super::schema::{self, SCHEMA_VERSION};
 use super::{ChainParams, CreateParams, StoreError};
-use crate::api::Block;
-use crate::ledger::PublicKey;
-use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash, genesis_header};
+use crate::rules::{DEFAULT_ZERO_BITS, genesis_hash};
 
 /// The tables (version [`SCHEMA_VERSION`]). The mempool has one index besides its order (`id`):
 /// every other index on it costs a random page write per admission, and
@@ -282,18 +280,7 @@ fn init(
                 wanted.operator.map(|k| k.0.to_vec()),
             ),
         )?;
-        let genesis = genesis_header();
-        rows::insert_block(
-            &tx,
-            &Block {
-                height: 0,
-                hash: genesis.hash(),
-                header: genesis,
-                miner: "genesis".into(),
-                received_at: u64::from(genesis.time),
-                confirmed_by: Vec::new(),
-            },
-        )?;
+        rows::insert_block(&tx, &schema::genesis_block())?;
         tx.commit()?;
         return Ok(ChainParams {
             zero_bits,
@@ -324,35 +311,8 @@ fn init(
         [],
         |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
     )?;
-    let found = protocol::Hash256(rows::to_array(genesis, "genesis hash")?);
-    if found != genesis_hash() {
-        return Err(StoreError::GenesisMismatch {
-            path: path.to_owned(),
-            found,
-            expected: genesis_hash(),
-        });
-    }
-    if let Some(requested) = wanted.zero_bits.filter(|&z| z != stored) {
-        return Err(StoreError::ZeroBitsMismatch {
-            path: path.to_owned(),
-            stored,
-            requested,
-        });
-    }
-    let operator = operator
-        .map(|k| rows::to_array(k, "operator key").map(PublicKey))
-        .transpose()?;
-    if let Some(requested) = wanted.operator.filter(|&k| Some(k) != operator) {
-        return Err(StoreError::OperatorMismatch {
-            path: path.to_owned(),
-            stored: operator.map_or("none".into(), |k| k.to_string()),
-            requested,
-        });
-    }
+    let params = schema::check_params(path, wanted, stored, genesis, operator)?;
     // Keeps a migration; otherwise there is nothing to commit.
     tx.commit()?;
-    Ok(ChainParams {
-        zero_bits: stored,
-        operator,
-    })
+    Ok(params)
 }
