@@ -12,8 +12,9 @@
 //! - `v8m`: the Thumb-2 backend tuned for the Cortex-M33 (thirteen
 //!   registers, rotates folded into other operations).
 //!
-//! On x86-64 it writes the SHA-NI backend's step (`build/sha_ni.rs`), the
-//! body of an `asm!` block that `src/kernel/sha_ni.rs` includes. Elsewhere
+//! On x86-64 it writes the SHA-NI backend's steps (`build/sha_ni.rs`), one
+//! per form, each the body of an `asm!` block that `src/kernel/sha_ni.rs`
+//! includes. Elsewhere
 //! it does nothing.
 
 #[path = "build/frame.rs"]
@@ -61,7 +62,13 @@ fn main() {
         None
     };
     if env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64") {
-        fs::write(out.join("sha_ni.s"), sha_ni::generate()).expect("write the kernel's assembly");
+        for (file, shape) in [
+            ("sha_ni_wide.s", sha_ni::WIDE),
+            ("sha_ni_compact.s", sha_ni::COMPACT),
+        ] {
+            fs::write(out.join(file), sha_ni::generate(shape))
+                .expect("write the kernel's assembly");
+        }
     }
     if let Some((cfg, file, text)) = kernel {
         println!("cargo::rustc-cfg=thumb_kernel=\"{cfg}\"");

@@ -1,11 +1,12 @@
-//! The SHA-NI kernel's step, written out: the double hash of
-//! [`NONCES`](f::NONCES) consecutive nonces, [`STREAMS`](f::STREAMS)
-//! instruction streams at a time, interleaved round pair by round pair.
+//! The SHA-NI kernel's steps, written out: the double hash of
+//! [`Shape::nonces`] consecutive nonces, [`STREAMS`](f::STREAMS)
+//! instruction streams at a time, interleaved round pair by round pair, in
+//! one [`Shape`] per form of the backend ([`WIDE`], [`COMPACT`]).
 //!
-//! The output is the body of one `asm!` block (Intel syntax). Operands:
+//! Each output is the body of one `asm!` block (Intel syntax). Operands:
 //! `{f}`, the frame (`src/kernel/sha_ni_frame.rs`: the job's constants,
 //! then the work area); `{base}`, the first nonce in its low 32 bits;
-//! `{out}`, `NONCES` dwords; `{n}`, `{e}`, `{x}`, `{y}`, scratch registers.
+//! `{out}`, one dword per nonce; `{n}`, `{e}`, `{x}`, `{y}`, scratch registers.
 //! It clobbers every `xmm` register and the flags, reads the frame's
 //! constants, writes its work area, and leaves `e60` of nonce `base + j`'s
 //! second hash in dword `j` at `{out}` (`H7 = IV7 + e60`).
@@ -23,7 +24,7 @@
 //!   `msg1`, `pblendw` and loads, so four streams fit in sixteen registers;
 //! - every quad's `K + W` goes to the frame and each round pair loads its
 //!   eight bytes into `xmm0` (`movq`): no shuffle for the upper pair;
-//! - the schedule runs [`AHEAD`] round pairs ahead of its first use: enough
+//! - the schedule runs [`Shape::ahead`] round pairs ahead of its first use: enough
 //!   for `msg2`'s latency and the store the pairs load from, not so much
 //!   that the waiting work fills the scheduler in front of the rounds
 //!   (with two groups, below, three measured about 1% faster than two,
@@ -31,15 +32,17 @@
 //! - stream `s` runs `s *` [`SKEW`] pairs behind stream 0, so the streams
 //!   reach the second hash, whose first rounds wait for the first hash's
 //!   digest, at different times while the others keep the unit busy;
-//! - a step is [`GROUPS`](f::GROUPS) groups of four streams, stream `s +
-//!   4` starting in stream `s`'s registers and slots the pair after `s`
-//!   ends: the skew's ramps (one stream running alone, bound by its
-//!   latency, at either end) are paid once per step, not once per group.
-//!   Two groups measured 1.5-2% faster than one on Zen 5; three or four
-//!   outgrow the core's op cache and run 30-100% slower;
-//! - `palignr` (the `W[i-7]` terms) is a blend and a dword shuffle, which
-//!   issue on more pipes than `sha256rnds2` leaves free (a single
-//!   `palignr` measured no faster);
+//! - a step is [`Shape::groups`] groups of four streams, stream `s + 4`
+//!   starting in stream `s`'s registers and slots the pair after `s` ends:
+//!   the skew's ramps (one stream running alone, bound by its latency, at
+//!   either end) are paid once per step, not once per group. Two groups
+//!   ([`WIDE`]) measured 1.5-2% faster than one on Zen 5; three or four
+//!   outgrow its op cache and run 30-100% slower. On Zen 3 two groups
+//!   already do: one ([`COMPACT`]) is 20-29% faster there;
+//! - the `W[i-7]` terms (`alignr`) are one `palignr` in [`COMPACT`], and a
+//!   blend and a dword shuffle in [`WIDE`], which issue on more of Zen 5's
+//!   pipes than `sha256rnds2` leaves free (there a single `palignr`
+//!   measured no faster; on Zen 3 it saves an instruction per quad);
 //! - the nonce-free work is skipped: the first hash starts after round 3
 //!   (the nonce enters `A` and `E` by one addition); rounds 4..=15 and the
 //!   second hash's 8..=15 use constant pairs; the first hash's quads 4..=7
@@ -57,8 +60,41 @@
 
 use crate::sha_ni_frame as f;
 
-/// Round pairs between a schedule quad's computation and its first use.
-const AHEAD: usize = 3;
+/// How a step is laid out: what the backend's forms differ in.
+#[derive(Clone, Copy)]
+pub struct Shape {
+    /// Groups of [`STREAMS`](f::STREAMS) nonces per step.
+    pub groups: usize,
+    /// Whether the `W[i-7]` terms are one `palignr`, not a blend and a
+    /// shuffle.
+    pub palignr: bool,
+    /// Round pairs between a schedule quad's computation and its first use.
+    pub ahead: usize,
+}
+
+impl Shape {
+    /// Nonces per step.
+    pub const fn nonces(self) -> usize {
+        f::STREAMS * self.groups
+    }
+}
+
+/// `Form::Wide`: two groups, for cores that issue `sha256rnds2` every
+/// two cycles or more and whose op cache holds the longer step (Zen 5).
+pub const WIDE: Shape = Shape {
+    groups: 2,
+    palignr: false,
+    ahead: 3,
+};
+
+/// `Form::Compact`: one group and fewer instructions per quad, for cores
+/// whose op cache the wide step overflows (Zen 3).
+pub const COMPACT: Shape = Shape {
+    groups: 1,
+    palignr: true,
+    ahead: 4,
+};
+
 /// Round pairs each stream runs behind the one before it, in program order.
 const SKEW: usize = 2;
 
@@ -116,6 +152,7 @@ struct Regs {
 }
 
 struct Gen {
+    shape: Shape,
     text: String,
     free: Vec<&'static str>,
     regs: Vec<Regs>,
@@ -147,6 +184,11 @@ impl Gen {
     /// `dst = alignr(hi, lo, 4) = [lo.d1, lo.d2, lo.d3, hi.d0]`, as
     /// `[hi.d0, lo.d1, lo.d2, lo.d3]` rotated down a dword.
     fn alignr(&mut self, dst: &str, hi: &str, lo: &str) {
+        if self.shape.palignr {
+            self.op(&format!("movdqa {dst}, {hi}"));
+            self.op(&format!("palignr {dst}, {lo}, 4"));
+            return;
+        }
         self.op(&format!("movdqa {dst}, {lo}"));
         self.op(&format!("pblendw {dst}, {hi}, 0x03"));
         self.op(&format!("pshufd {dst}, {dst}, 0x39"));
@@ -378,7 +420,7 @@ fn pairs(hash: Hash) -> Vec<Pair> {
 
 /// Stream `stream`'s round pair `at` of `hash`, with the work that goes
 /// with it: the hash's start before its first pair, after it the schedule
-/// quads whose first use is [`AHEAD`] pairs later (quad 15 of the second
+/// quads whose first use is [`Shape::ahead`] pairs later (quad 15 of the second
 /// hash, used only by round 60, before the last pair).
 fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
     let pairs = pairs(hash);
@@ -399,22 +441,24 @@ fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
             .position(|p| matches!(p, Pair::Quad(j, 0) if *j == k))
             .unwrap_or(pairs.len() - 1)
     };
-    for k in (4..16).filter(|&k| first_use(k).saturating_sub(AHEAD) == at) {
+    let ahead = g.shape.ahead;
+    for k in (4..16).filter(|&k| first_use(k).saturating_sub(ahead) == at) {
         g.schedule(hash, stream, k);
     }
 }
 
-/// The step's assembly.
-pub fn generate() -> String {
+/// The assembly of a step in `shape`.
+pub fn generate(shape: Shape) -> String {
     let none = Regs {
         abef: "",
         cdgh: "",
         quad: None,
     };
     let mut g = Gen {
+        shape,
         text: String::new(),
         free: POOL.iter().rev().copied().collect(),
-        regs: vec![none; f::NONCES],
+        regs: vec![none; shape.nonces()],
     };
     // Each stream's pairs, the first hash's then the second's, stream `s`
     // `s * SKEW` pairs behind stream 0; stream `s + STREAMS` (the next
@@ -422,8 +466,8 @@ pub fn generate() -> String {
     let first = pairs(Hash::First).len();
     let total = first + pairs(Hash::Second).len();
     let start = |j: usize| (j % f::STREAMS) * SKEW + (j / f::STREAMS) * total;
-    for t in 0..start(f::NONCES - 1) + total {
-        for stream in 0..f::NONCES {
+    for t in 0..start(shape.nonces() - 1) + total {
+        for stream in 0..shape.nonces() {
             let Some(at) = t.checked_sub(start(stream)).filter(|&a| a < total) else {
                 continue;
             };

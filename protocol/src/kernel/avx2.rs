@@ -53,8 +53,10 @@ impl Avx2 {
         // SAFETY: `self` proves that the CPU has the feature `scan` enables.
         unsafe {
             match form {
-                Form::Plain => scan::<PlainRounds>(job, range, zero_bits),
                 Form::ShortChain => scan::<ShortChainRounds>(job, range, zero_bits),
+                // `Kernel` passes only this backend's `FORMS`: the rest is
+                // `Plain`.
+                _ => scan::<PlainRounds>(job, range, zero_bits),
             }
         }
     }

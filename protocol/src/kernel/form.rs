@@ -10,9 +10,16 @@
 //! operations take one cycle and issue on fewer ports, throughput binds and
 //! the extra operation only costs. So the backends whose forms differ (the
 //! ones written over [`super::word::Word`]: AVX-512 and AVX2) build both,
-//! and a host measures them at start-up as it measures the backends. The
-//! others (portable, SHA-NI, whose rounds are instructions, and the Thumb
-//! assembly) have one form, [`Form::Plain`].
+//! and a host measures them at start-up as it measures the backends.
+//!
+//! SHA-NI's rounds are instructions, but how its generated step is laid
+//! out is bound by the core the same way: Zen 5 issues `sha256rnds2` every
+//! two cycles and holds a long step in its op cache, so [`Form::Wide`]
+//! (two groups of streams per step) keeps its one SHA unit busiest; Zen 3
+//! issues one every cycle but the wide step overflows its op cache, and
+//! [`Form::Compact`] (one group, fewer instructions) runs 20-29% faster
+//! there. The others (portable, the Thumb assembly) have one form,
+//! [`Form::Plain`].
 
 use core::fmt;
 
@@ -28,17 +35,26 @@ pub enum Form {
     /// Ch, then Σ1), `T1` recovered as `e' - d` for the new `a`. For cores
     /// bound by latency.
     ShortChain,
+    /// SHA-NI: a step of two groups of four interleaved streams, the skew's
+    /// ramps paid once per eight nonces. For cores with a large op cache.
+    Wide,
+    /// SHA-NI: a step of one group of four streams, `palignr` for the
+    /// schedule's `W[i-7]` terms: half the code of [`Form::Wide`]. For
+    /// cores whose op cache the wide step overflows.
+    Compact,
 }
 
 impl Form {
     /// Every form.
-    pub const ALL: &'static [Form] = &[Form::Plain, Form::ShortChain];
+    pub const ALL: &'static [Form] = &[Form::Plain, Form::ShortChain, Form::Wide, Form::Compact];
 
     /// A short stable name (`plain`, `short-chain`).
     pub fn name(self) -> &'static str {
         match self {
             Form::Plain => "plain",
             Form::ShortChain => "short-chain",
+            Form::Wide => "wide",
+            Form::Compact => "compact",
         }
     }
 

@@ -154,6 +154,8 @@ impl Backend {
             Backend::Avx512 => avx512::FORMS,
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => avx2::FORMS,
+            #[cfg(target_arch = "x86_64")]
+            Backend::ShaNi => sha_ni::FORMS,
             _ => &[Form::Plain],
         }
     }
@@ -169,7 +171,7 @@ impl Backend {
     }
 }
 
-/// Nonces the SHA-NI backend hashes together.
+/// Nonces the SHA-NI backend hashes together, in its wider form.
 #[cfg(target_arch = "x86_64")]
 const SHA_NI_STREAMS: u32 = sha_ni::STREAMS as u32;
 #[cfg(not(target_arch = "x86_64"))]
@@ -293,7 +295,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Imp::Avx512(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(target_arch = "x86_64")]
-            Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits),
+            Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(target_arch = "x86_64")]
             Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(thumb_kernel = "v6m")]
@@ -306,7 +308,7 @@ impl Kernel {
 }
 
 /// The backend's name, and the form's after a `/` where the backend has
-/// several (`avx512/short-chain`, `sha-ni`).
+/// several (`avx512/short-chain`, `sha-ni/compact`, `portable`).
 impl fmt::Display for Kernel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let backend = self.backend();

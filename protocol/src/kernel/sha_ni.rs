@@ -1,22 +1,26 @@
-//! The SHA-NI backend: the x86 SHA extensions, [`STREAMS`] nonces per step.
+//! The SHA-NI backend: the x86 SHA extensions, up to [`STREAMS`] nonces per
+//! step.
 //!
 //! `sha256rnds2` does two rounds, but the next two need its result, so one
 //! hash is bound by its latency; independent nonces interleaved keep the
-//! unit busy instead: four instruction streams at a time, two groups of
-//! four per step. The step (the double hash of `STREAMS` consecutive
-//! nonces up to `H7`) is assembly generated at build time by
-//! `protocol/build/sha_ni.rs`, whose docs say how it is laid out, which
-//! nonce-free work it skips and what each choice measured. This module
-//! fills the frame it reads (`sha_ni_frame`: the job's constants in the
-//! instructions' `ABEF`/`CDGH` and schedule-quad layouts, then the work
-//! area) and runs the step from [`lanes`]' scan loop.
+//! unit busy instead: four instruction streams at a time, in two forms:
+//! [`Form::Wide`], two groups of four per step, and [`Form::Compact`], one
+//! group and fewer instructions (see `Form` for which core wants which). A
+//! step (the double hash of its consecutive nonces up to `H7`) is assembly
+//! generated at build time by `protocol/build/sha_ni.rs`, one per form,
+//! whose docs say how it is laid out, which nonce-free work it skips and
+//! what each choice measured. This module fills the frame both read
+//! (`sha_ni_frame`: the job's constants in the instructions' `ABEF`/`CDGH`
+//! and schedule-quad layouts, then the work area) and runs the form's step
+//! from [`lanes`]' scan loop.
 //!
 //! The floor: a nonce needs 60 `sha256rnds2` (the first hash's rounds
 //! 4..=63, the nonce entering after round 3 by one addition, and the second
 //! hash's rounds 0..=59; its round 60, of which only `e60 = H7 - IV7`
 //! matters, runs on general registers). Zen 5 issues one every two cycles
 //! (latency 4), so the floor is 120 cycles per nonce; Golden Cove, one
-//! every three, 180. The schedule (24 `sha256msg2`, 20 `sha256msg1` per
+//! every three, 180; Zen 3 one every cycle, 60 (where each `sha256msg2`
+//! also holds the unit about half a cycle: 72). The schedule (24 `sha256msg2`, 20 `sha256msg1` per
 //! nonce) issues beside the rounds, but with the shuffles, additions,
 //! loads and stores around them the mix, measured alone, runs about 8% above
 //! the rounds' bound on Zen 5: that, not the rounds, is what keeps the
@@ -32,17 +36,27 @@
 use core::arch::asm;
 use core::arch::x86_64::{__m128i, _mm_set_epi32};
 
-use super::ScanOutcome;
 use super::job::{DIGEST_LEN, DIGEST_PAD, LEN_W15, PAD_W4, ScanJob};
 use super::lanes::{self, Lanes};
 use super::sha_ni_frame as f;
 use super::sha256::{IV, K, small_sigma0};
+use super::{Form, ScanOutcome};
 use crate::range::NonceRange;
 
 cpufeatures::new!(cpu_sha, "sha", "sse2", "ssse3", "sse4.1");
 
-/// Nonces hashed together, one instruction stream each.
-pub(super) const STREAMS: usize = f::NONCES;
+/// The most nonces a step hashes together (the wide form's), one
+/// instruction stream each.
+pub(super) const STREAMS: usize = WIDE;
+/// Nonces per step of each form: the wide form's two groups, the
+/// compact form's one.
+const WIDE: usize = 2 * f::STREAMS;
+const COMPACT: usize = f::STREAMS;
+
+/// The forms, the one to use unmeasured first: SHA-NI is the fastest
+/// backend only where AVX-512 is absent, on cores like Zen 3, where the
+/// compact form is the faster.
+pub(super) const FORMS: &[Form] = &[Form::Compact, Form::Wide];
 
 /// Proof that this CPU runs the SHA extensions and SSE4.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,16 +69,29 @@ impl ShaNi {
         cpu_sha::get().then_some(ShaNi(()))
     }
 
-    /// Scans `range`; the contract of `kernel`'s module docs.
-    pub(super) fn scan(self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    /// Scans `range` with the step of `form`; the contract of `kernel`'s
+    /// module docs.
+    pub(super) fn scan(
+        self,
+        job: &ScanJob,
+        range: NonceRange,
+        zero_bits: u8,
+        form: Form,
+    ) -> ScanOutcome {
         // SAFETY: `self` proves that the CPU has the features `scan` enables.
-        unsafe { scan(job, range, zero_bits) }
+        unsafe {
+            match form {
+                Form::Wide => scan::<WIDE>(job, range, zero_bits),
+                // `Kernel` passes only `FORMS`: the rest is `Compact`.
+                _ => scan::<COMPACT>(job, range, zero_bits),
+            }
+        }
     }
 }
 
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-fn scan(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
-    lanes::scan(job, &mut Streams(Frame::new(job)), range, zero_bits)
+fn scan<const N: usize>(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    lanes::scan(job, &mut Streams::<N>(Frame::new(job)), range, zero_bits)
 }
 
 /// The frame the step reads and writes (see `sha_ni_frame`).
@@ -136,17 +163,18 @@ impl Frame {
     }
 }
 
-/// The job's streams; see the module docs for why building one is safe.
-struct Streams(Frame);
+/// The job's streams, `N` nonces per step ([`WIDE`] or [`COMPACT`]); see
+/// the module docs for why building one is safe.
+struct Streams<const N: usize>(Frame);
 
-impl Lanes for Streams {
-    const LANES: u32 = STREAMS as u32;
+impl<const N: usize> Lanes for Streams<N> {
+    const LANES: u32 = N as u32;
 
     #[inline(always)]
     fn step(&mut self, base: u32, limit: u32, h7: &mut [u32; 16]) -> u32 {
         // SAFETY: `Streams` only exists inside `scan`, which runs with the
         // features `final_words` enables (module docs).
-        let words = unsafe { final_words(&mut self.0, base) };
+        let words = unsafe { final_words::<N>(&mut self.0, base) };
         let mut hits = 0;
         for (lane, (out, word)) in h7.iter_mut().zip(words).enumerate() {
             *out = word;
@@ -156,32 +184,45 @@ impl Lanes for Streams {
     }
 }
 
-/// `H7` of sha256d for the nonces `base, base + 1, ...`, one per stream.
+/// `H7` of sha256d for the nonces `base, base + 1, ...`, one per stream:
+/// the step of `N` nonces, [`WIDE`] or [`COMPACT`].
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 #[inline]
-fn final_words(frame: &mut Frame, base: u32) -> [u32; STREAMS] {
-    let mut e60 = [0u32; STREAMS];
-    // SAFETY: the features the block uses (SHA, SSE2, SSSE3, SSE4.1) are
-    // enabled here; it reads and writes only the `f::SLOTS` slots at `f`
-    // (offsets from `sha_ni_frame`, the layout `Frame` has), 16-byte
-    // aligned as `Frame` is, and writes the `STREAMS` dwords at `out`;
-    // it uses no stack and declares every register it writes.
-    unsafe {
-        asm!(
-            include_str!(concat!(env!("OUT_DIR"), "/sha_ni.s")),
-            f = in(reg) frame.0.as_mut_ptr(),
-            base = in(reg) u64::from(base),
-            out = in(reg) e60.as_mut_ptr(),
-            n = out(reg) _,
-            e = out(reg) _,
-            x = out(reg) _,
-            y = out(reg) _,
-            out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
-            out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
-            out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
-            out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
-            options(nostack),
-        );
+fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
+    let mut e60 = [0u32; N];
+    macro_rules! step {
+        ($file:literal) => {
+            // SAFETY: the features the block uses (SHA, SSE2, SSSE3,
+            // SSE4.1) are enabled here; it reads and writes only the
+            // `f::SLOTS` slots at `f` (offsets from `sha_ni_frame`, the
+            // layout `Frame` has), 16-byte aligned as `Frame` is, and
+            // writes one dword per nonce of its step at `out`, which
+            // `e60` holds (`N` is that step's); it uses no stack and
+            // declares every register it writes.
+            unsafe {
+                asm!(
+                    include_str!(concat!(env!("OUT_DIR"), "/", $file)),
+                    f = in(reg) frame.0.as_mut_ptr(),
+                    base = in(reg) u64::from(base),
+                    out = in(reg) e60.as_mut_ptr(),
+                    n = out(reg) _,
+                    e = out(reg) _,
+                    x = out(reg) _,
+                    y = out(reg) _,
+                    out("xmm0") _, out("xmm1") _, out("xmm2") _, out("xmm3") _,
+                    out("xmm4") _, out("xmm5") _, out("xmm6") _, out("xmm7") _,
+                    out("xmm8") _, out("xmm9") _, out("xmm10") _, out("xmm11") _,
+                    out("xmm12") _, out("xmm13") _, out("xmm14") _, out("xmm15") _,
+                    options(nostack),
+                );
+            }
+        };
+    }
+    const { assert!(N == WIDE || N == COMPACT) };
+    if N == WIDE {
+        step!("sha_ni_wide.s");
+    } else {
+        step!("sha_ni_compact.s");
     }
     e60.map(|e60| IV[7].wrapping_add(e60))
 }
