@@ -70,6 +70,8 @@ pub struct Shape {
     pub palignr: bool,
     /// Round pairs between a schedule quad's computation and its first use.
     pub ahead: usize,
+    /// Three-operand VEX forms where they save a copy.
+    pub vex: bool,
 }
 
 impl Shape {
@@ -85,6 +87,7 @@ pub const WIDE: Shape = Shape {
     groups: 2,
     palignr: false,
     ahead: 3,
+    vex: false,
 };
 
 /// `Form::Compact`: one group and fewer instructions per quad, for cores
@@ -93,6 +96,7 @@ pub const COMPACT: Shape = Shape {
     groups: 1,
     palignr: true,
     ahead: 4,
+    vex: true,
 };
 
 /// Round pairs each stream runs behind the one before it, in program order.
@@ -184,6 +188,10 @@ impl Gen {
     /// `dst = alignr(hi, lo, 4) = [lo.d1, lo.d2, lo.d3, hi.d0]`, as
     /// `[hi.d0, lo.d1, lo.d2, lo.d3]` rotated down a dword.
     fn alignr(&mut self, dst: &str, hi: &str, lo: &str) {
+        if self.shape.vex && hi.starts_with("xmm") {
+            self.op(&format!("vpalignr {dst}, {hi}, {lo}, 4"));
+            return;
+        }
         if self.shape.palignr {
             self.op(&format!("movdqa {dst}, {hi}"));
             self.op(&format!("palignr {dst}, {lo}, 4"));
@@ -212,8 +220,12 @@ impl Gen {
             self.op(&format!("movdqa {}, {new}", quad(hash, stream, k)));
         }
         let wk = self.alloc();
-        self.op(&format!("movdqa {wk}, {}", slot(f::K + k)));
-        self.op(&format!("paddd {wk}, {new}"));
+        if self.shape.vex {
+            self.op(&format!("vpaddd {wk}, {new}, {}", slot(f::K + k)));
+        } else {
+            self.op(&format!("movdqa {wk}, {}", slot(f::K + k)));
+            self.op(&format!("paddd {wk}, {new}"));
+        }
         self.op(&format!(
             "movdqa {}, {wk}",
             slot(f::WK + 16 * lane(stream) + k)

@@ -221,14 +221,17 @@ impl Kernel {
         }
     }
 
-    /// `backend` in its first form, if this build has it and this CPU
-    /// supports it.
+    /// `backend` in the first of its forms this CPU supports, if this build
+    /// has it.
     pub fn new(backend: Backend) -> Option<Kernel> {
-        Kernel::with_form(backend, *backend.forms().first()?)
+        backend
+            .forms()
+            .iter()
+            .find_map(|&form| Kernel::with_form(backend, form))
     }
 
     /// `backend` in `form`, if this build has both and this CPU supports the
-    /// backend.
+    /// backend in that form.
     pub fn with_form(backend: Backend, form: Form) -> Option<Kernel> {
         if !backend.forms().contains(&form) {
             return None;
@@ -237,7 +240,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Backend::Avx512 => Imp::Avx512(avx512::Avx512::detect()?),
             #[cfg(target_arch = "x86_64")]
-            Backend::ShaNi => Imp::ShaNi(sha_ni::ShaNi::detect()?),
+            Backend::ShaNi => Imp::ShaNi(sha_ni::ShaNi::detect(form)?),
             #[cfg(target_arch = "x86_64")]
             Backend::Avx2 => Imp::Avx2(avx2::Avx2::detect()?),
             #[cfg(thumb_kernel = "v6m")]
@@ -295,7 +298,7 @@ impl Kernel {
             #[cfg(target_arch = "x86_64")]
             Imp::Avx512(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(target_arch = "x86_64")]
-            Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits, self.form),
+            Imp::ShaNi(cpu) => cpu.scan(job, range, zero_bits),
             #[cfg(target_arch = "x86_64")]
             Imp::Avx2(cpu) => cpu.scan(job, range, zero_bits, self.form),
             #[cfg(thumb_kernel = "v6m")]

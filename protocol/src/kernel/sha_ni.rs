@@ -44,6 +44,8 @@ use super::{Form, ScanOutcome};
 use crate::range::NonceRange;
 
 cpufeatures::new!(cpu_sha, "sha", "sse2", "ssse3", "sse4.1");
+// The compact step's three-operand forms (`vpalignr`, `vpaddd`) are VEX.
+cpufeatures::new!(cpu_avx, "avx");
 
 /// The most nonces a step hashes together (the wide form's), one
 /// instruction stream each.
@@ -55,34 +57,33 @@ const COMPACT: usize = f::STREAMS;
 
 /// The forms, the one to use unmeasured first: SHA-NI is the fastest
 /// backend only where AVX-512 is absent, on cores like Zen 3, where the
-/// compact form is the faster.
+/// compact form is the faster. The compact form also needs AVX, which
+/// some cores with the SHA extensions (Goldmont) lack.
 pub(super) const FORMS: &[Form] = &[Form::Compact, Form::Wide];
 
-/// Proof that this CPU runs the SHA extensions and SSE4.1.
+/// Proof that this CPU runs the SHA extensions and SSE4.1, and what the
+/// step of the form it holds needs besides (AVX for the compact form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub(super) struct ShaNi(());
+pub(super) struct ShaNi(Form);
 
 impl ShaNi {
-    /// The proof, if this CPU has the features.
-    pub(super) fn detect() -> Option<ShaNi> {
-        cpu_sha::get().then_some(ShaNi(()))
+    /// The proof for `form` (one of [`FORMS`]), if this CPU has the
+    /// features its step uses.
+    pub(super) fn detect(form: Form) -> Option<ShaNi> {
+        let vex = form != Form::Compact || cpu_avx::get();
+        (FORMS.contains(&form) && vex && cpu_sha::get()).then_some(ShaNi(form))
     }
 
-    /// Scans `range` with the step of `form`; the contract of `kernel`'s
-    /// module docs.
-    pub(super) fn scan(
-        self,
-        job: &ScanJob,
-        range: NonceRange,
-        zero_bits: u8,
-        form: Form,
-    ) -> ScanOutcome {
-        // SAFETY: `self` proves that the CPU has the features `scan` enables.
+    /// Scans `range` with the step of its form; the contract of
+    /// `kernel`'s module docs.
+    pub(super) fn scan(self, job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+        // SAFETY: `self` proves that the CPU has the features `scan` enables
+        // and, for the compact step, AVX.
         unsafe {
-            match form {
+            match self.0 {
                 Form::Wide => scan::<WIDE>(job, range, zero_bits),
-                // `Kernel` passes only `FORMS`: the rest is `Compact`.
+                // `detect` holds only `FORMS`: the rest is `Compact`.
                 _ => scan::<COMPACT>(job, range, zero_bits),
             }
         }
@@ -193,7 +194,8 @@ fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
     macro_rules! step {
         ($file:literal) => {
             // SAFETY: the features the block uses (SHA, SSE2, SSSE3,
-            // SSE4.1) are enabled here; it reads and writes only the
+            // SSE4.1) are enabled here, and the compact step's AVX was
+            // detected for the `ShaNi` that reached here; it reads and writes only the
             // `f::SLOTS` slots at `f` (offsets from `sha_ni_frame`, the
             // layout `Frame` has), 16-byte aligned as `Frame` is, and
             // writes one dword per nonce of its step at `out`, which
