@@ -72,7 +72,16 @@ pub struct Shape {
     pub ahead: usize,
     /// Three-operand VEX forms where they save a copy.
     pub vex: bool,
+    /// Whether the quads live in rings at the front of the frame, every
+    /// slot addressed with a one-byte displacement from one of
+    /// [`NEAR_BASES`] pointers (`{f0}`, `{f1}`, ...) instead of `{f}`.
+    pub near: bool,
 }
+
+/// Pointers into the frame in the near shape: `{fI}` is `f + 128 + 256 *
+/// I`, so slots `16 * I ..= 16 * I + 15` are within a one-byte
+/// displacement of it.
+pub const NEAR_BASES: usize = 5;
 
 impl Shape {
     /// Nonces per step.
@@ -88,6 +97,7 @@ pub const WIDE: Shape = Shape {
     palignr: false,
     ahead: 3,
     vex: false,
+    near: false,
 };
 
 /// `Form::Compact`: one group and fewer instructions per quad, for cores
@@ -97,6 +107,7 @@ pub const COMPACT: Shape = Shape {
     palignr: true,
     ahead: 4,
     vex: true,
+    near: true,
 };
 
 /// Round pairs each stream runs behind the one before it, in program order.
@@ -136,14 +147,36 @@ enum Hash {
     Second,
 }
 
+/// The slot of `stream`'s schedule quad `k` of the hash in progress: in
+/// the near shape, a ring of the last four (quad `k` is last read by quad
+/// `k + 4`, which then takes its slot).
+fn ring(shape: Shape, stream: usize, k: usize) -> usize {
+    if shape.near {
+        f::NEAR + 8 * lane(stream) + k % 4
+    } else {
+        f::RING + 16 * lane(stream) + k
+    }
+}
+
+/// The slot of `stream`'s quad `k` plus `K`: in the near shape, a ring of
+/// four too (quad `k + 4` is computed `8 - ahead` pairs after quad `k`'s
+/// last use, so `ahead` stays below 7).
+fn wk_slot(shape: Shape, stream: usize, k: usize) -> usize {
+    if shape.near {
+        f::NEAR + 8 * lane(stream) + 4 + k % 4
+    } else {
+        f::WK + 16 * lane(stream) + k
+    }
+}
+
 /// Where schedule quad `k` of `stream` is, as a memory operand.
-fn quad(hash: Hash, stream: usize, k: usize) -> String {
+fn quad(shape: Shape, hash: Hash, stream: usize, k: usize) -> String {
     match (hash, k) {
         (Hash::First, 1) => slot(f::PAD1),
         (Hash::First, 3) => slot(f::LEN3),
         (Hash::Second, 2) => slot(f::DPAD2),
         (Hash::Second, 3) => slot(f::DLEN3),
-        _ => slot(f::RING + 16 * lane(stream) + k),
+        _ => slot(ring(shape, stream, k)),
     }
 }
 
@@ -188,7 +221,7 @@ impl Gen {
     /// `dst = alignr(hi, lo, 4) = [lo.d1, lo.d2, lo.d3, hi.d0]`, as
     /// `[hi.d0, lo.d1, lo.d2, lo.d3]` rotated down a dword.
     fn alignr(&mut self, dst: &str, hi: &str, lo: &str) {
-        if self.shape.vex && hi.starts_with("xmm") {
+        if self.shape.vex && !hi.contains("ptr") {
             self.op(&format!("vpalignr {dst}, {hi}, {lo}, 4"));
             return;
         }
@@ -217,7 +250,10 @@ impl Gen {
     /// `K + W` where the rounds do.
     fn store_quad(&mut self, hash: Hash, stream: usize, k: usize, new: &'static str) {
         if k + 2 <= 15 {
-            self.op(&format!("movdqa {}, {new}", quad(hash, stream, k)));
+            self.op(&format!(
+                "movdqa {}, {new}",
+                quad(self.shape, hash, stream, k)
+            ));
         }
         let wk = self.alloc();
         if self.shape.vex {
@@ -228,7 +264,7 @@ impl Gen {
         }
         self.op(&format!(
             "movdqa {}, {wk}",
-            slot(f::WK + 16 * lane(stream) + k)
+            slot(wk_slot(self.shape, stream, k))
         ));
         self.release(wk);
     }
@@ -237,7 +273,8 @@ impl Gen {
     /// alignr(q[k-1], q[k-2]), q[k-1])`, less the parts known to be zero
     /// or constant. `q[k-1]` is the newest quad, in its register.
     fn schedule(&mut self, hash: Hash, stream: usize, k: usize) {
-        let q = |j: usize| quad(hash, stream, j);
+        let shape = self.shape;
+        let q = |j: usize| quad(shape, hash, stream, j);
         let last = self.regs[stream].quad;
         match (hash, k) {
             // q4 = msg2(msg1(q0, q1), q3): W9..W12 are zero. The first
@@ -355,7 +392,7 @@ impl Gen {
     fn round60(&mut self, stream: usize) {
         let r = self.regs[stream];
         // The state to the stream's first two ring slots (free by now).
-        let at = f::RING + 16 * lane(stream);
+        let at = ring(self.shape, stream, 0);
         self.op(&format!("movdqa {}, {}", slot(at), r.abef));
         self.op(&format!("movdqa {}, {}", slot(at + 1), r.cdgh));
         // Ch(e, f, g) = g ^ (e & (f ^ g)).
@@ -370,7 +407,7 @@ impl Gen {
         self.op(&format!("add {{x:e}}, {}", dword(at + 1, 2)));
         self.op(&format!(
             "add {{x:e}}, {}",
-            dword(f::WK + 16 * lane(stream) + 15, 0)
+            dword(wk_slot(self.shape, stream, 15), 0)
         ));
         // Σ1(e) = ror6(e ^ ror5(e ^ ror14(e))).
         self.op("mov {y:e}, {e:e}");
@@ -444,7 +481,7 @@ fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
     }
     let operand = match pairs[at] {
         Pair::Const(i) => pair_at(i, 0),
-        Pair::Quad(k, h) => pair_at(f::WK + 16 * lane(stream) + k, 8 * h),
+        Pair::Quad(k, h) => pair_at(wk_slot(g.shape, stream, k), 8 * h),
     };
     g.rounds2(stream, &operand);
     let first_use = |k: usize| {
@@ -494,5 +531,28 @@ pub fn generate(shape: Shape) -> String {
             }
         }
     }
-    g.text
+    if shape.near { near(&g.text) } else { g.text }
+}
+
+/// `text` with each `[{f} + N]` addressed from the nearest base instead.
+fn near(text: &str) -> String {
+    const AT: &str = "[{f} + ";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(AT) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + AT.len()..];
+        let end = tail.find(']').expect("an operand ends");
+        let at: usize = tail[..end].parse().expect("a byte offset");
+        let base = (at / 256).min(NEAR_BASES - 1);
+        let d = at as isize - (128 + 256 * base) as isize;
+        if d < 0 {
+            out.push_str(&format!("[{{f{base}}} - {}]", -d));
+        } else {
+            out.push_str(&format!("[{{f{base}}} + {d}]"));
+        }
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }

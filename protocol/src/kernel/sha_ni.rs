@@ -191,20 +191,26 @@ impl<const N: usize> Lanes for Streams<N> {
 #[inline]
 fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
     let mut e60 = [0u32; N];
+    let at = frame.0.as_mut_ptr();
+    // The near shape's bases (`build/sha_ni.rs`): `at + 128 + 256 * i`,
+    // within the frame (`f::SLOTS` is past the last).
+    const { assert!(f::SLOTS * 16 > 128 + 256 * 4) };
+    let near = |i: usize| at.cast::<u8>().wrapping_add(128 + 256 * i);
     macro_rules! step {
-        ($file:literal) => {
+        ($file:literal, $($frame:tt)*) => {
             // SAFETY: the features the block uses (SHA, SSE2, SSSE3,
             // SSE4.1) are enabled here, and the compact step's AVX was
-            // detected for the `ShaNi` that reached here; it reads and writes only the
-            // `f::SLOTS` slots at `f` (offsets from `sha_ni_frame`, the
-            // layout `Frame` has), 16-byte aligned as `Frame` is, and
-            // writes one dword per nonce of its step at `out`, which
-            // `e60` holds (`N` is that step's); it uses no stack and
-            // declares every register it writes.
+            // detected for the `ShaNi` that reached here; it reads and
+            // writes only the `f::SLOTS` slots of the frame (offsets from
+            // `sha_ni_frame`, the layout `Frame` has, from `f` or the near
+            // bases into it), 16-byte aligned as `Frame` is, and writes one
+            // dword per nonce of its step at `out`, which `e60` holds (`N`
+            // is that step's); it uses no stack and declares every
+            // register it writes.
             unsafe {
                 asm!(
                     include_str!(concat!(env!("OUT_DIR"), "/", $file)),
-                    f = in(reg) frame.0.as_mut_ptr(),
+                    $($frame)*
                     base = in(reg) u64::from(base),
                     out = in(reg) e60.as_mut_ptr(),
                     n = out(reg) _,
@@ -222,9 +228,16 @@ fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
     }
     const { assert!(N == WIDE || N == COMPACT) };
     if N == WIDE {
-        step!("sha_ni_wide.s");
+        step!("sha_ni_wide.s", f = in(reg) at,);
     } else {
-        step!("sha_ni_compact.s");
+        step!(
+            "sha_ni_compact.s",
+            f0 = in(reg) near(0),
+            f1 = in(reg) near(1),
+            f2 = in(reg) near(2),
+            f3 = in(reg) near(3),
+            f4 = in(reg) near(4),
+        );
     }
     e60.map(|e60| IV[7].wrapping_add(e60))
 }

@@ -45,9 +45,13 @@ pub const K: usize = 14;
 pub const PAIRS1: usize = K + 16;
 /// The second hash's constant pairs, rounds 8..=15.
 pub const PAIRS2: usize = PAIRS1 + 6;
+/// The near shape's quads (`build/sha_ni.rs`), eight slots per stream
+/// `s`: from `NEAR + 8 * s`, quad `k` of the hash in progress at `k % 4`,
+/// then its `K + W` at `4 + k % 4`.
+pub const NEAR: usize = PAIRS2 + 4;
 /// Each stream's schedule quads of the hash in progress, quad `k` of
 /// stream `s` (of any group) at `RING + 16 * s + k`.
-pub const RING: usize = PAIRS2 + 4;
+pub const RING: usize = NEAR + 8 * STREAMS;
 /// Each stream's quads plus `K`, the pairs the rounds load, likewise.
 pub const WK: usize = RING + 16 * STREAMS;
 /// Slots in the frame.
