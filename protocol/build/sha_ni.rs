@@ -5,16 +5,17 @@
 //!
 //! Each output is the body of one `asm!` block (Intel syntax). Operands:
 //! `{f}`, the frame (`src/kernel/sha_ni_frame.rs`: the job's constants,
-//! then the work area); `{base}`, the first nonce in its low 32 bits;
+//! then the work area), or in the near shape `{f0}` to `{f4}`, pointers
+//! into it ([`NEAR_BASES`]); `{base}`, the first nonce in its low 32 bits;
 //! `{out}`, one dword per nonce; `{n}`, `{e}`, `{x}`, `{y}`, scratch registers.
 //! It clobbers every `xmm` register and the flags, reads the frame's
 //! constants, writes its work area, and leaves `e60` of nonce `base + j`'s
 //! second hash in dword `j` at `{out}` (`H7 = IV7 + e60`).
 //!
 //! `sha256rnds2` does two rounds and needs the result of the one before,
-//! so one stream is bound by its latency (4 cycles on Zen 5), while a core
-//! issues one every two cycles (Zen 5) or three (Golden Cove): the streams
-//! must keep that one unit busy. Written with intrinsics, the compiler
+//! so one stream is bound by its latency (4 cycles on Zen 5 and Zen 3),
+//! while a core issues one every two cycles (Zen 5), three (Golden Cove)
+//! or one (Zen 3): the streams must keep that one unit busy. Written with intrinsics, the compiler
 //! spills state and schedule words and the unit idles an eighth of the time;
 //! generated, the code controls what waits where:
 //!
@@ -43,6 +44,13 @@
 //!   blend and a dword shuffle in [`WIDE`], which issue on more of Zen 5's
 //!   pipes than `sha256rnds2` leaves free (there a single `palignr`
 //!   measured no faster; on Zen 3 it saves an instruction per quad);
+//! - [`COMPACT`] is written for the size of its code, which is what binds
+//!   Zen 3 (its op cache): three-operand VEX forms where they save a copy
+//!   (`vpalignr`, `vpaddd`: 4-5% faster there), and every operand within a
+//!   one-byte displacement of one of five pointers into the frame, the
+//!   quads in rings of four slots per stream at its front (20-23% faster
+//!   there; the step shrinks from about 10.8 to 7.3 KB, the wide one is
+//!   22.6);
 //! - the nonce-free work is skipped: the first hash starts after round 3
 //!   (the nonce enters `A` and `E` by one addition); rounds 4..=15 and the
 //!   second hash's 8..=15 use constant pairs; the first hash's quads 4..=7
@@ -57,6 +65,18 @@
 //! went to the general registers through the frame or by `pextrd`: the
 //! three dependent scalar rounds at each stream's end cost more than the
 //! two cycles of the pair they replace.
+//!
+//! On Zen 3 (EPYC, family 25 model 1), each side by side with the compact
+//! step before it: five or six streams, their quads in the frame only
+//! (sixteen registers hold no more), 13-60% slower, the schedule's chain
+//! through memory binding; two groups in the near shape, 1-3% faster
+//! (noise) for twice the code, so not kept; adding `K` as each pair loads
+//! its words instead of storing `K + W` with the quad, 8% slower; other
+//! schedule distances (2-6) and skews (1, 3), no difference outside the
+//! noise. What is left there is the unit `sha256rnds2` shares: beside four
+//! chains of it, each `sha256msg2` costs it about 1.3 cycles, each `xmm`
+//! store 0.6 and each `vpalignr` 0.3 (measured in a microbenchmark), and
+//! the step needs 24, about 45 and 20 of them per nonce.
 
 use crate::sha_ni_frame as f;
 
@@ -100,7 +120,7 @@ pub const WIDE: Shape = Shape {
     near: false,
 };
 
-/// `Form::Compact`: one group and fewer instructions per quad, for cores
+/// `Form::Compact`: one group, fewer and shorter instructions, for cores
 /// whose op cache the wide step overflows (Zen 3).
 pub const COMPACT: Shape = Shape {
     groups: 1,
