@@ -1,5 +1,5 @@
 //! The SHA-NI kernel's steps, written out: the double hash of
-//! [`Shape::nonces`] consecutive nonces, [`STREAMS`](f::STREAMS)
+//! [`NONCES`](f::NONCES) consecutive nonces, [`STREAMS`](f::STREAMS)
 //! instruction streams at a time, interleaved round pair by round pair, in
 //! one [`Shape`] per form of the backend ([`WIDE`], [`COMPACT`]).
 //!
@@ -23,34 +23,39 @@
 //!   registers (the state's roles swap as `sha256rnds2` writes over
 //!   `CDGH`); older quads live in the frame, read as memory operands of
 //!   `msg1`, `pblendw` and loads, so four streams fit in sixteen registers;
-//! - every quad's `K + W` goes to the frame and each round pair loads its
-//!   eight bytes into `xmm0` (`movq`): no shuffle for the upper pair;
-//! - the schedule runs [`Shape::ahead`] round pairs ahead of its first use: enough
-//!   for `msg2`'s latency and the store the pairs load from, not so much
-//!   that the waiting work fills the scheduler in front of the rounds
-//!   (with two groups, below, three measured about 1% faster than two,
-//!   four no faster);
+//! - in [`WIDE`] every quad's `K + W` goes to the frame and each round
+//!   pair loads its eight bytes into `xmm0` (`movq`): no shuffle for the
+//!   upper pair. In [`COMPACT`] (`direct`) a stream's two pairs of a quad
+//!   are written together, the quad still in its register: `vpaddd` of it
+//!   and `K` into `xmm0`, then `pshufd` for the upper pair, which saves a
+//!   store, two loads and two instructions per quad (15% faster on Zen 3);
+//! - the schedule runs [`Shape::ahead`] round pairs ahead of its first use
+//!   in program order. In [`WIDE`], three: enough for `msg2`'s latency and
+//!   the store the pairs load from, not so much that the waiting work fills
+//!   the scheduler in front of the rounds (three measured about 1% faster
+//!   than two, four no faster, on Zen 5). [`COMPACT`] takes its quads from
+//!   their registers, so one; on Zen 3 the distance (one to six) made no
+//!   difference outside the noise: the core runs the schedule ahead of the
+//!   latency-bound rounds whatever its place in the program;
 //! - stream `s` runs `s *` [`SKEW`] pairs behind stream 0, so the streams
 //!   reach the second hash, whose first rounds wait for the first hash's
 //!   digest, at different times while the others keep the unit busy;
-//! - a step is [`Shape::groups`] groups of four streams, stream `s + 4`
+//! - a step is [`GROUPS`](f::GROUPS) groups of four streams, stream `s + 4`
 //!   starting in stream `s`'s registers and slots the pair after `s` ends:
 //!   the skew's ramps (one stream running alone, bound by its latency, at
 //!   either end) are paid once per step, not once per group. Two groups
-//!   ([`WIDE`]) measured 1.5-2% faster than one on Zen 5; three or four
-//!   outgrow its op cache and run 30-100% slower. On Zen 3 two groups
-//!   already do: one ([`COMPACT`]) is 20-29% faster there;
+//!   measured 1.5-2% faster than one on Zen 5, and 4-5% in [`COMPACT`] on
+//!   Zen 3; three or four outgrow Zen 5's op cache and run 30-100% slower;
 //! - the `W[i-7]` terms (`alignr`) are one `palignr` in [`COMPACT`], and a
 //!   blend and a dword shuffle in [`WIDE`], which issue on more of Zen 5's
 //!   pipes than `sha256rnds2` leaves free (there a single `palignr`
 //!   measured no faster; on Zen 3 it saves an instruction per quad);
 //! - [`COMPACT`] is written for the size of its code, which is what binds
-//!   Zen 3 (its op cache): three-operand VEX forms where they save a copy
-//!   (`vpalignr`, `vpaddd`: 4-5% faster there), and every operand within a
-//!   one-byte displacement of one of five pointers into the frame, the
-//!   quads in rings of four slots per stream at its front (20-23% faster
-//!   there; the step shrinks from about 10.8 to 7.3 KB, the wide one is
-//!   22.6);
+//!   Zen 3 (its op cache: [`WIDE`], 22.6 KB, runs 1.6-1.75 times slower
+//!   there): three-operand VEX forms where they save a copy (`vpalignr`,
+//!   `vpaddd`: 4-5% faster there), and every operand within a one-byte
+//!   displacement of one of five pointers into the frame, the quads in
+//!   rings of four slots per stream at its front (20-23% faster there);
 //! - the nonce-free work is skipped: the first hash starts after round 3
 //!   (the nonce enters `A` and `E` by one addition); rounds 4..=15 and the
 //!   second hash's 8..=15 use constant pairs; the first hash's quads 4..=7
@@ -69,22 +74,19 @@
 //! On Zen 3 (EPYC, family 25 model 1), each side by side with the compact
 //! step before it: five or six streams, their quads in the frame only
 //! (sixteen registers hold no more), 13-60% slower, the schedule's chain
-//! through memory binding; two groups in the near shape, 1-3% faster
-//! (noise) for twice the code, so not kept; adding `K` as each pair loads
-//! its words instead of storing `K + W` with the quad, 8% slower; other
-//! schedule distances (2-6) and skews (1, 3), no difference outside the
-//! noise. What is left there is the unit `sha256rnds2` shares: beside four
-//! chains of it, each `sha256msg2` costs it about 1.3 cycles, each `xmm`
-//! store 0.6 and each `vpalignr` 0.3 (measured in a microbenchmark), and
-//! the step needs 24, about 45 and 20 of them per nonce.
+//! through memory binding; adding `K` as each pair loads its words from
+//! the frame instead of storing `K + W` with the quad, 8% slower; skews of
+//! one, three and four pairs, no difference outside the noise. What is
+//! left there is the unit `sha256rnds2` shares: beside four chains of it,
+//! each `sha256msg2` costs it about 1.3 cycles, each `xmm` store 0.6 and
+//! each shuffle 0.3 (measured in a microbenchmark), and the step needs 24,
+//! about 25 and 40 of them per nonce.
 
 use crate::sha_ni_frame as f;
 
 /// How a step is laid out: what the backend's forms differ in.
 #[derive(Clone, Copy)]
 pub struct Shape {
-    /// Groups of [`STREAMS`](f::STREAMS) nonces per step.
-    pub groups: usize,
     /// Whether the `W[i-7]` terms are one `palignr`, not a blend and a
     /// shuffle.
     pub palignr: bool,
@@ -96,6 +98,11 @@ pub struct Shape {
     /// slot addressed with a one-byte displacement from one of
     /// [`NEAR_BASES`] pointers (`{f0}`, `{f1}`, ...) instead of `{f}`.
     pub near: bool,
+    /// Whether a quad's round pairs take `K + W` straight from its
+    /// register (`vpaddd` into `xmm0`, then `pshufd` for the upper pair),
+    /// a stream's two pairs of a quad written together, instead of
+    /// storing it with the quad and loading each pair. Needs `ahead` 1.
+    pub direct: bool,
 }
 
 /// Pointers into the frame in the near shape: `{fI}` is `f + 128 + 256 *
@@ -103,31 +110,24 @@ pub struct Shape {
 /// displacement of it.
 pub const NEAR_BASES: usize = 5;
 
-impl Shape {
-    /// Nonces per step.
-    pub const fn nonces(self) -> usize {
-        f::STREAMS * self.groups
-    }
-}
-
-/// `Form::Wide`: two groups, for cores that issue `sha256rnds2` every
-/// two cycles or more and whose op cache holds the longer step (Zen 5).
+/// `Form::Wide`: for cores that issue `sha256rnds2` every two cycles or
+/// more and whose op cache holds the longer step (Zen 5).
 pub const WIDE: Shape = Shape {
-    groups: 2,
     palignr: false,
     ahead: 3,
     vex: false,
     near: false,
+    direct: false,
 };
 
-/// `Form::Compact`: one group, fewer and shorter instructions, for cores
-/// whose op cache the wide step overflows (Zen 3).
+/// `Form::Compact`: fewer and shorter instructions, for cores whose op
+/// cache the wide step overflows (Zen 3).
 pub const COMPACT: Shape = Shape {
-    groups: 1,
     palignr: true,
-    ahead: 4,
+    ahead: 1,
     vex: true,
     near: true,
+    direct: true,
 };
 
 /// Round pairs each stream runs behind the one before it, in program order.
@@ -229,10 +229,13 @@ impl Gen {
         self.free.insert(0, reg);
     }
 
-    /// Two rounds of `stream`, `K + W` loaded into `xmm0` from `pair`.
+    /// Two rounds of `stream`, `K + W` loaded into `xmm0` from `pair`, or
+    /// already there if `pair` is empty.
     fn rounds2(&mut self, stream: usize, pair: &str) {
         let r = self.regs[stream];
-        self.op(&format!("movq xmm0, {pair}"));
+        if !pair.is_empty() {
+            self.op(&format!("movq xmm0, {pair}"));
+        }
         self.op(&format!("sha256rnds2 {}, {}", r.cdgh, r.abef));
         self.regs[stream].abef = r.cdgh;
         self.regs[stream].cdgh = r.abef;
@@ -274,6 +277,9 @@ impl Gen {
                 "movdqa {}, {new}",
                 quad(self.shape, hash, stream, k)
             ));
+        }
+        if self.shape.direct && !(hash == Hash::Second && (k < 2 || k == 15)) {
+            return;
         }
         let wk = self.alloc();
         if self.shape.vex {
@@ -499,11 +505,21 @@ fn pair(g: &mut Gen, hash: Hash, stream: usize, at: usize) {
             Hash::Second => g.start_second(stream),
         }
     }
-    let operand = match pairs[at] {
-        Pair::Const(i) => pair_at(i, 0),
-        Pair::Quad(k, h) => pair_at(wk_slot(g.shape, stream, k), 8 * h),
-    };
-    g.rounds2(stream, &operand);
+    match pairs[at] {
+        Pair::Const(i) => g.rounds2(stream, &pair_at(i, 0)),
+        // The quad is the newest, in its register (`ahead` 1), and the
+        // pair before this stream's upper one its lower one.
+        Pair::Quad(k, 0) if g.shape.direct && (hash == Hash::First || k >= 4) => {
+            let q = g.regs[stream].quad.expect("the quad in use is the newest");
+            g.op(&format!("vpaddd xmm0, {q}, {}", slot(f::K + k)));
+            g.rounds2(stream, "");
+        }
+        Pair::Quad(k, 1) if g.shape.direct && (hash == Hash::First || k >= 4) => {
+            g.op("pshufd xmm0, xmm0, 0x0E");
+            g.rounds2(stream, "");
+        }
+        Pair::Quad(k, h) => g.rounds2(stream, &pair_at(wk_slot(g.shape, stream, k), 8 * h)),
+    }
     let first_use = |k: usize| {
         pairs
             .iter()
@@ -527,7 +543,7 @@ pub fn generate(shape: Shape) -> String {
         shape,
         text: String::new(),
         free: POOL.iter().rev().copied().collect(),
-        regs: vec![none; shape.nonces()],
+        regs: vec![none; f::NONCES],
     };
     // Each stream's pairs, the first hash's then the second's, stream `s`
     // `s * SKEW` pairs behind stream 0; stream `s + STREAMS` (the next
@@ -535,19 +551,25 @@ pub fn generate(shape: Shape) -> String {
     let first = pairs(Hash::First).len();
     let total = first + pairs(Hash::Second).len();
     let start = |j: usize| (j % f::STREAMS) * SKEW + (j / f::STREAMS) * total;
-    for t in 0..start(shape.nonces() - 1) + total {
-        for stream in 0..shape.nonces() {
-            let Some(at) = t.checked_sub(start(stream)).filter(|&a| a < total) else {
-                continue;
-            };
-            if at < first {
-                pair(&mut g, Hash::First, stream, at);
-            } else {
-                pair(&mut g, Hash::Second, stream, at - first);
-            }
-            if at + 1 == total {
-                g.round60(stream);
-                g.end(stream);
+    // In the direct shape a stream's two pairs of a quad go together (its
+    // quads start at even pairs, and so must its streams).
+    let together = if shape.direct { 2 } else { 1 };
+    assert!(!shape.direct || (shape.ahead == 1 && SKEW % 2 == 0 && total % 2 == 0));
+    for t in (0..start(f::NONCES - 1) + total).step_by(together) {
+        for stream in 0..f::NONCES {
+            for t in t..t + together {
+                let Some(at) = t.checked_sub(start(stream)).filter(|&a| a < total) else {
+                    continue;
+                };
+                if at < first {
+                    pair(&mut g, Hash::First, stream, at);
+                } else {
+                    pair(&mut g, Hash::Second, stream, at - first);
+                }
+                if at + 1 == total {
+                    g.round60(stream);
+                    g.end(stream);
+                }
             }
         }
     }

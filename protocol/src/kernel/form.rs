@@ -15,11 +15,10 @@
 //! SHA-NI's rounds are instructions, but how its generated step is laid
 //! out is bound by the core the same way: Zen 5 issues `sha256rnds2` every
 //! two cycles and holds a long step in its op cache, so [`Form::Wide`]
-//! (two groups of streams per step) keeps its one SHA unit busiest; Zen 3
-//! issues one every cycle but the wide step overflows its op cache, and
-//! [`Form::Compact`] (one group, fewer instructions) runs 20-29% faster
-//! there. The others (portable, the Thumb assembly) have one form,
-//! [`Form::Plain`].
+//! keeps its one SHA unit busiest; Zen 3 issues one every cycle but the
+//! wide step overflows its op cache, and [`Form::Compact`] (fewer and
+//! shorter instructions) runs 1.6-1.75 times as fast there. The others
+//! (portable, the Thumb assembly) have one form, [`Form::Plain`].
 
 use core::fmt;
 
@@ -35,12 +34,14 @@ pub enum Form {
     /// Ch, then Σ1), `T1` recovered as `e' - d` for the new `a`. For cores
     /// bound by latency.
     ShortChain,
-    /// SHA-NI: a step of two groups of four interleaved streams, the skew's
-    /// ramps paid once per eight nonces. For cores with a large op cache.
+    /// SHA-NI: the step in plain SSE, each quad's `K + W` stored for its
+    /// round pairs to load, operands four bytes from the frame: 22.6 KB of
+    /// code. For cores with a large op cache.
     Wide,
-    /// SHA-NI: a step of one group of four streams, `palignr` for the
-    /// schedule's `W[i-7]` terms: half the code of [`Form::Wide`]. For
-    /// cores whose op cache the wide step overflows.
+    /// SHA-NI: the same step in fewer and shorter instructions (`palignr`,
+    /// VEX forms, `K + W` straight from the quad's register, one-byte
+    /// displacements): 12.2 KB. For cores whose op cache the wide step
+    /// overflows; needs AVX.
     Compact,
 }
 

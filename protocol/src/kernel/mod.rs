@@ -171,7 +171,7 @@ impl Backend {
     }
 }
 
-/// Nonces the SHA-NI backend hashes together, in its wider form.
+/// Nonces the SHA-NI backend hashes together.
 #[cfg(target_arch = "x86_64")]
 const SHA_NI_STREAMS: u32 = sha_ni::STREAMS as u32;
 #[cfg(not(target_arch = "x86_64"))]

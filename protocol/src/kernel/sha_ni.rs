@@ -1,11 +1,11 @@
-//! The SHA-NI backend: the x86 SHA extensions, up to [`STREAMS`] nonces per
-//! step.
+//! The SHA-NI backend: the x86 SHA extensions, [`STREAMS`] nonces per step.
 //!
 //! `sha256rnds2` does two rounds, but the next two need its result, so one
 //! hash is bound by its latency; independent nonces interleaved keep the
-//! unit busy instead: four instruction streams at a time, in two forms:
-//! [`Form::Wide`], two groups of four per step, and [`Form::Compact`], one
-//! group and fewer instructions (see `Form` for which core wants which). A
+//! unit busy instead: four instruction streams at a time, two groups of
+//! four per step, in two forms: [`Form::Wide`] and [`Form::Compact`], the
+//! same step in fewer and shorter instructions (see `Form` for which core
+//! wants which). A
 //! step (the double hash of its consecutive nonces up to `H7`) is assembly
 //! generated at build time by `protocol/build/sha_ni.rs`, one per form,
 //! whose docs say how it is laid out, which nonce-free work it skips and
@@ -47,13 +47,9 @@ cpufeatures::new!(cpu_sha, "sha", "sse2", "ssse3", "sse4.1");
 // The compact step's three-operand forms (`vpalignr`, `vpaddd`) are VEX.
 cpufeatures::new!(cpu_avx, "avx");
 
-/// The most nonces a step hashes together (the wide form's), one
-/// instruction stream each.
-pub(super) const STREAMS: usize = WIDE;
-/// Nonces per step of each form: the wide form's two groups, the
-/// compact form's one.
-const WIDE: usize = 2 * f::STREAMS;
-const COMPACT: usize = f::STREAMS;
+/// Nonces a step hashes together, in either form: two groups of four
+/// instruction streams.
+pub(super) const STREAMS: usize = f::NONCES;
 
 /// The forms, the one to use unmeasured first: SHA-NI is the fastest
 /// backend only where AVX-512 is absent, on cores like Zen 3, where the
@@ -82,17 +78,22 @@ impl ShaNi {
         // and, for the compact step, AVX.
         unsafe {
             match self.0 {
-                Form::Wide => scan::<WIDE>(job, range, zero_bits),
+                Form::Wide => scan::<false>(job, range, zero_bits),
                 // `detect` holds only `FORMS`: the rest is `Compact`.
-                _ => scan::<COMPACT>(job, range, zero_bits),
+                _ => scan::<true>(job, range, zero_bits),
             }
         }
     }
 }
 
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-fn scan<const N: usize>(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
-    lanes::scan(job, &mut Streams::<N>(Frame::new(job)), range, zero_bits)
+fn scan<const COMPACT: bool>(job: &ScanJob, range: NonceRange, zero_bits: u8) -> ScanOutcome {
+    lanes::scan(
+        job,
+        &mut Streams::<COMPACT>(Frame::new(job)),
+        range,
+        zero_bits,
+    )
 }
 
 /// The frame the step reads and writes (see `sha_ni_frame`).
@@ -164,18 +165,18 @@ impl Frame {
     }
 }
 
-/// The job's streams, `N` nonces per step ([`WIDE`] or [`COMPACT`]); see
-/// the module docs for why building one is safe.
-struct Streams<const N: usize>(Frame);
+/// The job's streams, stepped by the compact step or the wide one; see the
+/// module docs for why building one is safe.
+struct Streams<const COMPACT: bool>(Frame);
 
-impl<const N: usize> Lanes for Streams<N> {
-    const LANES: u32 = N as u32;
+impl<const COMPACT: bool> Lanes for Streams<COMPACT> {
+    const LANES: u32 = STREAMS as u32;
 
     #[inline(always)]
     fn step(&mut self, base: u32, limit: u32, h7: &mut [u32; 16]) -> u32 {
         // SAFETY: `Streams` only exists inside `scan`, which runs with the
         // features `final_words` enables (module docs).
-        let words = unsafe { final_words::<N>(&mut self.0, base) };
+        let words = unsafe { final_words::<COMPACT>(&mut self.0, base) };
         let mut hits = 0;
         for (lane, (out, word)) in h7.iter_mut().zip(words).enumerate() {
             *out = word;
@@ -186,11 +187,11 @@ impl<const N: usize> Lanes for Streams<N> {
 }
 
 /// `H7` of sha256d for the nonces `base, base + 1, ...`, one per stream:
-/// the step of `N` nonces, [`WIDE`] or [`COMPACT`].
+/// by the compact step or the wide one.
 #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
 #[inline]
-fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
-    let mut e60 = [0u32; N];
+fn final_words<const COMPACT: bool>(frame: &mut Frame, base: u32) -> [u32; STREAMS] {
+    let mut e60 = [0u32; STREAMS];
     let at = frame.0.as_mut_ptr();
     // The near shape's bases (`build/sha_ni.rs`): `at + 128 + 256 * i`,
     // within the frame (`f::SLOTS` is past the last).
@@ -204,9 +205,8 @@ fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
             // writes only the `f::SLOTS` slots of the frame (offsets from
             // `sha_ni_frame`, the layout `Frame` has, from `f` or the near
             // bases into it), 16-byte aligned as `Frame` is, and writes one
-            // dword per nonce of its step at `out`, which `e60` holds (`N`
-            // is that step's); it uses no stack and declares every
-            // register it writes.
+            // dword per nonce of its step at `out`, which `e60` holds; it
+            // uses no stack and declares every register it writes.
             unsafe {
                 asm!(
                     include_str!(concat!(env!("OUT_DIR"), "/", $file)),
@@ -226,8 +226,7 @@ fn final_words<const N: usize>(frame: &mut Frame, base: u32) -> [u32; N] {
             }
         };
     }
-    const { assert!(N == WIDE || N == COMPACT) };
-    if N == WIDE {
+    if !COMPACT {
         step!("sha_ni_wide.s", f = in(reg) at,);
     } else {
         step!(

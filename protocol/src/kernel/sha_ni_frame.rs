@@ -6,11 +6,13 @@
 //! `[d0, d1, d2, d3]` below is dword 0 first, so a state `ABEF` is `[F, E,
 //! B, A]` and a schedule quad `W[i..i + 4]` is `[W[i], .., W[i + 3]]`.
 
-/// Nonces hashed at once, one instruction stream each. A step hashes one
-/// or more groups of them (the form's shape, `build/sha_ni.rs`), each
-/// group's streams starting as the one before's end, in their registers
-/// and slots.
+/// Nonces hashed at once, one instruction stream each.
 pub const STREAMS: usize = 4;
+/// Groups of [`STREAMS`] nonces per step, each group's streams starting as
+/// the one before's end, in their registers and slots.
+pub const GROUPS: usize = 2;
+/// Nonces per step, in either form.
+pub const NONCES: usize = STREAMS * GROUPS;
 
 /// The first hash's state after round 3 without the nonce word, as ABEF
 /// (`a4_base`, `a3`, `e4_base`, `e3`) and CDGH.
