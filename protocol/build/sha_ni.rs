@@ -554,7 +554,9 @@ pub fn generate(shape: Shape) -> String {
     // In the direct shape a stream's two pairs of a quad go together (its
     // quads start at even pairs, and so must its streams).
     let together = if shape.direct { 2 } else { 1 };
-    assert!(!shape.direct || (shape.ahead == 1 && SKEW % 2 == 0 && total % 2 == 0));
+    assert!(
+        !shape.direct || (shape.ahead == 1 && SKEW.is_multiple_of(2) && total.is_multiple_of(2))
+    );
     for t in (0..start(f::NONCES - 1) + total).step_by(together) {
         for stream in 0..f::NONCES {
             for t in t..t + together {
