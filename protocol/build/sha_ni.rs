@@ -51,7 +51,7 @@
 //!   pipes than `sha256rnds2` leaves free (there a single `palignr`
 //!   measured no faster; on Zen 3 it saves an instruction per quad);
 //! - [`COMPACT`] is written for the size of its code, which is what binds
-//!   Zen 3 (its op cache: [`WIDE`], 22.6 KB, runs 1.6-1.75 times slower
+//!   Zen 3 (its op cache: [`WIDE`], 22.6 KB, runs 1.8-1.9 times slower
 //!   there): three-operand VEX forms where they save a copy (`vpalignr`,
 //!   `vpaddd`: 4-5% faster there), and every operand within a one-byte
 //!   displacement of one of five pointers into the frame, the quads in

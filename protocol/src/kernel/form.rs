@@ -17,7 +17,7 @@
 //! two cycles and holds a long step in its op cache, so [`Form::Wide`]
 //! keeps its one SHA unit busiest; Zen 3 issues one every cycle but the
 //! wide step overflows its op cache, and [`Form::Compact`] (fewer and
-//! shorter instructions) runs 1.6-1.75 times as fast there. The others
+//! shorter instructions) runs 1.8-1.9 times as fast there. The others
 //! (portable, the Thumb assembly) have one form, [`Form::Plain`].
 
 use core::fmt;

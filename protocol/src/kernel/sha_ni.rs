@@ -3,28 +3,28 @@
 //! `sha256rnds2` does two rounds, but the next two need its result, so one
 //! hash is bound by its latency; independent nonces interleaved keep the
 //! unit busy instead: four instruction streams at a time, two groups of
-//! four per step, in two forms: [`Form::Wide`] and [`Form::Compact`], the
-//! same step in fewer and shorter instructions (see `Form` for which core
-//! wants which). A
-//! step (the double hash of its consecutive nonces up to `H7`) is assembly
-//! generated at build time by `protocol/build/sha_ni.rs`, one per form,
-//! whose docs say how it is laid out, which nonce-free work it skips and
-//! what each choice measured. This module fills the frame both read
-//! (`sha_ni_frame`: the job's constants in the instructions' `ABEF`/`CDGH`
-//! and schedule-quad layouts, then the work area) and runs the form's step
-//! from [`lanes`]' scan loop.
+//! four per step, in two forms, [`Form::Wide`] and [`Form::Compact`] (the
+//! same step in fewer and shorter instructions; `Form` says which core
+//! wants which). A step (the double hash of its consecutive nonces up to
+//! `H7`) is assembly generated at build time by `protocol/build/sha_ni.rs`,
+//! one per form, whose docs say how it is laid out, which nonce-free work
+//! it skips and what each choice measured. This module fills the frame
+//! both read (`sha_ni_frame`: the job's constants in the instructions'
+//! `ABEF`/`CDGH` and schedule-quad layouts, then the work area) and runs
+//! the form's step from [`lanes`]' scan loop.
 //!
 //! The floor: a nonce needs 60 `sha256rnds2` (the first hash's rounds
 //! 4..=63, the nonce entering after round 3 by one addition, and the second
 //! hash's rounds 0..=59; its round 60, of which only `e60 = H7 - IV7`
 //! matters, runs on general registers). Zen 5 issues one every two cycles
 //! (latency 4), so the floor is 120 cycles per nonce; Golden Cove, one
-//! every three, 180; Zen 3 one every cycle, 60 (where each `sha256msg2`
-//! also holds the unit about half a cycle: 72). The schedule (24 `sha256msg2`, 20 `sha256msg1` per
-//! nonce) issues beside the rounds, but with the shuffles, additions,
-//! loads and stores around them the mix, measured alone, runs about 8% above
-//! the rounds' bound on Zen 5: that, not the rounds, is what keeps the
-//! kernel at 128 cycles (94% of the floor).
+//! every three, 180; Zen 3, one every cycle, 60. The schedule (24
+//! `sha256msg2`, 20 `sha256msg1` per nonce) issues beside the rounds, but
+//! with the shuffles, additions, loads and stores around them the mix,
+//! measured alone, runs about 8% above the rounds' bound on Zen 5: that,
+//! not the rounds, is what keeps the wide step at 128 cycles there (94% of
+//! the floor). On Zen 3 the `sha256msg2`, the stores and the shuffles
+//! delay the rounds themselves, and the compact step runs at 103-112.
 //!
 //! `unsafe` here: the `#[target_feature]` functions called from the
 //! featureless [`Lanes::step`], and the `asm!` block. [`Streams`] is private
