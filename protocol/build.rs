@@ -29,6 +29,8 @@ mod sha_ni;
 #[path = "src/kernel/sha_ni_frame.rs"]
 #[allow(dead_code)]
 mod sha_ni_frame;
+#[path = "build/sha_ni_layout.rs"]
+mod sha_ni_layout;
 #[path = "build/thumb1.rs"]
 mod thumb1;
 #[path = "build/thumb2.rs"]
@@ -63,8 +65,8 @@ fn main() {
     };
     if env::var("CARGO_CFG_TARGET_ARCH").is_ok_and(|a| a == "x86_64") {
         for (file, shape) in [
-            ("sha_ni_wide.s", sha_ni::WIDE),
-            ("sha_ni_compact.s", sha_ni::COMPACT),
+            ("sha_ni_wide.s", sha_ni_layout::WIDE),
+            ("sha_ni_compact.s", sha_ni_layout::COMPACT),
         ] {
             fs::write(out.join(file), sha_ni::generate(shape))
                 .expect("write the kernel's assembly");

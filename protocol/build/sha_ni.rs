@@ -1,12 +1,13 @@
 //! The SHA-NI kernel's steps, written out: the double hash of
 //! [`NONCES`](f::NONCES) consecutive nonces, [`STREAMS`](f::STREAMS)
 //! instruction streams at a time, interleaved round pair by round pair, in
-//! one [`Shape`] per form of the backend ([`WIDE`], [`COMPACT`]).
+//! one [`Shape`] per form of the backend (`WIDE`, `COMPACT`, in
+//! `sha_ni_layout.rs`, with where each value is).
 //!
 //! Each output is the body of one `asm!` block (Intel syntax). Operands:
 //! `{f}`, the frame (`src/kernel/sha_ni_frame.rs`: the job's constants,
 //! then the work area), or in the near shape `{f0}` to `{f4}`, pointers
-//! into it ([`NEAR_BASES`]); `{base}`, the first nonce in its low 32 bits;
+//! into it (`sha_ni_layout.rs`); `{base}`, the first nonce in its low 32 bits;
 //! `{out}`, one dword per nonce; `{n}`, `{e}`, `{x}`, `{y}`, scratch registers.
 //! It clobbers every `xmm` register and the flags, reads the frame's
 //! constants, writes its work area, and leaves `e60` of nonce `base + j`'s
@@ -23,17 +24,17 @@
 //!   registers (the state's roles swap as `sha256rnds2` writes over
 //!   `CDGH`); older quads live in the frame, read as memory operands of
 //!   `msg1`, `pblendw` and loads, so four streams fit in sixteen registers;
-//! - in [`WIDE`] every quad's `K + W` goes to the frame and each round
+//! - in `WIDE` every quad's `K + W` goes to the frame and each round
 //!   pair loads its eight bytes into `xmm0` (`movq`): no shuffle for the
-//!   upper pair. In [`COMPACT`] (`direct`) a stream's two pairs of a quad
+//!   upper pair. In `COMPACT` (`direct`) a stream's two pairs of a quad
 //!   are written together, the quad still in its register: `vpaddd` of it
 //!   and `K` into `xmm0`, then `pshufd` for the upper pair, which saves a
 //!   store, two loads and two instructions per quad (15% faster on Zen 3);
 //! - the schedule runs [`Shape::ahead`] round pairs ahead of its first use
-//!   in program order. In [`WIDE`], three: enough for `msg2`'s latency and
+//!   in program order. In `WIDE`, three: enough for `msg2`'s latency and
 //!   the store the pairs load from, not so much that the waiting work fills
 //!   the scheduler in front of the rounds (three measured about 1% faster
-//!   than two, four no faster, on Zen 5). [`COMPACT`] takes its quads from
+//!   than two, four no faster, on Zen 5). `COMPACT` takes its quads from
 //!   their registers, so one; on Zen 3 the distance (one to six) made no
 //!   difference outside the noise: the core runs the schedule ahead of the
 //!   latency-bound rounds whatever its place in the program;
@@ -44,14 +45,14 @@
 //!   starting in stream `s`'s registers and slots the pair after `s` ends:
 //!   the skew's ramps (one stream running alone, bound by its latency, at
 //!   either end) are paid once per step, not once per group. Two groups
-//!   measured 1.5-2% faster than one on Zen 5, and 4-5% in [`COMPACT`] on
+//!   measured 1.5-2% faster than one on Zen 5, and 4-5% in `COMPACT` on
 //!   Zen 3; three or four outgrow Zen 5's op cache and run 30-100% slower;
-//! - the `W[i-7]` terms (`alignr`) are one `palignr` in [`COMPACT`], and a
-//!   blend and a dword shuffle in [`WIDE`], which issue on more of Zen 5's
+//! - the `W[i-7]` terms (`alignr`) are one `vpalignr` in `COMPACT`, and a
+//!   blend and a dword shuffle in `WIDE`, which issue on more of Zen 5's
 //!   pipes than `sha256rnds2` leaves free (there a single `palignr`
 //!   measured no faster; on Zen 3 it saves an instruction per quad);
-//! - [`COMPACT`] is written for the size of its code, which is what binds
-//!   Zen 3 (its op cache: [`WIDE`], 22.6 KB, runs 1.8-1.9 times slower
+//! - `COMPACT` is written for the size of its code, which is what binds
+//!   Zen 3 (its op cache: `WIDE`, 22.6 KB, runs 1.8-1.9 times slower
 //!   there): three-operand VEX forms where they save a copy (`vpalignr`,
 //!   `vpaddd`: 4-5% faster there), and every operand within a one-byte
 //!   displacement of one of five pointers into the frame, the quads in
@@ -83,52 +84,7 @@
 //! about 25 and 40 of them per nonce.
 
 use crate::sha_ni_frame as f;
-
-/// How a step is laid out: what the backend's forms differ in.
-#[derive(Clone, Copy)]
-pub struct Shape {
-    /// Whether the `W[i-7]` terms are one `palignr`, not a blend and a
-    /// shuffle.
-    pub palignr: bool,
-    /// Round pairs between a schedule quad's computation and its first use.
-    pub ahead: usize,
-    /// Three-operand VEX forms where they save a copy.
-    pub vex: bool,
-    /// Whether the quads live in rings at the front of the frame, every
-    /// slot addressed with a one-byte displacement from one of
-    /// [`NEAR_BASES`] pointers (`{f0}`, `{f1}`, ...) instead of `{f}`.
-    pub near: bool,
-    /// Whether a quad's round pairs take `K + W` straight from its
-    /// register (`vpaddd` into `xmm0`, then `pshufd` for the upper pair),
-    /// a stream's two pairs of a quad written together, instead of
-    /// storing it with the quad and loading each pair. Needs `ahead` 1.
-    pub direct: bool,
-}
-
-/// Pointers into the frame in the near shape: `{fI}` is `f + 128 + 256 *
-/// I`, so slots `16 * I ..= 16 * I + 15` are within a one-byte
-/// displacement of it.
-pub const NEAR_BASES: usize = 5;
-
-/// `Form::Wide`: for cores that issue `sha256rnds2` every two cycles or
-/// more and whose op cache holds the longer step (Zen 5).
-pub const WIDE: Shape = Shape {
-    palignr: false,
-    ahead: 3,
-    vex: false,
-    near: false,
-    direct: false,
-};
-
-/// `Form::Compact`: fewer and shorter instructions, for cores whose op
-/// cache the wide step overflows (Zen 3).
-pub const COMPACT: Shape = Shape {
-    palignr: true,
-    ahead: 1,
-    vex: true,
-    near: true,
-    direct: true,
-};
+use crate::sha_ni_layout::{Hash, Shape, dword, near, pair_at, quad, ring, slot, wk_slot};
 
 /// Round pairs each stream runs behind the one before it, in program order.
 const SKEW: usize = 2;
@@ -138,67 +94,6 @@ const POOL: [&str; 15] = [
     "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
     "xmm12", "xmm13", "xmm14", "xmm15",
 ];
-
-/// The frame slots `stream` uses: those of the stream of the group before
-/// whose registers it takes over.
-fn lane(stream: usize) -> usize {
-    stream % f::STREAMS
-}
-
-/// A 16-byte slot of the frame.
-fn slot(i: usize) -> String {
-    format!("xmmword ptr [{{f}} + {}]", 16 * i)
-}
-
-/// The eight bytes of slot `i` from byte `at`.
-fn pair_at(i: usize, at: usize) -> String {
-    format!("qword ptr [{{f}} + {}]", 16 * i + at)
-}
-
-/// Dword `d` of slot `i`.
-fn dword(i: usize, d: usize) -> String {
-    format!("dword ptr [{{f}} + {}]", 16 * i + 4 * d)
-}
-
-/// Which hash, for where its constant quads are.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Hash {
-    First,
-    Second,
-}
-
-/// The slot of `stream`'s schedule quad `k` of the hash in progress: in
-/// the near shape, a ring of the last four (quad `k` is last read by quad
-/// `k + 4`, which then takes its slot).
-fn ring(shape: Shape, stream: usize, k: usize) -> usize {
-    if shape.near {
-        f::NEAR + 8 * lane(stream) + k % 4
-    } else {
-        f::RING + 16 * lane(stream) + k
-    }
-}
-
-/// The slot of `stream`'s quad `k` plus `K`: in the near shape, a ring of
-/// four too (quad `k + 4` is computed `8 - ahead` pairs after quad `k`'s
-/// last use, so `ahead` stays below 7).
-fn wk_slot(shape: Shape, stream: usize, k: usize) -> usize {
-    if shape.near {
-        f::NEAR + 8 * lane(stream) + 4 + k % 4
-    } else {
-        f::WK + 16 * lane(stream) + k
-    }
-}
-
-/// Where schedule quad `k` of `stream` is, as a memory operand.
-fn quad(shape: Shape, hash: Hash, stream: usize, k: usize) -> String {
-    match (hash, k) {
-        (Hash::First, 1) => slot(f::PAD1),
-        (Hash::First, 3) => slot(f::LEN3),
-        (Hash::Second, 2) => slot(f::DPAD2),
-        (Hash::Second, 3) => slot(f::DLEN3),
-        _ => slot(ring(shape, stream, k)),
-    }
-}
 
 /// One stream's registers: its state and its newest schedule quad.
 #[derive(Clone, Copy)]
@@ -244,13 +139,10 @@ impl Gen {
     /// `dst = alignr(hi, lo, 4) = [lo.d1, lo.d2, lo.d3, hi.d0]`, as
     /// `[hi.d0, lo.d1, lo.d2, lo.d3]` rotated down a dword.
     fn alignr(&mut self, dst: &str, hi: &str, lo: &str) {
-        if self.shape.vex && !hi.contains("ptr") {
+        if self.shape.vex {
+            // `hi` is the newest quad, always in its register.
+            assert!(!hi.contains("ptr"), "vpalignr takes `hi` from a register");
             self.op(&format!("vpalignr {dst}, {hi}, {lo}, 4"));
-            return;
-        }
-        if self.shape.palignr {
-            self.op(&format!("movdqa {dst}, {hi}"));
-            self.op(&format!("palignr {dst}, {lo}, 4"));
             return;
         }
         self.op(&format!("movdqa {dst}, {lo}"));
@@ -576,27 +468,4 @@ pub fn generate(shape: Shape) -> String {
         }
     }
     if shape.near { near(&g.text) } else { g.text }
-}
-
-/// `text` with each `[{f} + N]` addressed from the nearest base instead.
-fn near(text: &str) -> String {
-    const AT: &str = "[{f} + ";
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find(AT) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i + AT.len()..];
-        let end = tail.find(']').expect("an operand ends");
-        let at: usize = tail[..end].parse().expect("a byte offset");
-        let base = (at / 256).min(NEAR_BASES - 1);
-        let d = at as isize - (128 + 256 * base) as isize;
-        if d < 0 {
-            out.push_str(&format!("[{{f{base}}} - {}]", -d));
-        } else {
-            out.push_str(&format!("[{{f{base}}} + {d}]"));
-        }
-        rest = &tail[end + 1..];
-    }
-    out.push_str(rest);
-    out
 }

@@ -193,10 +193,10 @@ impl<const COMPACT: bool> Lanes for Streams<COMPACT> {
 fn final_words<const COMPACT: bool>(frame: &mut Frame, base: u32) -> [u32; STREAMS] {
     let mut e60 = [0u32; STREAMS];
     let at = frame.0.as_mut_ptr();
-    // The near shape's bases (`build/sha_ni.rs`): `at + 128 + 256 * i`,
-    // within the frame (`f::SLOTS` is past the last).
-    const { assert!(f::SLOTS * 16 > 128 + 256 * 4) };
-    let near = |i: usize| at.cast::<u8>().wrapping_add(128 + 256 * i);
+    // The near shape's bases (`sha_ni_frame::near_base`), all within the
+    // frame.
+    const { assert!(f::SLOTS * 16 > f::near_base(f::NEAR_BASES - 1)) };
+    let near = |i: usize| at.cast::<u8>().wrapping_add(f::near_base(i));
     macro_rules! step {
         ($file:literal, $($frame:tt)*) => {
             // SAFETY: the features the block uses (SHA, SSE2, SSSE3,

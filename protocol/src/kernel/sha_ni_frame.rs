@@ -47,7 +47,7 @@ pub const K: usize = 14;
 pub const PAIRS1: usize = K + 16;
 /// The second hash's constant pairs, rounds 8..=15.
 pub const PAIRS2: usize = PAIRS1 + 6;
-/// The near shape's quads (`build/sha_ni.rs`), eight slots per stream
+/// The near shape's quads (`build/sha_ni_layout.rs`), eight slots per stream
 /// `s`: from `NEAR + 8 * s`, quad `k` of the hash in progress at `k % 4`,
 /// then its `K + W` at `4 + k % 4`.
 pub const NEAR: usize = PAIRS2 + 4;
@@ -56,5 +56,17 @@ pub const NEAR: usize = PAIRS2 + 4;
 pub const RING: usize = NEAR + 8 * STREAMS;
 /// Each stream's quads plus `K`, the pairs the rounds load, likewise.
 pub const WK: usize = RING + 16 * STREAMS;
+/// Pointers into the frame the near shape's step is given (`{f0}`, ...).
+pub const NEAR_BASES: usize = 5;
+/// Bytes of the frame each near base reaches with a one-byte displacement.
+pub const NEAR_SPAN: usize = 256;
+
+/// Where near base `i` points, in bytes from the frame's start: the middle
+/// of its span, so bytes `NEAR_SPAN * i ..` to the next span's start are
+/// within `-128..=127` of it.
+pub const fn near_base(i: usize) -> usize {
+    NEAR_SPAN * i + NEAR_SPAN / 2
+}
+
 /// Slots in the frame.
 pub const SLOTS: usize = WK + 16 * STREAMS;
