@@ -14,9 +14,9 @@
 //! second hash in dword `j` at `{out}` (`H7 = IV7 + e60`).
 //!
 //! `sha256rnds2` does two rounds and needs the result of the one before,
-//! so one stream is bound by its latency (4 cycles on Zen 5 and Zen 3),
+//! so one stream is bound by its latency (4 cycles on Zen 5, Zen 4 and Zen 3),
 //! while a core issues one every two cycles (Zen 5), three (Golden Cove)
-//! or one (Zen 3): the streams must keep that one unit busy. Written with intrinsics, the compiler
+//! or one (Zen 3, Zen 4): the streams must keep that one unit busy. Written with intrinsics, the compiler
 //! spills state and schedule words and the unit idles an eighth of the time;
 //! generated, the code controls what waits where:
 //!
@@ -82,6 +82,11 @@
 //! each `sha256msg2` costs it about 1.3 cycles, each `xmm` store 0.6 and
 //! each shuffle 0.3 (measured in a microbenchmark), and the step needs 24,
 //! about 25 and 40 of them per nonce.
+//!
+//! On Zen 4 (Genoa), the compact step at 103 cycles per nonce taken apart
+//! in scratch copies (speed only): 91 with the first hash's schedule left
+//! out, 73 with both left out, 105 with the first hash's on AVX-512VL
+//! `ymm16`-`ymm31` instead of the SHA units (the README's Zen 4 section).
 
 use crate::sha_ni_frame as f;
 use crate::sha_ni_layout::{Hash, Shape, dword, near, pair_at, quad, ring, slot, wk_slot};

@@ -18,13 +18,15 @@
 //! hash's rounds 0..=59; its round 60, of which only `e60 = H7 - IV7`
 //! matters, runs on general registers). Zen 5 issues one every two cycles
 //! (latency 4), so the floor is 120 cycles per nonce; Golden Cove, one
-//! every three, 180; Zen 3, one every cycle, 60. The schedule (24
+//! every three, 180; Zen 3 and Zen 4, one every cycle, 60. The schedule (24
 //! `sha256msg2`, 20 `sha256msg1` per nonce) issues beside the rounds, but
 //! with the shuffles, additions, loads and stores around them the mix,
 //! measured alone, runs about 8% above the rounds' bound on Zen 5: that,
 //! not the rounds, is what keeps the wide step at 128 cycles there (94% of
 //! the floor). On Zen 3 the `sha256msg2`, the stores and the shuffles
-//! delay the rounds themselves, and the compact step runs at 103-112.
+//! delay the rounds themselves, and the compact step runs at 103-112; on
+//! Zen 4 at 103, of which four streams cost 13 cycles even with no
+//! schedule at all (the README's Zen 4 section takes the step apart).
 //!
 //! `unsafe` here: the `#[target_feature]` functions called from the
 //! featureless [`Lanes::step`], and the `asm!` block. [`Streams`] is private
