@@ -14,11 +14,12 @@
 //! second hash in dword `j` at `{out}` (`H7 = IV7 + e60`).
 //!
 //! `sha256rnds2` does two rounds and needs the result of the one before,
-//! so one stream is bound by its latency (4 cycles on Zen 5, Zen 4 and Zen 3),
+//! so one stream is bound by its latency (4 cycles on Zen 3, 4 and 5),
 //! while a core issues one every two cycles (Zen 5), three (Golden Cove)
-//! or one (Zen 3, Zen 4): the streams must keep that one unit busy. Written with intrinsics, the compiler
-//! spills state and schedule words and the unit idles an eighth of the time;
-//! generated, the code controls what waits where:
+//! or one (Zen 3, Zen 4): the streams must keep that one unit busy.
+//! Written with intrinsics, the compiler spills state and schedule words
+//! and the unit idles an eighth of the time; generated, the code controls
+//! what waits where:
 //!
 //! - each stream's state (`ABEF`, `CDGH`) and newest schedule quad stay in
 //!   registers (the state's roles swap as `sha256rnds2` writes over
@@ -65,28 +66,9 @@
 //!   `sha256rnds2` and its round 60, of which only `e60` matters, is done
 //!   on general registers: 60 `sha256rnds2` per nonce in all.
 //!
-//! Ending the second hash's `sha256rnds2` at round 57 and computing `e`
-//! alone for rounds 58..=60 on general registers (59 `sha256rnds2`, a
-//! floor of 118 cycles on Zen 5) measured 3-6% slower, whether the state
-//! went to the general registers through the frame or by `pextrd`: the
-//! three dependent scalar rounds at each stream's end cost more than the
-//! two cycles of the pair they replace.
-//!
-//! On Zen 3 (EPYC, family 25 model 1), each side by side with the compact
-//! step before it: five or six streams, their quads in the frame only
-//! (sixteen registers hold no more), 13-60% slower, the schedule's chain
-//! through memory binding; adding `K` as each pair loads its words from
-//! the frame instead of storing `K + W` with the quad, 8% slower; skews of
-//! one, three and four pairs, no difference outside the noise. What is
-//! left there is the unit `sha256rnds2` shares: beside four chains of it,
-//! each `sha256msg2` costs it about 1.3 cycles, each `xmm` store 0.6 and
-//! each shuffle 0.3 (measured in a microbenchmark), and the step needs 24,
-//! about 25 and 40 of them per nonce.
-//!
-//! On Zen 4 (Genoa), the compact step at 103 cycles per nonce taken apart
-//! in scratch copies (speed only): 91 with the first hash's schedule left
-//! out, 73 with both left out, 105 with the first hash's on AVX-512VL
-//! `ymm16`-`ymm31` instead of the SHA units (the README's Zen 4 section).
+//! What else was measured and not kept, and where each form stands against
+//! its floor on Zen 3, Zen 4 and Zen 5 (the step taken apart on Zen 4):
+//! the README's performance section.
 
 use crate::sha_ni_frame as f;
 use crate::sha_ni_layout::{Hash, Shape, dword, near, pair_at, quad, ring, slot, wk_slot};
