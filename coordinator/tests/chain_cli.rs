@@ -6,13 +6,15 @@
 
 #[path = "../../chain/tests/support/postgres.rs"]
 mod pg;
+#[path = "support/chain_process.rs"]
+mod process;
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use chain::ChainClient;
 use chain::api::Template;
+use process::ChainProcess;
 use protocol::kernel::{Kernel, ScanJob};
 use protocol::{BlockHeader, Hash256, NonceRange};
 use tokio::sync::mpsc;
@@ -20,65 +22,13 @@ use tokio::sync::mpsc;
 /// Where the tests' blocks pay their reward.
 const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
 
-/// A `coordinator chain` child process, killed when dropped.
-struct ChainProcess {
-    child: Child,
-    url: String,
-}
-
-impl ChainProcess {
-    fn start(db: &Path, zero_bits: Option<&str>) -> ChainProcess {
-        let mut args = vec![
-            "chain",
-            "--listen",
-            "127.0.0.1:0",
-            "--db",
-            db.to_str().unwrap(),
-        ];
-        if let Some(z) = zero_bits {
-            args.extend(["--zero-bits", z]);
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        if line.is_empty() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            panic!("coordinator chain did not start: {err}");
-        }
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
-        ChainProcess { child, url }
+/// `coordinator chain` on `db`, with `--zero-bits` if given.
+fn start(db: &Path, zero_bits: Option<&str>) -> ChainProcess {
+    let mut args = vec!["--db", db.to_str().unwrap()];
+    if let Some(z) = zero_bits {
+        args.extend(["--zero-bits", z]);
     }
-
-    /// SIGKILL: no shutdown code runs.
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(!status.success());
-    }
-}
-
-impl Drop for ChainProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    ChainProcess::start(&args).unwrap_or_else(|e| panic!("coordinator chain did not start: {e}"))
 }
 
 fn coordinator(args: &[&str]) -> Output {
@@ -115,7 +65,7 @@ async fn mine_until_gone(client: ChainClient, acked: mpsc::UnboundedSender<(u64,
 async fn acknowledged_blocks_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chain.db");
-    let mut service = ChainProcess::start(&db, Some("8"));
+    let mut service = start(&db, Some("8"));
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let miner = tokio::spawn(mine_until_gone(
         ChainClient::new(&service.url).unwrap(),
@@ -126,13 +76,13 @@ async fn acknowledged_blocks_survive_sigkill() {
         acked.push(receiver.recv().await.unwrap());
     }
     // Kill while the miner keeps submitting: a request is in flight.
-    service.kill();
+    assert!(!service.kill().success());
     miner.await.unwrap();
     while let Some(ack) = receiver.recv().await {
         acked.push(ack);
     }
 
-    let service = ChainProcess::start(&db, None);
+    let service = start(&db, None);
     let client = ChainClient::new(&service.url).unwrap();
     for &(height, hash) in &acked {
         let block = client
@@ -163,7 +113,7 @@ async fn acknowledged_blocks_survive_sigkill() {
 fn a_chain_keeps_its_difficulty() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chain.db");
-    drop(ChainProcess::start(&db, Some("8")));
+    drop(start(&db, Some("8")));
     let out = coordinator(&[
         "chain",
         "--listen",
@@ -180,15 +130,15 @@ fn a_chain_keeps_its_difficulty() {
         "{err}"
     );
     // Without the flag, or with the same value, it serves.
-    drop(ChainProcess::start(&db, None));
-    drop(ChainProcess::start(&db, Some("8")));
+    drop(start(&db, None));
+    drop(start(&db, Some("8")));
 }
 
 #[tokio::test]
 async fn export_prints_one_line_per_block() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("chain.db");
-    let service = ChainProcess::start(&db, Some("8"));
+    let service = start(&db, Some("8"));
     let client = ChainClient::new(&service.url).unwrap();
     let mut hashes = vec![client.tip().await.unwrap().hash];
     for _ in 0..3 {

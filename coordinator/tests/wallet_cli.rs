@@ -4,54 +4,24 @@
 //! status 2; mempool entries and blocks with bodies surviving SIGKILL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
+#[path = "support/chain_process.rs"]
+mod process;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chain::ChainClient;
 use chain::ledger::{Address, REWARD};
+use process::ChainProcess;
 use protocol::NonceRange;
 use protocol::kernel::{Kernel, ScanJob};
 use serde_json::Value;
 
-/// A `coordinator chain` child process, killed when dropped.
-struct ChainProcess {
-    child: Child,
-    url: String,
-}
-
-impl ChainProcess {
-    fn start(db: &Path, operator: &str) -> ChainProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .args(["chain", "--listen", "127.0.0.1:0", "--zero-bits", "8"])
-            .args(["--operator", operator, "--db", db.to_str().unwrap()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("the chain service started")
-            .to_owned();
-        ChainProcess { child, url }
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for ChainProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `coordinator chain` on `db`, its deposits signed by `operator`.
+fn start(db: &Path, operator: &str) -> ChainProcess {
+    let db = db.to_str().unwrap();
+    ChainProcess::start(&["--zero-bits", "8", "--operator", operator, "--db", db])
+        .expect("the chain service started")
 }
 
 fn coordinator(args: &[&str]) -> Output {
@@ -129,7 +99,7 @@ async fn the_wallet_trades_through_a_real_chain_service() {
     let (op_key, _, op_pub) = new_key(dir.path(), "operator.key");
     let (alice_key, alice, _) = new_key(dir.path(), "alice.key");
     let (bob_key, bob, _) = new_key(dir.path(), "bob.key");
-    let service = ChainProcess::start(&dir.path().join("chain.db"), &op_pub);
+    let service = start(&dir.path().join("chain.db"), &op_pub);
     let url = service.url.clone();
 
     let dep = wallet(
@@ -314,7 +284,7 @@ async fn mempool_entries_and_block_bodies_survive_sigkill() {
     let db = dir.path().join("chain.db");
     let (op_key, _, op_pub) = new_key(dir.path(), "operator.key");
     let (_, alice, _) = new_key(dir.path(), "alice.key");
-    let mut service = ChainProcess::start(&db, &op_pub);
+    let mut service = start(&db, &op_pub);
     let url = service.url.clone();
     let first = wallet(
         &url,
@@ -343,7 +313,7 @@ async fn mempool_entries_and_block_bodies_survive_sigkill() {
     );
     service.kill();
 
-    let service = ChainProcess::start(&db, &op_pub);
+    let service = start(&db, &op_pub);
     let client = ChainClient::new(&service.url).unwrap();
     let id = |v: &Value| chain::ledger::TxId::parse(v["id"].as_str().unwrap()).unwrap();
     let kept = client.transaction(&id(&second)).await.unwrap().unwrap();

@@ -295,7 +295,7 @@ pub enum StoreError {
     Database(#[from] rusqlite::Error),
     /// The PostgreSQL server refused or failed an operation, or the
     /// connection broke.
-    #[error("database error: {0}")]
+    #[error("database error: {}", self::postgres::Cause(.0))]
     Postgres(#[from] ::postgres::Error),
     /// The PostgreSQL server cannot be reached (no connection within the
     /// wait).

@@ -225,6 +225,42 @@ impl PgServer {
         }
     }
 
+    /// Turns TLS on with `cert` and `key` (PEM), and makes `user` a
+    /// superuser whom the server admits over TLS only (so a connection
+    /// that works as `user` was encrypted).
+    pub fn enable_tls(&self, cert: &str, key: &str, user: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let data = self.data();
+        for (name, text) in [("server.crt", cert), ("server.key", key)] {
+            let path = data.join(name);
+            std::fs::write(&path, text).unwrap();
+            // The server refuses a key others can read.
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            if self.as_postgres {
+                run(Command::new("chown").arg("postgres:").arg(&path));
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        std::fs::write(&conf, format!("{text}\nssl = on\n")).unwrap();
+        // The first line that matches decides.
+        let hba = data.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).unwrap();
+        let line = format!("hostnossl all {user} 127.0.0.1/32 reject\n");
+        std::fs::write(&hba, format!("{line}{text}")).unwrap();
+        self.sql(&format!("CREATE ROLE {user} SUPERUSER LOGIN"));
+        self.run_pg("pg_ctl", &["-D", &data.display().to_string(), "reload"]);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while PgServer::query(&self.url("postgres"), "SHOW ssl") != ["on"] {
+            assert!(
+                Instant::now() < deadline,
+                "TLS did not come on: {}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// The server's log.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.root.path().join("log")).unwrap_or_default()

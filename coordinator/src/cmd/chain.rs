@@ -34,7 +34,8 @@ pub struct ChainArgs {
     /// block, if it does not exist), or a PostgreSQL database,
     /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB (its tables are created in
     /// an empty database; several instances may serve one database). A
-    /// password may also come from PGPASSWORD.
+    /// password may also come from PGPASSWORD. TLS as with psql:
+    /// ?sslmode=verify-full&sslrootcert=CA.pem (default sslmode=prefer).
     #[arg(long, required = true, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
     pub db: Option<Location>,
     /// Difficulty of a new chain, in leading zero bits (1-255) [default:

@@ -97,7 +97,10 @@ pub(super) fn warn_if_not_durable(client: &mut postgres::Client, url: &PgUrl) {
             "{url}: the server runs with fsync = {other}: a crash of its machine can lose \
              blocks this service acknowledged; set fsync = on"
         ),
-        Err(e) => tracing::warn!("{url}: cannot read the server's fsync setting: {e}"),
+        Err(e) => tracing::warn!(
+            "{url}: cannot read the server's fsync setting: {}",
+            super::Cause(&e)
+        ),
     }
 }
 

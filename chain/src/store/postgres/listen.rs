@@ -19,6 +19,9 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator;
 use tokio::sync::watch;
 
+use super::Cause;
+use super::url::Settings;
+
 /// How often the thread looks whether it should stop.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -43,7 +46,7 @@ impl Listener {
     /// Starts listening on `channel`; the receiver sees the count of
     /// notifications (and reconnections) so far.
     pub(super) fn start(
-        config: postgres::Config,
+        settings: Settings,
         channel: &'static str,
     ) -> std::io::Result<(Listener, watch::Receiver<u64>)> {
         let (tx, rx) = watch::channel(0u64);
@@ -52,7 +55,7 @@ impl Listener {
         let (ready, listening) = std::sync::mpsc::sync_channel(1);
         std::thread::Builder::new()
             .name("store-listener".into())
-            .spawn(move || run(&config, channel, &tx, &flag, &ready))?;
+            .spawn(move || run(&settings, channel, &tx, &flag, &ready))?;
         // Without it in time, the follower's polls still find every commit.
         let _ = listening.recv_timeout(READY_WAIT);
         Ok((Listener { stop }, rx))
@@ -60,7 +63,7 @@ impl Listener {
 }
 
 fn run(
-    config: &postgres::Config,
+    settings: &Settings,
     channel: &str,
     tx: &watch::Sender<u64>,
     stop: &AtomicBool,
@@ -69,17 +72,17 @@ fn run(
     let mut wait = POLL;
     let mut first = true;
     while !stop.load(Ordering::Relaxed) {
-        let mut client = match config.connect(postgres::NoTls) {
+        let mut client = match settings.connect() {
             Ok(c) => c,
             Err(e) => {
-                tracing::debug!("listener: connecting: {e}");
+                tracing::debug!("listener: connecting: {}", Cause(&e));
                 std::thread::sleep(wait);
                 wait = (wait * 2).min(RETRY_MAX);
                 continue;
             }
         };
         if let Err(e) = client.batch_execute(&format!("LISTEN {channel}")) {
-            tracing::debug!("listener: LISTEN: {e}");
+            tracing::debug!("listener: LISTEN: {}", Cause(&e));
             continue;
         }
         wait = POLL;
@@ -97,7 +100,7 @@ fn run(
                         Ok(Some(_)) => tx.send_modify(|n| *n += 1),
                         Ok(None) => break false,
                         Err(e) => {
-                            tracing::debug!("listener: {e}");
+                            tracing::debug!("listener: {}", Cause(&e));
                             break true;
                         }
                     }

@@ -23,12 +23,13 @@
 //! `listen.rs` turns into [`Store::changes`](super::Store::changes) for the
 //! service's follower. `ops.rs` is the trait's implementation; `pool.rs`
 //! the connections and their cached statements; `init.rs` the schema and
-//! opening a database; `url.rs` the connection URL.
+//! opening a database; `url.rs` the connection URL; `tls.rs` its TLS.
 
 mod init;
 mod listen;
 mod ops;
 mod pool;
+mod tls;
 mod url;
 
 use std::time::Duration;
@@ -123,8 +124,8 @@ impl PgStore {
     ) -> Result<PgStore, StoreError> {
         let settings = url.settings("coordinator chain");
         let mut first = settings
-            .connect(postgres::NoTls)
-            .map_err(|e| StoreError::Unreachable(format!("{url}: {e}")))?;
+            .connect()
+            .map_err(|e| StoreError::Unreachable(format!("{url}: {}", Cause(&e))))?;
         warn_if_not_durable(&mut first, url);
         let params = init(&mut first, url, wanted, create)?;
         drop(first);
@@ -138,6 +139,23 @@ impl PgStore {
             changes,
             _listener: listener,
         })
+    }
+}
+
+/// A client error with its causes, which its own text leaves out (`db
+/// error`, `error performing TLS handshake`): the server's message, the
+/// certificate's fault, the socket's.
+pub(crate) struct Cause<'a>(pub(crate) &'a postgres::Error);
+
+impl std::fmt::Display for Cause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(self.0);
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
     }
 }
 

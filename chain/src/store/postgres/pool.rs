@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
+use super::Cause;
+use super::url::Settings;
 use crate::store::StoreError;
 
 /// A client and its prepared statements.
@@ -48,23 +50,23 @@ impl DerefMut for Conn {
 }
 
 pub(super) struct Manager {
-    config: postgres::Config,
+    settings: Settings,
 }
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, postgres::Error> {
+    fn connect(&self) -> Result<Conn, ConnectError> {
         Ok(Conn {
-            client: self.config.connect(NoTls)?,
+            client: self.settings.connect().map_err(ConnectError)?,
             prepared: HashMap::new(),
             broken: false,
         })
     }
 
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(drop)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        conn.client.simple_query("").map(drop).map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -77,11 +79,24 @@ impl r2d2::ManageConnection for Manager {
 #[derive(Debug)]
 struct Quiet;
 
-impl r2d2::HandleError<postgres::Error> for Quiet {
-    fn handle_error(&self, error: postgres::Error) {
+impl r2d2::HandleError<ConnectError> for Quiet {
+    fn handle_error(&self, error: ConnectError) {
         tracing::debug!("connecting to the database: {error}");
     }
 }
+
+/// Why a connection could not be made or kept, with its causes (the pool
+/// keeps only the text of the last one).
+#[derive(Debug)]
+pub(super) struct ConnectError(postgres::Error);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", Cause(&self.0))
+    }
+}
+
+impl std::error::Error for ConnectError {}
 
 /// The pool.
 pub(super) struct Pool {
@@ -102,16 +117,16 @@ impl Drop for Pool {
 }
 
 impl Pool {
-    /// A pool of at most `size` connections with `config`; a request waits
+    /// A pool of at most `size` connections with `settings`; a request waits
     /// at most `wait` for one. Connections are made as needed, so a server
     /// that is down now makes requests fail, not this.
-    pub(super) fn new(config: postgres::Config, size: u32, wait: Duration) -> Pool {
+    pub(super) fn new(settings: Settings, size: u32, wait: Duration) -> Pool {
         let inner = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(wait)
             .error_handler(Box::new(Quiet))
-            .build_unchecked(Manager { config });
+            .build_unchecked(Manager { settings });
         Pool { inner: Some(inner) }
     }
 

@@ -1,10 +1,15 @@
 //! The PostgreSQL connection URL: parsed once, shown without its password
 //! everywhere, and turned into the settings every connection uses (the
-//! timeouts and `synchronous_commit` that durability rests on). Apart from
-//! the store so that no path prints the password by accident.
+//! timeouts and `synchronous_commit` that durability rests on, and the TLS
+//! of `tls.rs`). Apart from the store so that no path prints the password
+//! by accident.
 
 use std::path::PathBuf;
 use std::time::Duration;
+
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::tls::{self, Tls};
 
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -18,7 +23,23 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PgUrl {
     config: postgres::Config,
+    tls: Tls,
     shown: String,
+}
+
+/// What every connection is made with: the client's settings and the TLS
+/// connector.
+#[derive(Clone)]
+pub(super) struct Settings {
+    config: postgres::Config,
+    tls: MakeRustlsConnect,
+}
+
+impl Settings {
+    /// A new connection.
+    pub(super) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        self.config.connect(self.tls.clone())
+    }
 }
 
 impl std::fmt::Debug for PgUrl {
@@ -41,13 +62,16 @@ impl PgUrl {
     }
 
     /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS]` (the
-    /// libpq URL form). Without a password in the URL, `PGPASSWORD` is
-    /// used if set.
+    /// libpq URL form; `sslmode` and `sslrootcert` as `tls.rs` says).
+    /// Without a password in the URL, `PGPASSWORD` is used if set.
     pub fn parse(text: &str) -> Result<PgUrl, String> {
         if !PgUrl::is_url(text) {
             return Err("a PostgreSQL URL starts with postgres:// or postgresql://".into());
         }
-        let mut config: postgres::Config = text.parse().map_err(|e| format!("{e}"))?;
+        let (rest, tls) = tls::split(text)?;
+        let mut config: postgres::Config =
+            rest.parse().map_err(|e| super::Cause(&e).to_string())?;
+        config.ssl_mode(tls.mode());
         if config.get_hosts().is_empty() {
             return Err("the URL names no host (postgres://USER@HOST[:PORT]/DB)".into());
         }
@@ -64,6 +88,7 @@ impl PgUrl {
         }
         Ok(PgUrl {
             config,
+            tls,
             shown: without_password(text),
         })
     }
@@ -79,7 +104,7 @@ impl PgUrl {
     }
 
     /// The settings every connection uses.
-    pub(super) fn settings(&self, application: &str) -> postgres::Config {
+    pub(super) fn settings(&self, application: &str) -> Settings {
         let mut config = self.config.clone();
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
@@ -91,7 +116,10 @@ impl PgUrl {
             .keepalives_idle(Duration::from_secs(10))
             .application_name(application)
             .options("-c synchronous_commit=on -c client_min_messages=warning");
-        config
+        Settings {
+            config,
+            tls: self.tls.connector(),
+        }
     }
 }
 

@@ -1,0 +1,303 @@
+//! TLS to PostgreSQL, chosen by the URL's `sslmode` and `sslrootcert` as
+//! libpq reads them, so a URL that works with `psql` works here:
+//!
+//! | `sslmode` | encrypted | the server's certificate |
+//! |---|---|---|
+//! | `disable` | never | not asked for |
+//! | `prefer` (the default) | if the server offers it | checked against `sslrootcert` if given, else not |
+//! | `require` | always | checked against `sslrootcert` if given, else not |
+//! | `verify-ca` | always | signed by `sslrootcert` |
+//! | `verify-full` | always | signed by `sslrootcert`, and names the host |
+//!
+//! `sslrootcert` is a PEM file of the certificates to trust, or `system`
+//! for the machine's (`/etc/ssl/certs`). Unlike libpq, no file is read that
+//! the URL does not name (`~/.postgresql/root.crt`): what is trusted is on
+//! the command line. Without a certificate check (`prefer`, `require`) the
+//! connection is encrypted but not authenticated, as with libpq: someone
+//! who can redirect the traffic can read it. Across a network, use
+//! `verify-full`.
+//!
+//! The parameters are taken out of the URL here because the PostgreSQL
+//! client knows only `disable`, `prefer` and `require`, and no
+//! `sslrootcert`; the rest of the URL goes to it unchanged.
+
+use std::sync::Arc;
+
+use postgres::config::SslMode;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// How much of the server's identity is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    /// Nothing: encrypted, not authenticated.
+    Nothing,
+    /// The certificate's chain, to a trusted root.
+    Chain,
+    /// The chain, and that the certificate names the host.
+    ChainAndName,
+}
+
+/// What a URL asks of TLS.
+#[derive(Clone)]
+pub(super) struct Tls {
+    mode: SslMode,
+    connector: MakeRustlsConnect,
+}
+
+impl Tls {
+    /// The mode for the PostgreSQL client (whether to ask for TLS).
+    pub(super) fn mode(&self) -> SslMode {
+        self.mode
+    }
+
+    /// The connector every connection is made with.
+    pub(super) fn connector(&self) -> MakeRustlsConnect {
+        self.connector.clone()
+    }
+}
+
+/// Splits `sslmode` and `sslrootcert` from the URL `text`: the URL without
+/// them, and the TLS they ask for (certificates read now, so a bad file is
+/// an error at start, not at the first connection).
+pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
+    let (base, query) = text.split_once('?').unwrap_or((text, ""));
+    let (mut sslmode, mut rootcert, mut rest) = (None, None, Vec::new());
+    for param in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = param.split_once('=').unwrap_or((param, ""));
+        let decoded = || {
+            percent_encoding::percent_decode_str(value)
+                .decode_utf8()
+                .map(|v| v.into_owned())
+                .map_err(|_| format!("the URL's {key} is not UTF-8"))
+        };
+        match key {
+            "sslmode" => sslmode = Some(decoded()?),
+            "sslrootcert" => rootcert = Some(decoded()?),
+            _ => rest.push(param),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    // libpq's rule: a root named checks the chain even where the mode
+    // does not ask for it.
+    let unless_rooted = if rootcert.is_some() {
+        Check::Chain
+    } else {
+        Check::Nothing
+    };
+    let (mode, check) = match sslmode.as_deref().unwrap_or("prefer") {
+        "disable" => (SslMode::Disable, Check::Nothing),
+        "prefer" => (SslMode::Prefer, unless_rooted),
+        "require" => (SslMode::Require, unless_rooted),
+        "verify-ca" => (SslMode::Require, Check::Chain),
+        "verify-full" => (SslMode::Require, Check::ChainAndName),
+        "allow" => {
+            return Err(
+                "sslmode=allow is not supported: give disable, prefer, require, verify-ca or \
+                 verify-full"
+                    .into(),
+            );
+        }
+        other => {
+            return Err(format!(
+                "sslmode={other}: give disable, prefer, require, verify-ca or verify-full"
+            ));
+        }
+    };
+    let roots = match (check, rootcert.as_deref()) {
+        (Check::Nothing, _) => None,
+        (_, Some(root)) => Some(roots(root)?),
+        (_, None) => {
+            return Err(format!(
+                "sslmode={} checks the server's certificate: name the certificates to trust \
+                 with sslrootcert=PATH (a PEM file) or sslrootcert=system",
+                sslmode.as_deref().unwrap_or_default()
+            ));
+        }
+    };
+    let connector = MakeRustlsConnect::new(client_config(check, roots)?);
+    Ok((url, Tls { mode, connector }))
+}
+
+/// The certificates `sslrootcert` names.
+fn roots(root: &str) -> Result<RootCertStore, String> {
+    let mut store = RootCertStore::empty();
+    if root == "system" {
+        let found = rustls_native_certs::load_native_certs();
+        let (added, _) = store.add_parsable_certificates(found.certs);
+        if added == 0 {
+            return Err("sslrootcert=system: this machine has no trusted certificates".into());
+        }
+        return Ok(store);
+    }
+    let certs = CertificateDer::pem_file_iter(root)
+        .map_err(|e| format!("sslrootcert={root}: {e}"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("sslrootcert={root}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("sslrootcert={root}: no certificates in the file"));
+    }
+    for cert in certs {
+        store
+            .add(cert)
+            .map_err(|e| format!("sslrootcert={root}: {e}"))?;
+    }
+    Ok(store)
+}
+
+fn client_config(
+    check: Check,
+    roots: Option<RootCertStore>,
+) -> Result<rustls::ClientConfig, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?;
+    let webpki = match roots {
+        None => None,
+        Some(roots) => Some(
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                .build()
+                .map_err(|e| format!("sslrootcert: {e}"))?,
+        ),
+    };
+    let verifier = Verifier {
+        check,
+        webpki,
+        provider,
+    };
+    Ok(builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+/// The server's certificate checked as far as `check` says; the
+/// handshake's signatures always checked against it (so the certificate
+/// is at least the peer's own).
+#[derive(Debug)]
+struct Verifier {
+    check: Check,
+    /// The trusted roots' verifier, where there are roots.
+    webpki: Option<Arc<WebPkiServerVerifier>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let webpki = match (&self.webpki, self.check) {
+            (Some(webpki), Check::Chain | Check::ChainAndName) => webpki,
+            _ => return Ok(ServerCertVerified::assertion()),
+        };
+        let verified = webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        match verified {
+            // `verify-ca`: the name may be any (the certificate names the
+            // server as its users know it, not as this machine reaches
+            // it). The name is checked last, after the chain: a name
+            // error means the chain passed.
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if self.check == Check::Chain => Ok(ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ssl_parameters_leave_the_url_and_the_rest_stays() {
+        let (url, tls) =
+            split("postgres://u@h/db?connect_timeout=3&sslmode=require&application_name=x")
+                .unwrap();
+        assert_eq!(
+            url,
+            "postgres://u@h/db?connect_timeout=3&application_name=x"
+        );
+        assert_eq!(tls.mode(), SslMode::Require);
+        let (url, tls) = split("postgres://u@h/db").unwrap();
+        assert_eq!(url, "postgres://u@h/db");
+        assert_eq!(tls.mode(), SslMode::Prefer);
+        let (url, tls) = split("postgres://u@h/db?sslmode=disable").unwrap();
+        assert_eq!(url, "postgres://u@h/db");
+        assert_eq!(tls.mode(), SslMode::Disable);
+    }
+
+    #[test]
+    fn bad_ssl_parameters_are_refused_with_the_reason() {
+        for (url, needle) in [
+            ("postgres://u@h/db?sslmode=on", "sslmode=on: give disable"),
+            (
+                "postgres://u@h/db?sslmode=allow",
+                "sslmode=allow is not supported",
+            ),
+            ("postgres://u@h/db?sslmode=verify-full", "sslrootcert=PATH"),
+            ("postgres://u@h/db?sslmode=verify-ca", "sslrootcert=PATH"),
+            (
+                "postgres://u@h/db?sslmode=verify-ca&sslrootcert=/nonexistent/ca.pem",
+                "sslrootcert=/nonexistent/ca.pem",
+            ),
+            ("postgres://u@h/db?sslrootcert=%FF", "not UTF-8"),
+        ] {
+            let Err(e) = split(url) else {
+                panic!("{url} was taken");
+            };
+            assert!(e.contains(needle), "{url}: {e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let url = format!(
+            "postgres://u@h/db?sslmode=verify-full&sslrootcert={}",
+            empty.display()
+        );
+        let Err(e) = split(&url) else {
+            panic!("a file without certificates was taken");
+        };
+        assert!(e.contains("no certificates in the file"), "{e}");
+    }
+}

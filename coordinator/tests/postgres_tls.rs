@@ -1,0 +1,245 @@
+//! `coordinator chain` on PostgreSQL over TLS, as real processes against a
+//! real server with TLS on (a certificate for `localhost` from a test CA)
+//! that admits the chain's user over TLS only: `verify-full` connects and
+//! keeps blocks across a SIGKILL; `verify-ca` takes a certificate that
+//! names another host, `verify-full` refuses it; a certificate from another
+//! CA is refused; without `sslmode` the connection is encrypted;
+//! `sslmode=disable` and `sslmode=require` against a server without TLS
+//! fail with the server's or the client's reason; bad parameters exit 2.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../chain/tests/support/postgres.rs"]
+mod pg;
+#[path = "support/chain_process.rs"]
+mod process;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use chain::ChainClient;
+use process::ChainProcess;
+use protocol::NonceRange;
+use protocol::kernel::{Kernel, ScanJob};
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+
+/// The user the server admits over TLS only.
+const USER: &str = "tls_only";
+
+/// Where the tests' blocks pay their reward.
+const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
+
+/// The server with TLS on, and the test CA's and another CA's certificates.
+struct Env {
+    server: pg::PgServer,
+    ca: PathBuf,
+    other_ca: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A CA's certificate and its issuer.
+fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    let key = KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    (cert.pem(), Issuer::new(params, key))
+}
+
+/// One server for the binary (its watchdog stops it when the binary ends).
+fn env() -> Option<&'static Env> {
+    if !pg::available("postgres_tls") {
+        return None;
+    }
+    static ENV: OnceLock<Env> = OnceLock::new();
+    Some(ENV.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let (ca_pem, issuer) = ca("chain test CA");
+        let (other_pem, _) = ca("another CA");
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        let server = pg::PgServer::start();
+        server.enable_tls(&cert.pem(), &key.serialize_pem(), USER);
+        let ca = dir.path().join("ca.pem");
+        let other_ca = dir.path().join("other-ca.pem");
+        std::fs::write(&ca, ca_pem).unwrap();
+        std::fs::write(&other_ca, other_pem).unwrap();
+        Env {
+            server,
+            ca,
+            other_ca,
+            _dir: dir,
+        }
+    }))
+}
+
+impl Env {
+    /// A new database's URL as `USER` at `host`, with `params`.
+    fn url(&self, host: &str, params: &str) -> String {
+        let db = self.server.database();
+        let name = db.rsplit('/').next().unwrap();
+        let port = self.server.port();
+        format!("postgres://{USER}@{host}:{port}/{name}{params}")
+    }
+
+    /// How many sessions of the database at `url` are encrypted, and how
+    /// many not.
+    fn sessions(&self, url: &str) -> (String, String) {
+        let path = url.split('?').next().unwrap();
+        let name = path.rsplit('/').next().unwrap();
+        let count = |ssl: bool| {
+            let sql = format!(
+                "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+                 WHERE a.datname = '{name}' AND s.ssl = {ssl}"
+            );
+            pg::PgServer::query(&self.server.url("postgres"), &sql).remove(0)
+        };
+        (count(true), count(false))
+    }
+}
+
+/// `coordinator chain` on `db`.
+fn start(db: &str) -> Result<ChainProcess, String> {
+    ChainProcess::start(&["--db", db, "--zero-bits", "8"])
+}
+
+fn client(chain: &ChainProcess) -> ChainClient {
+    ChainClient::new(&chain.url).unwrap()
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Mines one block through the service; its height.
+fn mine_one(chain: &ChainProcess) -> u64 {
+    runtime().block_on(async {
+        let client = client(chain);
+        let template = client.template(&PAYOUT).await.unwrap();
+        let header = template.header(template.min_time);
+        let job = ScanJob::new(&header.to_bytes());
+        let found = Kernel::portable().scan(&job, NonceRange::FULL, template.zero_bits);
+        let header = header.with_nonce(found.found.unwrap());
+        client.submit(&header, "tls").await.unwrap().height
+    })
+}
+
+fn tip(chain: &ChainProcess) -> u64 {
+    runtime().block_on(async { client(chain).tip().await.unwrap().height })
+}
+
+#[test]
+fn verify_full_connects_encrypted_and_keeps_blocks_across_a_kill() {
+    let Some(env) = env() else { return };
+    let params = format!("?sslmode=verify-full&sslrootcert={}", env.ca.display());
+    let db = env.url("localhost", &params);
+    let mut chain = start(&db).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    let (encrypted, plain) = env.sessions(&db);
+    assert_ne!(encrypted, "0", "the chain's sessions are encrypted");
+    assert_eq!(plain, "0");
+    assert!(!chain.kill().success());
+    let chain = start(&db).unwrap();
+    assert_eq!(tip(&chain), 1, "the block acknowledged before the kill");
+    assert_eq!(mine_one(&chain), 2);
+}
+
+#[test]
+fn verify_ca_takes_a_certificate_for_another_name_and_verify_full_refuses_it() {
+    let Some(env) = env() else { return };
+    // The certificate names `localhost`, not `127.0.0.1`.
+    let root = format!("&sslrootcert={}", env.ca.display());
+    let full = env.url("127.0.0.1", &format!("?sslmode=verify-full{root}"));
+    let err = start(&full).err().expect("verify-full refuses");
+    assert!(err.contains("exit status: 2"), "{err}");
+    assert!(err.contains("certificate not valid for name"), "{err}");
+    let ca = env.url("127.0.0.1", &format!("?sslmode=verify-ca{root}"));
+    let chain = start(&ca).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+}
+
+#[test]
+fn a_certificate_from_another_ca_is_refused() {
+    let Some(env) = env() else { return };
+    for mode in ["verify-full", "verify-ca", "require"] {
+        let params = format!("?sslmode={mode}&sslrootcert={}", env.other_ca.display());
+        let err = start(&env.url("localhost", &params))
+            .err()
+            .expect("another CA's certificate is refused");
+        assert!(err.contains("UnknownIssuer"), "{mode}: {err}");
+    }
+}
+
+#[test]
+fn without_sslmode_the_connection_is_encrypted_and_disable_is_refused_by_the_server() {
+    let Some(env) = env() else { return };
+    let chain = start(&env.url("localhost", "")).unwrap();
+    assert_eq!(mine_one(&chain), 1, "admitted over TLS only, so encrypted");
+    let require = env.url("localhost", "?sslmode=require");
+    let chain = start(&require).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    let err = start(&env.url("localhost", "?sslmode=disable"))
+        .err()
+        .expect("the server admits this user over TLS only");
+    assert!(err.contains("no encryption"), "{err}");
+}
+
+#[test]
+fn require_against_a_server_without_tls_fails() {
+    let Some(_) = env() else { return };
+    let plain = pg::shared();
+    let db = plain.database();
+    let err = start(&format!("{db}?sslmode=require"))
+        .err()
+        .expect("the server has no TLS");
+    assert!(err.contains("TLS"), "{err}");
+    // The same server, without sslmode: plain, as before.
+    let chain = start(&db).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+}
+
+fn coordinator(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn bad_tls_parameters_exit_2_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let junk = dir.path().join("junk.pem");
+    std::fs::write(&junk, "not a certificate\n").unwrap();
+    let base = "postgres://chain@127.0.0.1:1/chain";
+    for (params, needle) in [
+        ("?sslmode=maybe".to_owned(), "sslmode=maybe"),
+        ("?sslmode=verify-full".to_owned(), "sslrootcert=PATH"),
+        (
+            "?sslmode=verify-ca&sslrootcert=/nonexistent.pem".to_owned(),
+            "/nonexistent.pem",
+        ),
+        (
+            format!("?sslmode=verify-full&sslrootcert={}", junk.display()),
+            "no certificates",
+        ),
+    ] {
+        let db = format!("{base}{params}");
+        for args in [
+            vec!["chain", "--listen", "127.0.0.1:0", "--db", &db],
+            vec!["chain", "export", "--db", &db],
+        ] {
+            let out = coordinator(&args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+            let err = String::from_utf8(out.stderr).unwrap();
+            assert!(err.contains(needle), "{args:?}: {err}");
+        }
+    }
+}
