@@ -3,7 +3,8 @@
 //! that admits the chain's user over TLS only: `verify-full` connects and
 //! keeps blocks across a SIGKILL; `verify-ca` takes a certificate that
 //! names another host, `verify-full` refuses it; a certificate from another
-//! CA is refused; without `sslmode` the connection is encrypted;
+//! CA is refused; a client certificate admits the user it names, who is
+//! refused without one; without `sslmode` the connection is encrypted;
 //! `sslmode=disable` and `sslmode=require` against a server without TLS
 //! fail with the server's or the client's reason; bad parameters exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -26,6 +27,9 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 /// The user the server admits over TLS only.
 const USER: &str = "tls_only";
 
+/// The user the server admits with a client certificate only.
+const CERT_USER: &str = "cert_only";
+
 /// Where the tests' blocks pay their reward.
 const PAYOUT: chain::ledger::Address = chain::ledger::Address([7; 20]);
 
@@ -34,6 +38,8 @@ struct Env {
     server: pg::PgServer,
     ca: PathBuf,
     other_ca: PathBuf,
+    /// `CERT_USER`'s certificate and key, from the test CA.
+    client: (PathBuf, PathBuf),
     _dir: tempfile::TempDir,
 }
 
@@ -63,16 +69,37 @@ fn env() -> Option<&'static Env> {
             .distinguished_name
             .push(DnType::CommonName, "localhost");
         let cert = params.signed_by(&key, &issuer).unwrap();
+        // A client certificate names its user.
+        let client_key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, CERT_USER);
+        let client_cert = params.signed_by(&client_key, &issuer).unwrap();
         let server = pg::PgServer::start();
-        server.enable_tls(&cert.pem(), &key.serialize_pem(), USER);
-        let ca = dir.path().join("ca.pem");
-        let other_ca = dir.path().join("other-ca.pem");
-        std::fs::write(&ca, ca_pem).unwrap();
-        std::fs::write(&other_ca, other_pem).unwrap();
+        let hba = [
+            format!("hostnossl all {USER},{CERT_USER} 127.0.0.1/32 reject"),
+            format!("hostssl all {CERT_USER} 127.0.0.1/32 cert"),
+        ];
+        server.enable_tls(&cert.pem(), &key.serialize_pem(), &ca_pem, &hba);
+        server.sql(&format!(
+            "CREATE ROLE {USER} SUPERUSER LOGIN; CREATE ROLE {CERT_USER} SUPERUSER LOGIN"
+        ));
+        let path = |name: &str| dir.path().join(name);
+        let files = [
+            ("ca.pem", ca_pem),
+            ("other-ca.pem", other_pem),
+            ("client.pem", client_cert.pem()),
+            ("client.key", client_key.serialize_pem()),
+        ];
+        for (name, text) in files {
+            std::fs::write(path(name), text).unwrap();
+        }
         Env {
             server,
-            ca,
-            other_ca,
+            ca: path("ca.pem"),
+            other_ca: path("other-ca.pem"),
+            client: (path("client.pem"), path("client.key")),
             _dir: dir,
         }
     }))
@@ -81,10 +108,14 @@ fn env() -> Option<&'static Env> {
 impl Env {
     /// A new database's URL as `USER` at `host`, with `params`.
     fn url(&self, host: &str, params: &str) -> String {
+        self.url_as(USER, host, params)
+    }
+
+    fn url_as(&self, user: &str, host: &str, params: &str) -> String {
         let db = self.server.database();
         let name = db.rsplit('/').next().unwrap();
         let port = self.server.port();
-        format!("postgres://{USER}@{host}:{port}/{name}{params}")
+        format!("postgres://{user}@{host}:{port}/{name}{params}")
     }
 
     /// How many sessions of the database at `url` are encrypted, and how
@@ -193,6 +224,24 @@ fn without_sslmode_the_connection_is_encrypted_and_disable_is_refused_by_the_ser
 }
 
 #[test]
+fn a_client_certificate_admits_the_user_it_names() {
+    let Some(env) = env() else { return };
+    let (cert, key) = (env.client.0.display(), env.client.1.display());
+    let root = format!("?sslmode=verify-full&sslrootcert={}", env.ca.display());
+    let with = format!("{root}&sslcert={cert}&sslkey={key}");
+    let chain = start(&env.url_as(CERT_USER, "localhost", &with)).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    let err = start(&env.url_as(CERT_USER, "localhost", &root))
+        .err()
+        .expect("the server asks for a certificate");
+    assert!(err.contains("requires a valid client certificate"), "{err}");
+    // Where pg_hba.conf does not ask for one, a certificate (valid, of
+    // another name) does not stand in the way.
+    let chain = start(&env.url("localhost", &with)).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+}
+
+#[test]
 fn require_against_a_server_without_tls_fails() {
     let Some(_) = env() else { return };
     let plain = pg::shared();
@@ -229,6 +278,14 @@ fn bad_tls_parameters_exit_2_with_a_message() {
         (
             format!("?sslmode=verify-full&sslrootcert={}", junk.display()),
             "no certificates",
+        ),
+        (
+            "?sslcert=/c.pem".to_owned(),
+            "sslcert and sslkey go together",
+        ),
+        (
+            format!("?sslcert={}&sslkey={}", junk.display(), junk.display()),
+            "sslcert=",
         ),
     ] {
         let db = format!("{base}{params}");

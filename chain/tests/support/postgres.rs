@@ -225,13 +225,18 @@ impl PgServer {
         }
     }
 
-    /// Turns TLS on with `cert` and `key` (PEM), and makes `user` a
-    /// superuser whom the server admits over TLS only (so a connection
-    /// that works as `user` was encrypted).
-    pub fn enable_tls(&self, cert: &str, key: &str, user: &str) {
+    /// Turns TLS on with `cert` and `key` (PEM), client certificates
+    /// checked against `client_ca`, and `hba` first in `pg_hba.conf` (the
+    /// first line that matches decides); reloads.
+    pub fn enable_tls(&self, cert: &str, key: &str, client_ca: &str, hba: &[String]) {
         use std::os::unix::fs::PermissionsExt;
         let data = self.data();
-        for (name, text) in [("server.crt", cert), ("server.key", key)] {
+        let files = [
+            ("server.crt", cert),
+            ("server.key", key),
+            ("client-ca.crt", client_ca),
+        ];
+        for (name, text) in files {
             let path = data.join(name);
             std::fs::write(&path, text).unwrap();
             // The server refuses a key others can read.
@@ -242,13 +247,11 @@ impl PgServer {
         }
         let conf = data.join("postgresql.conf");
         let text = std::fs::read_to_string(&conf).unwrap();
-        std::fs::write(&conf, format!("{text}\nssl = on\n")).unwrap();
-        // The first line that matches decides.
-        let hba = data.join("pg_hba.conf");
-        let text = std::fs::read_to_string(&hba).unwrap();
-        let line = format!("hostnossl all {user} 127.0.0.1/32 reject\n");
-        std::fs::write(&hba, format!("{line}{text}")).unwrap();
-        self.sql(&format!("CREATE ROLE {user} SUPERUSER LOGIN"));
+        let tls = "ssl = on\nssl_ca_file = 'client-ca.crt'\n";
+        std::fs::write(&conf, format!("{text}\n{tls}")).unwrap();
+        let path = data.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{}\n{text}", hba.join("\n"))).unwrap();
         self.run_pg("pg_ctl", &["-D", &data.display().to_string(), "reload"]);
         let deadline = Instant::now() + Duration::from_secs(30);
         while PgServer::query(&self.url("postgres"), "SHOW ssl") != ["on"] {

@@ -10,7 +10,9 @@
 //! | `verify-full` | always | signed by `sslrootcert`, and names the host |
 //!
 //! `sslrootcert` is a PEM file of the certificates to trust, or `system`
-//! for the machine's (`/etc/ssl/certs`). Unlike libpq, no file is read that
+//! for the machine's (`/etc/ssl/certs`). `sslcert` and `sslkey` (PEM
+//! files, together) are the client's certificate and key, for a server
+//! that asks for one (`cert` in `pg_hba.conf`). Unlike libpq, no file is read that
 //! the URL does not name (`~/.postgresql/root.crt`): what is trusted is on
 //! the command line. Without a certificate check (`prefer`, `require`) the
 //! connection is encrypted but not authenticated, as with libpq: someone
@@ -18,8 +20,8 @@
 //! `verify-full`.
 //!
 //! The parameters are taken out of the URL here because the PostgreSQL
-//! client knows only `disable`, `prefer` and `require`, and no
-//! `sslrootcert`; the rest of the URL goes to it unchanged.
+//! client knows only `disable`, `prefer` and `require`, and none of the
+//! files; the rest of the URL goes to it unchanged.
 
 use std::sync::Arc;
 
@@ -28,7 +30,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
@@ -62,12 +64,13 @@ impl Tls {
     }
 }
 
-/// Splits `sslmode` and `sslrootcert` from the URL `text`: the URL without
-/// them, and the TLS they ask for (certificates read now, so a bad file is
-/// an error at start, not at the first connection).
+/// Splits `sslmode`, `sslrootcert`, `sslcert` and `sslkey` from the URL
+/// `text`: the URL without them, and the TLS they ask for (the files read
+/// now, so a bad one is an error at start, not at the first connection).
 pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
     let (base, query) = text.split_once('?').unwrap_or((text, ""));
     let (mut sslmode, mut rootcert, mut rest) = (None, None, Vec::new());
+    let (mut cert, mut client_key) = (None, None);
     for param in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = param.split_once('=').unwrap_or((param, ""));
         let decoded = || {
@@ -79,6 +82,8 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
         match key {
             "sslmode" => sslmode = Some(decoded()?),
             "sslrootcert" => rootcert = Some(decoded()?),
+            "sslcert" => cert = Some(decoded()?),
+            "sslkey" => client_key = Some(decoded()?),
             _ => rest.push(param),
         }
     }
@@ -124,7 +129,12 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
             ));
         }
     };
-    let connector = MakeRustlsConnect::new(client_config(check, roots)?);
+    let client = match (cert, client_key) {
+        (Some(cert), Some(key)) => Some(client_identity(&cert, &key)?),
+        (None, None) => None,
+        _ => return Err("sslcert and sslkey go together: give both or neither".into()),
+    };
+    let connector = MakeRustlsConnect::new(client_config(check, roots, client)?);
     Ok((url, Tls { mode, connector }))
 }
 
@@ -139,14 +149,7 @@ fn roots(root: &str) -> Result<RootCertStore, String> {
         }
         return Ok(store);
     }
-    let certs = CertificateDer::pem_file_iter(root)
-        .map_err(|e| format!("sslrootcert={root}: {e}"))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("sslrootcert={root}: {e}"))?;
-    if certs.is_empty() {
-        return Err(format!("sslrootcert={root}: no certificates in the file"));
-    }
-    for cert in certs {
+    for cert in certificates("sslrootcert", root)? {
         store
             .add(cert)
             .map_err(|e| format!("sslrootcert={root}: {e}"))?;
@@ -154,9 +157,31 @@ fn roots(root: &str) -> Result<RootCertStore, String> {
     Ok(store)
 }
 
+/// The certificates of the PEM file at `path`, which `param` names.
+fn certificates(param: &str, path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("{param}={path}: {e}"))?;
+    if certs.is_empty() {
+        return Err(format!("{param}={path}: no certificates in the file"));
+    }
+    Ok(certs)
+}
+
+/// The client's certificate chain and key.
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// `sslcert`'s chain and `sslkey`'s key.
+fn client_identity(cert: &str, key: &str) -> Result<Identity, String> {
+    let chain = certificates("sslcert", cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("sslkey={key}: {e}"))?;
+    Ok((chain, key))
+}
+
 fn client_config(
     check: Check,
     roots: Option<RootCertStore>,
+    client: Option<Identity>,
 ) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
@@ -175,10 +200,15 @@ fn client_config(
         webpki,
         provider,
     };
-    Ok(builder
+    let builder = builder
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth())
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    match client {
+        None => Ok(builder.with_no_client_auth()),
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| format!("sslcert and sslkey: {e}")),
+    }
 }
 
 /// The server's certificate checked as far as `check` says; the
@@ -282,6 +312,18 @@ mod tests {
                 "sslrootcert=/nonexistent/ca.pem",
             ),
             ("postgres://u@h/db?sslrootcert=%FF", "not UTF-8"),
+            (
+                "postgres://u@h/db?sslcert=/c.pem",
+                "sslcert and sslkey go together",
+            ),
+            (
+                "postgres://u@h/db?sslkey=/k.pem",
+                "sslcert and sslkey go together",
+            ),
+            (
+                "postgres://u@h/db?sslcert=/nonexistent/c.pem&sslkey=/nonexistent/k.pem",
+                "sslcert=/nonexistent/c.pem",
+            ),
         ] {
             let Err(e) = split(url) else {
                 panic!("{url} was taken");
