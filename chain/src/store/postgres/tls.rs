@@ -1,5 +1,6 @@
-//! TLS to PostgreSQL, chosen by the URL's `sslmode` and `sslrootcert` as
-//! libpq reads them, so a URL that works with `psql` works here:
+//! TLS to PostgreSQL, chosen by the URL's `sslmode`, `sslrootcert`,
+//! `sslcert` and `sslkey` as libpq reads them, so a URL that works with
+//! `psql` works here:
 //!
 //! | `sslmode` | encrypted | the server's certificate |
 //! |---|---|---|
@@ -12,9 +13,9 @@
 //! `sslrootcert` is a PEM file of the certificates to trust, or `system`
 //! for the machine's (`/etc/ssl/certs`). `sslcert` and `sslkey` (PEM
 //! files, together) are the client's certificate and key, for a server
-//! that asks for one (`cert` in `pg_hba.conf`). Unlike libpq, no file is read that
-//! the URL does not name (`~/.postgresql/root.crt`): what is trusted is on
-//! the command line. Without a certificate check (`prefer`, `require`) the
+//! that asks for one (`cert` in `pg_hba.conf`). Unlike libpq, no file is
+//! read that the URL does not name (`~/.postgresql/root.crt`,
+//! `postgresql.crt`): what is trusted is on the command line. Without a certificate check (`prefer`, `require`) the
 //! connection is encrypted but not authenticated, as with libpq: someone
 //! who can redirect the traffic can read it. Across a network, use
 //! `verify-full`.
@@ -46,22 +47,11 @@ enum Check {
 }
 
 /// What a URL asks of TLS.
-#[derive(Clone)]
 pub(super) struct Tls {
-    mode: SslMode,
-    connector: MakeRustlsConnect,
-}
-
-impl Tls {
-    /// The mode for the PostgreSQL client (whether to ask for TLS).
-    pub(super) fn mode(&self) -> SslMode {
-        self.mode
-    }
-
-    /// The connector every connection is made with.
-    pub(super) fn connector(&self) -> MakeRustlsConnect {
-        self.connector.clone()
-    }
+    /// For the PostgreSQL client: whether to ask for TLS.
+    pub(super) mode: SslMode,
+    /// What every connection is made with.
+    pub(super) connector: MakeRustlsConnect,
 }
 
 /// Splits `sslmode`, `sslrootcert`, `sslcert` and `sslkey` from the URL
@@ -196,7 +186,7 @@ fn client_config(
         ),
     };
     let verifier = Verifier {
-        check,
+        names: check == Check::ChainAndName,
         webpki,
         provider,
     };
@@ -216,9 +206,11 @@ fn client_config(
 /// is at least the peer's own).
 #[derive(Debug)]
 struct Verifier {
-    check: Check,
-    /// The trusted roots' verifier, where there are roots.
+    /// The trusted roots' verifier: the chain is checked where there is
+    /// one.
     webpki: Option<Arc<WebPkiServerVerifier>>,
+    /// Whether the certificate must also name the host.
+    names: bool,
     provider: Arc<CryptoProvider>,
 }
 
@@ -231,9 +223,8 @@ impl ServerCertVerifier for Verifier {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let webpki = match (&self.webpki, self.check) {
-            (Some(webpki), Check::Chain | Check::ChainAndName) => webpki,
-            _ => return Ok(ServerCertVerified::assertion()),
+        let Some(webpki) = &self.webpki else {
+            return Ok(ServerCertVerified::assertion());
         };
         let verified = webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         match verified {
@@ -243,7 +234,7 @@ impl ServerCertVerifier for Verifier {
             // error means the chain passed.
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if self.check == Check::Chain => Ok(ServerCertVerified::assertion()),
+            )) if !self.names => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -288,13 +279,13 @@ mod tests {
             url,
             "postgres://u@h/db?connect_timeout=3&application_name=x"
         );
-        assert_eq!(tls.mode(), SslMode::Require);
+        assert_eq!(tls.mode, SslMode::Require);
         let (url, tls) = split("postgres://u@h/db").unwrap();
         assert_eq!(url, "postgres://u@h/db");
-        assert_eq!(tls.mode(), SslMode::Prefer);
+        assert_eq!(tls.mode, SslMode::Prefer);
         let (url, tls) = split("postgres://u@h/db?sslmode=disable").unwrap();
         assert_eq!(url, "postgres://u@h/db");
-        assert_eq!(tls.mode(), SslMode::Disable);
+        assert_eq!(tls.mode, SslMode::Disable);
     }
 
     #[test]

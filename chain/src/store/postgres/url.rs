@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::tls::{self, Tls};
+use super::tls;
 
 /// How long a connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,7 +23,7 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct PgUrl {
     config: postgres::Config,
-    tls: Tls,
+    tls: MakeRustlsConnect,
     shown: String,
 }
 
@@ -62,7 +62,8 @@ impl PgUrl {
     }
 
     /// Parses `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS]` (the
-    /// libpq URL form; `sslmode` and `sslrootcert` as `tls.rs` says).
+    /// libpq URL form; `sslmode`, `sslrootcert`, `sslcert` and `sslkey` as
+    /// `tls.rs` says).
     /// Without a password in the URL, `PGPASSWORD` is used if set.
     pub fn parse(text: &str) -> Result<PgUrl, String> {
         if !PgUrl::is_url(text) {
@@ -71,7 +72,7 @@ impl PgUrl {
         let (rest, tls) = tls::split(text)?;
         let mut config: postgres::Config =
             rest.parse().map_err(|e| super::Cause(&e).to_string())?;
-        config.ssl_mode(tls.mode());
+        config.ssl_mode(tls.mode);
         if config.get_hosts().is_empty() {
             return Err("the URL names no host (postgres://USER@HOST[:PORT]/DB)".into());
         }
@@ -88,7 +89,7 @@ impl PgUrl {
         }
         Ok(PgUrl {
             config,
-            tls,
+            tls: tls.connector,
             shown: without_password(text),
         })
     }
@@ -118,7 +119,7 @@ impl PgUrl {
             .options("-c synchronous_commit=on -c client_min_messages=warning");
         Settings {
             config,
-            tls: self.tls.connector(),
+            tls: self.tls.clone(),
         }
     }
 }
