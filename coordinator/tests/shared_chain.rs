@@ -301,8 +301,10 @@ fn the_instance_in_use_is_killed_and_mining_goes_on_through_the_other() {
     let (c2, s2) = env.coordinator(2, &[&url_a, &url_b]);
     let _sim = env.sim(3);
     wait("three blocks", || height(&url_a).filter(|&h| h >= 3));
+    // A node that has just taken the lead has not yet made a chain call of
+    // its own: wait until it has, then see which instance that went to.
     let s = wait("coordinator 1 leading through instance a", || {
-        status(&s1).filter(|s| s["leading"] == true)
+        status(&s1).filter(|s| s["leading"] == true && s["chain_up"] == true)
     })
     .0;
     assert_eq!(s["chain_source"], format!("this node, through {url_a}"));
