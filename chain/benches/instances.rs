@@ -1,7 +1,7 @@
 //! Blocks and transactions admitted per second, through one service
 //! instance and through two on the same store, on SQLite (two stores on
 //! one file, as two processes would) and on PostgreSQL (a server of the
-//! bench's own, `fsync` on, as the tests start it): four configurations,
+//! bench's own, `fsync` on, as the tests start it): six configurations,
 //! measured in turn, `ROUNDS` times over in one run, each on a fresh
 //! chain, and the medians printed side by side.
 //!
@@ -18,6 +18,11 @@
 //!   through instance `g mod n`, each sending `BATCHES` requests of one
 //!   transfer per account of the group (`POST /v1/transactions` with a
 //!   list).
+//!
+//! PostgreSQL is measured twice more, over TLS (`sslmode=verify-full`
+//! against a certificate for `localhost` from a CA of the bench's own):
+//! the same server, the same rounds, so the rows side by side are what
+//! encryption costs.
 //!
 //! Two instances share one database, so each admission (and each block)
 //! is a write transaction on it either way: a second instance adds
@@ -245,6 +250,36 @@ fn record(runs: &mut Vec<Vec<Row>>, i: &mut usize, row: Row) {
     *i += 1;
 }
 
+/// Turns TLS on at `server` with a certificate for `localhost` from a new
+/// CA; the CA's certificate, written into `dir`, is returned.
+fn tls(server: &pg::PgServer, dir: &std::path::Path) -> std::path::PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "bench CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(params, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    server.enable_tls(&cert.pem(), &key.serialize_pem(), &ca.pem(), &[]);
+    let path = dir.join("ca.pem");
+    std::fs::write(&path, ca.pem()).unwrap();
+    path
+}
+
+/// A new database's URL at `localhost`, verified against the CA at `ca`.
+fn over_tls(server: &pg::PgServer, ca: Option<&std::path::Path>) -> String {
+    let url = server.database().replace("@127.0.0.1:", "@localhost:");
+    let ca = ca.unwrap().display();
+    format!("{url}?sslmode=verify-full&sslrootcert={ca}")
+}
+
 fn cpu() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -270,6 +305,7 @@ fn main() {
             None
         }
     };
+    let tls = server.as_ref().map(|s| tls(s, dir.path()));
     // Rounds of every configuration in turn, each on a fresh chain; the
     // median of each figure over the rounds.
     let mut runs: Vec<Vec<Row>> = Vec::new();
@@ -282,6 +318,9 @@ fn main() {
             if let Some(server) = &server {
                 let location = Location::parse(&server.database()).unwrap();
                 let row = rt.block_on(measure("PostgreSQL", location, instances));
+                record(&mut runs, &mut i, row);
+                let location = Location::parse(&over_tls(server, tls.as_deref())).unwrap();
+                let row = rt.block_on(measure("PostgreSQL, TLS", location, instances));
                 record(&mut runs, &mut i, row);
             }
         }
