@@ -34,6 +34,8 @@
 //! `cargo bench -p chain --bench instances`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "../tests/support/certs.rs"]
+mod certs;
 #[path = "../tests/support/postgres.rs"]
 mod pg;
 
@@ -253,31 +255,18 @@ fn record(runs: &mut Vec<Vec<Row>>, i: &mut usize, row: Row) {
 /// Turns TLS on at `server` with a certificate for `localhost` from a new
 /// CA; the CA's certificate, written into `dir`, is returned.
 fn tls(server: &pg::PgServer, dir: &std::path::Path) -> std::path::PathBuf {
-    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(DnType::CommonName, "bench CA");
-    let ca_key = KeyPair::generate().unwrap();
-    let ca = params.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(params, ca_key);
-    let key = KeyPair::generate().unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &issuer)
-        .unwrap();
-    server.enable_tls(&cert.pem(), &key.serialize_pem(), &ca.pem(), &[]);
+    let (ca, issuer) = certs::ca("bench CA");
+    let (cert, key) = certs::issue(&issuer, "localhost", &["localhost"]);
+    server.enable_tls(&cert, &key, &ca, &[]);
     let path = dir.join("ca.pem");
-    std::fs::write(&path, ca.pem()).unwrap();
+    std::fs::write(&path, ca).unwrap();
     path
 }
 
 /// A new database's URL at `localhost`, verified against the CA at `ca`.
-fn over_tls(server: &pg::PgServer, ca: Option<&std::path::Path>) -> String {
+fn over_tls(server: &pg::PgServer, ca: &std::path::Path) -> String {
     let url = server.database().replace("@127.0.0.1:", "@localhost:");
-    let ca = ca.unwrap().display();
-    format!("{url}?sslmode=verify-full&sslrootcert={ca}")
+    format!("{url}?sslmode=verify-full&sslrootcert={}", ca.display())
 }
 
 fn cpu() -> String {
@@ -298,14 +287,18 @@ fn main() {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
+    // The server, and the CA its TLS certificate is from.
     let server = match pg::missing() {
-        None => Some(pg::PgServer::start()),
+        None => {
+            let server = pg::PgServer::start();
+            let ca = tls(&server, dir.path());
+            Some((server, ca))
+        }
         Some(why) => {
             println!("SKIPPED the PostgreSQL rows: {why}");
             None
         }
     };
-    let tls = server.as_ref().map(|s| tls(s, dir.path()));
     // Rounds of every configuration in turn, each on a fresh chain; the
     // median of each figure over the rounds.
     let mut runs: Vec<Vec<Row>> = Vec::new();
@@ -315,13 +308,16 @@ fn main() {
             let file = dir.path().join(format!("chain-{round}-{instances}.db"));
             let row = rt.block_on(measure("SQLite", Location::Sqlite(file), instances));
             record(&mut runs, &mut i, row);
-            if let Some(server) = &server {
-                let location = Location::parse(&server.database()).unwrap();
-                let row = rt.block_on(measure("PostgreSQL", location, instances));
-                record(&mut runs, &mut i, row);
-                let location = Location::parse(&over_tls(server, tls.as_deref())).unwrap();
-                let row = rt.block_on(measure("PostgreSQL, TLS", location, instances));
-                record(&mut runs, &mut i, row);
+            if let Some((server, ca)) = &server {
+                let urls = [
+                    ("PostgreSQL", server.database()),
+                    ("PostgreSQL, TLS", over_tls(server, ca)),
+                ];
+                for (store, url) in urls {
+                    let location = Location::parse(&url).unwrap();
+                    let row = rt.block_on(measure(store, location, instances));
+                    record(&mut runs, &mut i, row);
+                }
             }
         }
     }

@@ -9,6 +9,8 @@
 //! fail with the server's or the client's reason; bad parameters exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../chain/tests/support/certs.rs"]
+mod certs;
 #[path = "../../chain/tests/support/postgres.rs"]
 mod pg;
 #[path = "support/chain_process.rs"]
@@ -22,7 +24,6 @@ use chain::ChainClient;
 use process::ChainProcess;
 use protocol::NonceRange;
 use protocol::kernel::{Kernel, ScanJob};
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 
 /// The user the server admits over TLS only.
 const USER: &str = "tls_only";
@@ -43,16 +44,6 @@ struct Env {
     _dir: tempfile::TempDir,
 }
 
-/// A CA's certificate and its issuer.
-fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), Issuer::new(params, key))
-}
-
 /// One server for the binary (its watchdog stops it when the binary ends).
 fn env() -> Option<&'static Env> {
     if !pg::available("postgres_tls") {
@@ -61,27 +52,17 @@ fn env() -> Option<&'static Env> {
     static ENV: OnceLock<Env> = OnceLock::new();
     Some(ENV.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let (ca_pem, issuer) = ca("chain test CA");
-        let (other_pem, _) = ca("another CA");
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "localhost");
-        let cert = params.signed_by(&key, &issuer).unwrap();
+        let (ca_pem, issuer) = certs::ca("chain test CA");
+        let (other_pem, _) = certs::ca("another CA");
+        let (cert, key) = certs::issue(&issuer, "localhost", &["localhost"]);
         // A client certificate names its user.
-        let client_key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params
-            .distinguished_name
-            .push(DnType::CommonName, CERT_USER);
-        let client_cert = params.signed_by(&client_key, &issuer).unwrap();
+        let (client_cert, client_key) = certs::issue(&issuer, CERT_USER, &[]);
         let server = pg::PgServer::start();
         let hba = [
             format!("hostnossl all {USER},{CERT_USER} 127.0.0.1/32 reject"),
             format!("hostssl all {CERT_USER} 127.0.0.1/32 cert"),
         ];
-        server.enable_tls(&cert.pem(), &key.serialize_pem(), &ca_pem, &hba);
+        server.enable_tls(&cert, &key, &ca_pem, &hba);
         server.sql(&format!(
             "CREATE ROLE {USER} SUPERUSER LOGIN; CREATE ROLE {CERT_USER} SUPERUSER LOGIN"
         ));
@@ -89,8 +70,8 @@ fn env() -> Option<&'static Env> {
         let files = [
             ("ca.pem", ca_pem),
             ("other-ca.pem", other_pem),
-            ("client.pem", client_cert.pem()),
-            ("client.key", client_key.serialize_pem()),
+            ("client.pem", client_cert),
+            ("client.key", client_key),
         ];
         for (name, text) in files {
             std::fs::write(path(name), text).unwrap();
