@@ -135,6 +135,13 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         };
         let store = chain::SqliteStore::open_with(&dir.join("chain.db"), params)
             .map_err(|e| UsageError::Path(format!("chain database: {e}")))?;
+        // A reused `--data` directory continues its chain: mine `--blocks`
+        // more, and no block past them.
+        let start = chain::Store::tip_state(&store)
+            .map_err(|e| UsageError::Path(format!("chain database: {e}")))?
+            .tip
+            .height;
+        let last_height = Some(start.saturating_add(args.blocks));
         let chain_server = |e| Failure::resources("the chain service", e);
         let tcp = TcpListener::bind("127.0.0.1:0")
             .await
@@ -165,6 +172,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         let nodes = start_local(&cluster, Arc::clone(&chain), |id| CoordinatorConfig {
             payout: chain::ledger::address(&payout),
             votes,
+            last_height,
             ..CoordinatorConfig::with_heartbeat(id, heartbeat)
         })
         .await

@@ -33,8 +33,8 @@ pub use text::{age, local_time};
 /// How long after a solution the miners' stop times are read.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait for the last block's stop times once the target is
-/// reached (miners stop within a step, 20 ms; more blocks may come meanwhile
-/// at low difficulty, and are counted).
+/// reached (miners stop within a step, 20 ms; no block comes meanwhile: the
+/// coordinators mine no height past the target, `last_height`).
 const FINAL_GRACE: Duration = Duration::from_millis(300);
 
 /// Watches a running demo.

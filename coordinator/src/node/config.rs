@@ -51,6 +51,10 @@ pub struct CoordinatorConfig {
     /// IP replaces a loopback address of a peer on this machine when a
     /// miner elsewhere asks where the leader is.
     pub advertise: Option<SocketAddr>,
+    /// The last height to mine: a leader whose template is above it holds
+    /// no job and hands out no work (the demo's `--blocks`), so a run asked
+    /// for N blocks commits N however fast the miners are.
+    pub last_height: Option<u64>,
 }
 
 impl CoordinatorConfig {
@@ -79,6 +83,7 @@ impl CoordinatorConfig {
             votes: true,
             payout: Address::default(),
             advertise: None,
+            last_height: None,
         }
     }
 

@@ -188,7 +188,7 @@ impl Node {
             }
         }
         match &self.work {
-            Work::Idle => {}
+            Work::Idle | Work::Done => {}
             Work::NeedTemplate { next_try, call } | Work::Submitting { next_try, call, .. } => {
                 if call.is_idle() {
                     at(*next_try);

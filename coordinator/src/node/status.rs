@@ -171,6 +171,7 @@ impl Node {
         };
         let work = match &self.work {
             Work::Idle => "following",
+            Work::Done => "done: last height mined",
             Work::NeedTemplate { .. } => "fetching template",
             Work::Waiting { .. } => "waiting for quorum",
             Work::Mining { .. } if !self.quorum.met => "mining, leases paused for quorum",

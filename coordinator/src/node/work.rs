@@ -12,6 +12,9 @@ use super::{Job, Pending, Template, vote};
 pub(super) enum Work {
     /// Not leading.
     Idle,
+    /// Leading, past the last height it was told to mine
+    /// (`CoordinatorConfig::last_height`): no job, no calls.
+    Done,
     /// Waiting for a template.
     NeedTemplate { next_try: Instant, call: Pending },
     /// Holding a template until the quorum is reached, and polling the

@@ -56,6 +56,10 @@ impl Node {
                     return;
                 }
                 match result {
+                    Ok(t) if self.cfg.last_height.is_some_and(|last| t.height > last) => {
+                        self.chain_up(now.mono);
+                        self.work = Work::Done;
+                    }
                     Ok(t) => {
                         self.chain_up(now.mono);
                         self.refresh_quorum(now, super::super::quorum::Count::Same);

@@ -74,6 +74,24 @@ fn a_chain_outage_is_waited_out() {
 }
 
 #[test]
+fn a_last_height_is_mined_and_nothing_after_it_whoever_leads() {
+    let mut net = Net::new(2, 2, 10).configured(|c| c.last_height = Some(3));
+    net.run_until(3_000, |n| {
+        n.node(1).status(n.now().mono).work == "done: last height mined"
+    });
+    net.run(2 * HB);
+    assert_eq!(net.chain.blocks.len(), 4, "genesis and heights 1 to 3");
+    assert!(net.node(1).status(net.now().mono).job.is_none());
+    // The follower that takes over stops at the same height.
+    net.kill(1);
+    net.run_until(2_000, |n| {
+        n.leaders() == [2] && n.node(2).status(n.now().mono).work == "done: last height mined"
+    });
+    net.run(2 * HB);
+    assert_eq!(net.chain.blocks.len(), 4);
+}
+
+#[test]
 fn a_whole_range_without_a_solution_starts_a_new_job_with_a_new_time() {
     let mut net = Net::new(1, 2, 60);
     net.node_mut(1).cfg.nonce_range = NonceRange::new(1, 20_000).unwrap();
