@@ -201,6 +201,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
             statuses,
             fleet.probes.clone(),
             events_rx,
+            start,
             args.blocks,
             zero_bits,
         );

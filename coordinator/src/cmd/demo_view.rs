@@ -46,7 +46,7 @@ pub struct Observer {
     events: mpsc::UnboundedReceiver<TimedEvent>,
     target: u64,
     zero_bits: u8,
-    start_height: Option<u64>,
+    start_height: u64,
     height: u64,
     tip: String,
     pending: Vec<(JobRef, Instant)>,
@@ -62,12 +62,14 @@ pub struct Observer {
 }
 
 impl Observer {
-    /// An observer of the given parts, aiming at `target` blocks.
+    /// An observer of the given parts, aiming at `target` blocks above
+    /// `start_height`, the tip before the miners started.
     pub fn new(
         client: ChainClient,
         statuses: Vec<watch::Receiver<Option<CoordinatorStatus>>>,
         probes: Vec<Arc<MinerProbe>>,
         events: mpsc::UnboundedReceiver<TimedEvent>,
+        start_height: u64,
         target: u64,
         zero_bits: u8,
     ) -> Observer {
@@ -78,8 +80,8 @@ impl Observer {
             events,
             target,
             zero_bits,
-            start_height: None,
-            height: 0,
+            start_height,
+            height: start_height,
             tip: String::new(),
             pending: Vec::new(),
             latencies: Vec::new(),
@@ -96,8 +98,7 @@ impl Observer {
 
     /// Blocks mined since the start.
     pub fn blocks_mined(&self) -> u64 {
-        self.start_height
-            .map_or(0, |s| self.height.saturating_sub(s))
+        self.height.saturating_sub(self.start_height)
     }
 
     /// Watches until the target is reached (false) or `stop` resolves (true).
@@ -130,7 +131,6 @@ impl Observer {
             }
         }
         if let Ok(tip) = self.client.tip().await {
-            self.start_height.get_or_insert(tip.height);
             if self.last_block.as_ref().is_none_or(|b| b.hash != tip.hash)
                 && let Ok(mut page) = self.client.blocks(tip.height, 1).await
             {
