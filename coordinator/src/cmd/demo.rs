@@ -13,6 +13,7 @@ use clap::Args;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 
+use super::demo_data;
 use super::demo_view::{Observer, Report};
 use super::output::outln;
 use super::{
@@ -48,8 +49,9 @@ pub struct DemoArgs {
     /// 3 s at the hash rate measured on this machine).
     #[arg(long, value_parser = flags::chain_zero_bits)]
     pub zero_bits: Option<u8>,
-    /// Directory for the chain database and the log (default: a new
-    /// directory under the system's temp dir).
+    /// Directory for the chain database, the log and the keys (default: a
+    /// new directory under the system's temp dir); one used before
+    /// continues its chain.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Heartbeat interval in milliseconds (10 to 600000).
@@ -77,21 +79,6 @@ pub fn zero_bits_for(rate: f64, secs: f64) -> u8 {
     (rate * secs).max(2.0).log2().round().clamp(8.0, 48.0) as u8
 }
 
-fn data_dir(args: &DemoArgs) -> Result<PathBuf, UsageError> {
-    let dir = match &args.data {
-        Some(d) => d.clone(),
-        None => {
-            let stamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            std::env::temp_dir().join(format!("coordinator-demo-{stamp}-{}", std::process::id()))
-        }
-    };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", dir.display())))?;
-    Ok(dir)
-}
-
 /// Runs the demo.
 pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     super::output::keep_running();
@@ -102,18 +89,40 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     check_fleet(miners, args.threads)?;
     let heartbeat = Duration::from_millis(args.heartbeat_ms);
     let chaos = super::parse_chaos(args.chaos.as_deref())?;
-    let dir = data_dir(args)?;
+    let data = demo_data::open(args.data.as_deref())?;
+    let dir = data.dir.clone();
     let log = dir.join("demo.log");
     super::init_file_logging(&log)?;
     let kernel = choose_kernel(args.backend.as_deref())?.kernel;
     outln!("measuring the {} kernel on one thread...", kernel.backend());
     let rate_alone = select::sustained_rate(kernel, Duration::from_millis(500));
     let sum_alone = rate_alone * f64::from(miners) * args.threads as f64;
-    let zero_bits = args
-        .zero_bits
-        .unwrap_or_else(|| zero_bits_for(sum_alone, 3.0));
-    let key = random::cluster_key().map_err(Failure::from)?;
-    let operator = random::signing_key().map_err(Failure::from)?;
+    // A continued chain keeps its difficulty unless `--zero-bits` asks for
+    // another, which the database refuses.
+    let params = chain::store::CreateParams {
+        zero_bits: args
+            .zero_bits
+            .or((!data.continued).then(|| zero_bits_for(sum_alone, 3.0))),
+        operator: Some(chain::ledger::public_key(&data.operator)),
+    };
+    let store_error = |e| match e {
+        chain::StoreError::ZeroBitsMismatch { stored, .. } => UsageError::Flag(format!(
+            "{} holds a chain of {stored} zero bits: omit --zero-bits to continue it, \
+             or give another --data directory",
+            dir.display()
+        )),
+        e => UsageError::Path(format!("chain database: {e}")),
+    };
+    let store = chain::SqliteStore::open_with(&data.chain_db(), params).map_err(store_error)?;
+    let zero_bits = chain::Store::params(&store).zero_bits;
+    // A continued chain: mine `--blocks` more, and no block past them.
+    let start = chain::Store::tip_state(&store)
+        .map_err(store_error)?
+        .tip
+        .height;
+    let last_height = Some(start.saturating_add(args.blocks));
+    let key = data.cluster.clone();
+    let operator = data.operator.clone();
     let trader_keys = (0..args.traders)
         .map(|_| random::signing_key())
         .collect::<Result<Vec<_>, _>>()
@@ -126,22 +135,20 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         args.coordinators,
         args.blocks
     );
-    outln!("data and log in {}", dir.display());
+    if data.continued {
+        outln!(
+            "continuing the chain in {} from height {start}",
+            dir.display()
+        );
+    }
+    outln!(
+        "data, log and keys in {} (rewards to {}: `coordinator wallet new --from-cluster-key {}` prints its key)",
+        dir.display(),
+        chain::ledger::address(&payout),
+        data.cluster_file().display()
+    );
 
     runtime()?.block_on(async move {
-        let params = chain::store::CreateParams {
-            zero_bits: Some(zero_bits),
-            operator: Some(chain::ledger::public_key(&operator)),
-        };
-        let store = chain::SqliteStore::open_with(&dir.join("chain.db"), params)
-            .map_err(|e| UsageError::Path(format!("chain database: {e}")))?;
-        // A reused `--data` directory continues its chain: mine `--blocks`
-        // more, and no block past them.
-        let start = chain::Store::tip_state(&store)
-            .map_err(|e| UsageError::Path(format!("chain database: {e}")))?
-            .tip
-            .height;
-        let last_height = Some(start.saturating_add(args.blocks));
         let chain_server = |e| Failure::resources("the chain service", e);
         let tcp = TcpListener::bind("127.0.0.1:0")
             .await
@@ -250,7 +257,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         }
         outln!(
             "every header: coordinator chain export --db {}",
-            dir.join("chain.db").display()
+            data.chain_db().display()
         );
         report.print();
         if let Some(text) = trading_text {

@@ -29,13 +29,15 @@ pub fn run(args: &KeygenArgs) -> Result<ExitCode, CommandError> {
     let text = format!("{}\n", Hex(key.as_bytes()));
     match &args.out {
         None => outln!("{}", text.trim_end()),
-        Some(path) => write_new(path, text.as_bytes())?,
+        Some(path) => write_new("--out", path, text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Creates `path` (it must not exist) with mode 0600 and writes `bytes`.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+/// Creates `path` (it must not exist) with mode 0600 and writes `bytes`:
+/// how every key file this program makes is written (`what` names the
+/// file in errors).
+pub(super) fn write_new(what: &str, path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -46,7 +48,7 @@ fn write_new(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
         } else {
             e.to_string()
         };
-        UsageError::Path(format!("--out {}: {why}", path.display()))
+        UsageError::Path(format!("{what} {}: {why}", path.display()))
     })?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())

@@ -8,6 +8,7 @@ pub mod chain;
 pub mod chain_import;
 pub mod config;
 pub mod demo;
+pub mod demo_data;
 pub mod demo_view;
 pub mod demo_votes;
 pub mod error;
