@@ -152,6 +152,12 @@ async fn the_explorer_pages_are_embedded() {
             !body.contains("http://") && !body.contains("https://"),
             "{path}"
         );
+        if path.ends_with(".css") {
+            // The base sheet shared with the dashboard, then the
+            // explorer's own rules.
+            let (base, own) = (body.find(":root"), body.find("#search"));
+            assert!(base.is_some() && own.is_some() && base < own, "{body}");
+        }
     }
     let (status, summary) = svc.get("/v1/summary").await;
     assert_eq!(status, 200);

@@ -187,6 +187,13 @@ async fn the_pages_are_embedded_and_fetch_nothing_from_elsewhere() {
             !body.contains("http://") && !body.contains("https://"),
             "{path}"
         );
+        if path.ends_with(".css") {
+            // The explorer's base sheet: its colours and the range bar's.
+            assert!(
+                body.contains(":root") && body.contains("--scanned:"),
+                "{body}"
+            );
+        }
     }
     let r = cluster.get("/nowhere").await;
     assert_eq!(r.status(), 404);

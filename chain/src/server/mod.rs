@@ -19,6 +19,8 @@ mod ledger;
 mod submit;
 mod web;
 
+pub use web::BASE_STYLE;
+
 use std::future::Future;
 use std::io;
 use std::sync::{Arc, Weak};

@@ -24,7 +24,13 @@ use super::handlers::blocking;
 
 const INDEX: &str = include_str!("assets/explorer.html");
 const SCRIPT: &str = include_str!("assets/explorer.js");
-const STYLE: &str = include_str!("assets/explorer.css");
+/// The look the explorer shares with the coordinator's dashboard (colours,
+/// cards, tables, the range bar): one sheet, so the two pages stay alike.
+pub const BASE_STYLE: &str = include_str!("assets/base.css");
+const STYLE: &str = concat!(
+    include_str!("assets/base.css"),
+    include_str!("assets/explorer.css")
+);
 
 /// The explorer's pages and assets, `/v1/summary` and `/metrics`.
 pub(super) fn routes() -> Router<AppState> {

@@ -31,7 +31,9 @@ pub const MAX_STREAMS: usize = 64;
 
 const INDEX: &str = include_str!("assets/dashboard.html");
 const SCRIPT: &str = include_str!("assets/dashboard.js");
-const STYLE: &str = include_str!("assets/dashboard.css");
+/// The dashboard looks like the chain explorer: its style is the explorer's
+/// base sheet.
+const STYLE: &str = chain::server::BASE_STYLE;
 
 /// The dashboard, its feed and the metrics, for the status server.
 pub fn routes() -> Router<Shared> {
