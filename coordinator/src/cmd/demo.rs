@@ -90,8 +90,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     let heartbeat = Duration::from_millis(args.heartbeat_ms);
     let chaos = super::parse_chaos(args.chaos.as_deref())?;
     let data = demo_data::open(args.data.as_deref())?;
-    let dir = data.dir.clone();
-    let log = dir.join("demo.log");
+    let log = data.dir.join("demo.log");
     super::init_file_logging(&log)?;
     let kernel = choose_kernel(args.backend.as_deref())?.kernel;
     outln!("measuring the {} kernel on one thread...", kernel.backend());
@@ -109,7 +108,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         chain::StoreError::ZeroBitsMismatch { stored, .. } => UsageError::Flag(format!(
             "{} holds a chain of {stored} zero bits: omit --zero-bits to continue it, \
              or give another --data directory",
-            dir.display()
+            data.dir.display()
         )),
         e => UsageError::Path(format!("chain database: {e}")),
     };
@@ -138,12 +137,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     if data.continued {
         outln!(
             "continuing the chain in {} from height {start}",
-            dir.display()
+            data.dir.display()
         );
     }
     outln!(
         "data, log and keys in {} (rewards to {}: `coordinator wallet new --from-cluster-key {}` prints its key)",
-        dir.display(),
+        data.dir.display(),
         chain::ledger::address(&payout),
         data.cluster_file().display()
     );

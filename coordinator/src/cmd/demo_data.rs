@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use chain::ledger::SigningKey;
 use protocol::ClusterKey;
-use protocol::hex::Hex;
 
 use super::wallet::keys::{key_text, read_key};
 use super::{CommandError, Failure, UsageError, keygen};
@@ -87,31 +86,20 @@ pub fn open(data: Option<&Path>) -> Result<DemoData, CommandError> {
         ))
         .into());
     }
-    let operator = match read_existing(&operator_path, |p| read_key(p, "--data"))? {
-        Some(key) => key,
-        None => {
-            let key = random::signing_key().map_err(Failure::from)?;
-            keygen::write_new(
-                "operator key",
-                &operator_path,
-                format!("{}\n", key_text(&key)).as_bytes(),
-            )?;
-            key
-        }
-    };
-    let cluster_path = dir.join(CLUSTER_KEY);
-    let cluster = match read_existing(&cluster_path, |p| super::load_key(Some(p), false))? {
-        Some(key) => key,
-        None => {
-            let key = random::cluster_key().map_err(Failure::from)?;
-            keygen::write_new(
-                "cluster key",
-                &cluster_path,
-                format!("{}\n", Hex(key.as_bytes())).as_bytes(),
-            )?;
-            key
-        }
-    };
+    let operator = kept_key(
+        "operator key",
+        &operator_path,
+        |p| read_key(p, "--data"),
+        random::signing_key,
+        |k| format!("{}\n", key_text(k)),
+    )?;
+    let cluster = kept_key(
+        "cluster key",
+        &dir.join(CLUSTER_KEY),
+        |p| super::load_key(Some(p), false),
+        random::cluster_key,
+        keygen::cluster_key_text,
+    )?;
     Ok(DemoData {
         dir,
         cluster,
@@ -120,16 +108,21 @@ pub fn open(data: Option<&Path>) -> Result<DemoData, CommandError> {
     })
 }
 
-/// `read(path)` when the file exists, `None` when it does not.
-fn read_existing<T>(
+/// The key `path` holds, or, when there is no such file, a new one from
+/// `make`, written there (as `text` writes it) before it is used.
+fn kept_key<K>(
+    what: &str,
     path: &Path,
-    read: impl FnOnce(&Path) -> Result<T, UsageError>,
-) -> Result<Option<T>, UsageError> {
+    read: impl FnOnce(&Path) -> Result<K, UsageError>,
+    make: impl FnOnce() -> Result<K, random::RandomError>,
+    text: impl FnOnce(&K) -> String,
+) -> Result<K, CommandError> {
     if path.exists() {
-        read(path).map(Some)
-    } else {
-        Ok(None)
+        return Ok(read(path)?);
     }
+    let key = make().map_err(Failure::from)?;
+    keygen::write_new(what, path, text(&key).as_bytes())?;
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use protocol::ClusterKey;
 use protocol::hex::Hex;
 
 use super::output::outln;
@@ -26,12 +27,17 @@ pub struct KeygenArgs {
 /// Makes a new key.
 pub fn run(args: &KeygenArgs) -> Result<ExitCode, CommandError> {
     let key = random::cluster_key().map_err(Failure::from)?;
-    let text = format!("{}\n", Hex(key.as_bytes()));
+    let text = cluster_key_text(&key);
     match &args.out {
         None => outln!("{}", text.trim_end()),
         Some(path) => write_new("--out", path, text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A cluster key file's text: 64 hex characters and a newline.
+pub(super) fn cluster_key_text(key: &ClusterKey) -> String {
+    format!("{}\n", Hex(key.as_bytes()))
 }
 
 /// Creates `path` (it must not exist) with mode 0600 and writes `bytes`:
