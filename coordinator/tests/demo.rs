@@ -7,6 +7,10 @@ use std::process::Command;
 
 use chain::Store;
 
+#[path = "support/chain_process.rs"]
+mod support;
+use support::ChainProcess;
+
 const BIN: &str = env!("CARGO_BIN_EXE_coordinator");
 
 /// Runs the demo on `data` with `extra` flags; its stdout, after checking
@@ -79,4 +83,41 @@ fn a_data_directory_given_again_continues_its_chain() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("8 zero bits: omit --zero-bits"), "{err}");
     assert_eq!(store.tip_state().unwrap().tip.height, 8);
+    drop(store);
+    // Between runs the operator deposits by hand with the kept key, which
+    // takes its next sequence number.
+    let service = ChainProcess::start(&["--db", data.join("chain.db").to_str().unwrap()]).unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "wallet",
+            "deposit",
+            "--chain",
+            &service.url,
+            "--operator-key",
+        ])
+        .arg(data.join("operator.key"))
+        .args(["--to", &"ab".repeat(20), "--amount", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(service);
+    // A third run with one trader more: the two traders of the run before
+    // come back with their keys (and so their balances); the operator's
+    // deposits continue its sequence, wherever it stands.
+    let kept = |i: u32| std::fs::read_to_string(data.join(format!("traders/{i}.key"))).unwrap();
+    let before = [kept(0), kept(1)];
+    let text = demo(&data, &["--traders", "3"]);
+    assert!(
+        text.contains("3 traders (2 kept from earlier runs)"),
+        "{text}"
+    );
+    assert_eq!([kept(0), kept(1)], before);
+    let trading = text.lines().find(|l| l.starts_with("trading:")).unwrap();
+    assert!(!trading.contains("sequence"), "{trading}");
+    let store = chain::SqliteStore::open_existing(&data.join("chain.db")).unwrap();
+    assert_eq!(store.tip_state().unwrap().tip.height, 12);
 }

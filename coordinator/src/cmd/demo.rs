@@ -1,7 +1,8 @@
-//! `coordinator demo`: the whole system in one process, on loopback, with a
-//! fresh random cluster key: a chain service on an SQLite file, C
-//! coordinators, N simulated miners; it mines K blocks while showing
-//! progress, then prints the chain it built and what it measured.
+//! `coordinator demo`: the whole system in one process, on loopback, with
+//! the random keys of its data directory (`demo_data.rs`): a chain service
+//! on an SQLite file, C coordinators, N simulated miners; it mines K blocks
+//! while showing progress, then prints the chain it built and what it
+//! measured.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -122,10 +123,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
     let last_height = Some(start.saturating_add(args.blocks));
     let key = data.cluster.clone();
     let operator = data.operator.clone();
-    let trader_keys = (0..args.traders)
-        .map(|_| random::signing_key())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(Failure::from)?;
+    let (trader_keys, kept_traders) = data.trader_keys(args.traders)?;
     let seed = u64::from(random::u32().map_err(Failure::from)?);
     let payout = super::wallet::keys::payout_key(&key);
     outln!(
@@ -138,6 +136,12 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CommandError> {
         outln!(
             "continuing the chain in {} from height {start}",
             data.dir.display()
+        );
+    }
+    if kept_traders > 0 {
+        outln!(
+            "{} traders ({kept_traders} kept from earlier runs)",
+            args.traders
         );
     }
     outln!(

@@ -1,9 +1,10 @@
-//! The demo's data directory: the chain database, the log, and the two
-//! keys the chain and its rewards depend on. A directory given again with
-//! `--data` continues where it stopped: the same chain and difficulty, the
-//! same operator (whose key the chain database keeps and checks), and the
-//! same cluster key, so every run's rewards go to one payout address that
-//! `wallet new --from-cluster-key DIR/cluster.key` can spend.
+//! The demo's data directory: the chain database, the log, the two keys
+//! the chain and its rewards depend on, and the traders' keys. A directory
+//! given again with `--data` continues where it stopped: the same chain and
+//! difficulty, the same operator (whose key the chain database keeps and
+//! checks), the same cluster key, so every run's rewards go to one payout
+//! address that `wallet new --from-cluster-key DIR/cluster.key` can spend,
+//! and the same traders, with the balances and orders they left.
 
 use std::path::{Path, PathBuf};
 
@@ -20,6 +21,8 @@ const CHAIN_DB: &str = "chain.db";
 const CLUSTER_KEY: &str = "cluster.key";
 /// The operator's wallet key (as `wallet new` prints it).
 const OPERATOR_KEY: &str = "operator.key";
+/// The traders' wallet keys, `0.key`, `1.key`, ..., one per trader.
+const TRADERS: &str = "traders";
 
 /// A data directory, ready for a run.
 pub struct DemoData {
@@ -58,6 +61,22 @@ impl DemoData {
     pub fn cluster_file(&self) -> PathBuf {
         self.dir.join(CLUSTER_KEY)
     }
+
+    /// The keys of `n` traders: those of earlier runs first, then new ones,
+    /// written beside them. Also says how many were kept.
+    pub fn trader_keys(&self, n: u32) -> Result<(Vec<SigningKey>, u32), CommandError> {
+        let dir = self.dir.join(TRADERS);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", dir.display())))?;
+        let mut kept = 0;
+        let mut keys = Vec::new();
+        for i in 0..n {
+            let path = dir.join(format!("{i}.key"));
+            kept += u32::from(path.exists());
+            keys.push(wallet_key("trader key", &path)?);
+        }
+        Ok((keys, kept))
+    }
 }
 
 /// Opens `data` (created when absent), or a new directory under the
@@ -86,13 +105,7 @@ pub fn open(data: Option<&Path>) -> Result<DemoData, CommandError> {
         ))
         .into());
     }
-    let operator = kept_key(
-        "operator key",
-        &operator_path,
-        |p| read_key(p, "--data"),
-        random::signing_key,
-        |k| format!("{}\n", key_text(k)),
-    )?;
+    let operator = wallet_key("operator key", &operator_path)?;
     let cluster = kept_key(
         "cluster key",
         &dir.join(CLUSTER_KEY),
@@ -106,6 +119,17 @@ pub fn open(data: Option<&Path>) -> Result<DemoData, CommandError> {
         operator,
         continued,
     })
+}
+
+/// The wallet key `path` holds, or a new one written there.
+fn wallet_key(what: &str, path: &Path) -> Result<SigningKey, CommandError> {
+    kept_key(
+        what,
+        path,
+        |p| read_key(p, "--data"),
+        random::signing_key,
+        |k| format!("{}\n", key_text(k)),
+    )
 }
 
 /// The key `path` holds, or, when there is no such file, a new one from
@@ -151,6 +175,23 @@ mod tests {
         assert!(again.continued);
         assert_eq!(again.operator.to_bytes(), first.operator.to_bytes());
         assert_eq!(again.cluster.as_bytes(), first.cluster.as_bytes());
+    }
+
+    #[test]
+    fn traders_come_back_first_and_new_ones_are_kept_after_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = open(Some(tmp.path())).unwrap();
+        let (two, kept) = data.trader_keys(2).unwrap();
+        assert_eq!(kept, 0);
+        let (three, kept) = data.trader_keys(3).unwrap();
+        assert_eq!(kept, 2);
+        let bytes = |keys: &[SigningKey]| keys.iter().map(SigningKey::to_bytes).collect::<Vec<_>>();
+        assert_eq!(bytes(&three[..2]), bytes(&two));
+        assert_ne!(three[2].to_bytes(), three[0].to_bytes());
+        // Fewer than before: the first ones, the others left on disk.
+        let (one, kept) = data.trader_keys(1).unwrap();
+        assert_eq!((bytes(&one), kept), (bytes(&two[..1]), 1));
+        assert!(tmp.path().join("traders/2.key").exists());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The demo's trading load (`demo --traders N`): simulated clients that
 //! place random limit orders around a price while the cluster mines, and
-//! cancel some. The operator deposits usd to each at the start; coin comes
+//! cancel some. The operator tops each up to a start amount of usd (a
+//! trader kept from an earlier run may still hold some); coin comes
 //! from the block rewards, which the payout wallet hands out as blocks
 //! arrive. Their choices come from a seeded generator (the seed is drawn
 //! once, from `crate::random`); refusals (a race for funds, say) are
@@ -94,17 +95,21 @@ pub async fn start(
 ) -> Traders {
     let counts = Arc::new(TradeCounts::default());
     let (stop, stopped) = watch::channel(false);
-    for (i, key) in keys.iter().enumerate() {
-        let deposit = Tx::sign(
-            &operator,
-            i as u64,
-            Action::Deposit {
-                to: address(key),
-                amount: Amount(START_USD),
-            },
-        );
-        if let Err(e) = client.submit_transaction(&deposit).await {
-            counts.refused(&code_of(&e));
+    // Kept traders come back with what they had: the operator tops each up
+    // to the start amount, continuing its own sequence on the chain.
+    for key in &keys {
+        let Ok(view) = client.account(&address(key)).await else {
+            counts.refused("unavailable");
+            continue;
+        };
+        let short = START_USD.saturating_sub(view.pending.usd);
+        if short > 0 {
+            let to = address(key);
+            let deposit = Action::Deposit {
+                to,
+                amount: Amount(short),
+            };
+            submit(&client, &operator, deposit, &counts).await;
         }
     }
     let mut tasks = Vec::new();
