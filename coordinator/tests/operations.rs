@@ -4,73 +4,13 @@
 //! coordinator heard). `keygen --out` and closed pipes: `commands.rs`.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
+#[path = "support/procs.rs"]
+mod procs;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_coordinator");
-const LIMIT: Duration = Duration::from_secs(90);
-
-/// A child process whose stdout lines are collected; stderr goes to a file.
-struct Proc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], env: &[(&str, &str)], log: &Path) -> Proc {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .envs(env.iter().copied())
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc { child, lines }
-    }
-
-    /// The rest of the first stdout line starting with `prefix`.
-    fn line(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no line starting with {prefix:?}"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn keygen(path: &Path) {
-    let out = Command::new(BIN)
-        .args(["keygen", "--out"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-}
+use procs::{LIMIT, Proc, get_json, keygen};
 
 /// Ports free right now (bound and released), for a shared file that must
 /// name every node's address before any starts.
@@ -89,17 +29,6 @@ fn free_ports(n: usize, udp: bool) -> Vec<u16> {
         }
     }
     ports
-}
-
-fn get_json(url: &str) -> Option<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = reqwest::get(url).await.ok()?;
-        r.json().await.ok()
-    })
 }
 
 /// Polls `url` until `cond` holds for its JSON; panics with `what` after
@@ -170,7 +99,7 @@ fn a_three_node_cluster_from_one_shared_file_with_hostnames() {
     .unwrap();
     let cfg = file.display().to_string();
     let log = |n: &str| dir.path().join(format!("{n}.log"));
-    let chain = Proc::spawn(&["chain", "--config", &cfg], &[], &log("chain"));
+    let chain = Proc::spawn(&["chain", "--config", &cfg], &log("chain"));
     let url = chain.line("listening on ");
     assert_eq!(url, format!("http://127.0.0.1:{}", tcp[0]));
     assert!(
@@ -185,7 +114,7 @@ fn a_three_node_cluster_from_one_shared_file_with_hostnames() {
             let id = (i + 1).to_string();
             let listen = format!("127.0.0.1:{}", udp[i]);
             if i == 2 {
-                Proc::spawn(
+                Proc::spawn_env(
                     &["run", "--config", &cfg],
                     &[("COORDINATOR_ID", &id), ("COORDINATOR_RUN_LISTEN", &listen)],
                     &log(&format!("c{id}")),
@@ -193,7 +122,6 @@ fn a_three_node_cluster_from_one_shared_file_with_hostnames() {
             } else {
                 Proc::spawn(
                     &["run", "--config", &cfg, "--id", &id, "--listen", &listen],
-                    &[],
                     &log(&format!("c{id}")),
                 )
             }
@@ -206,7 +134,7 @@ fn a_three_node_cluster_from_one_shared_file_with_hostnames() {
             n.line("status on ")
         })
         .collect();
-    let _sim = Proc::spawn(&["sim", "--config", &cfg], &[], &log("sim"));
+    let _sim = Proc::spawn(&["sim", "--config", &cfg], &log("sim"));
 
     let status = wait_json(&statuses[0], "node 1 leading, 2 peers up, 2 miners", |s| {
         s["leading"] == true
@@ -243,7 +171,7 @@ fn another_key_and_our_own_id_are_named_in_status_and_the_log() {
     keygen(&key_b);
     let other = free_ports(1, true)[0];
     let log = dir.path().join("c2.log");
-    let node = Proc::spawn(
+    let node = Proc::spawn_env(
         &[
             "run",
             "--id",
@@ -294,7 +222,7 @@ fn another_key_and_our_own_id_are_named_in_status_and_the_log() {
     // A miner with another key: the coordinator names its address, the
     // miner says it hears nobody and what it tried.
     let sim_log = dir.path().join("sim.log");
-    let _sim = Proc::spawn(
+    let _sim = Proc::spawn_env(
         &[
             "sim",
             "--coordinator",
@@ -343,7 +271,7 @@ fn two_nodes_with_one_id_are_told_so_by_the_datagrams() {
     // claims the receiver's own id from another boot.
     let nodes: Vec<Proc> = (0..2)
         .map(|i| {
-            Proc::spawn(
+            Proc::spawn_env(
                 &[
                     "run",
                     "--id",

@@ -2,85 +2,16 @@
 //! coordinators and simulated miners, killed with SIGKILL and restarted.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+#[path = "support/procs.rs"]
+mod procs;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use procs::{Proc, get_json, wait};
 
 const HB_MS: u64 = 200;
-const LIMIT: Duration = Duration::from_secs(90);
-
-/// A child process whose stdout lines are collected.
-struct Proc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], log: &Path) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc { child, lines }
-    }
-
-    /// The rest of the first stdout line starting with `prefix`.
-    fn line(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no line starting with {prefix:?}"));
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-
-    /// Sends `sig` and returns at once (for signals that do not end it).
-    fn send_signal(&self, sig: &str) {
-        let pid = self.child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([sig, &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-    }
-
-    fn signal(&mut self, sig: &str) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args([sig, &pid]).status().unwrap();
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 struct Env {
     dir: tempfile::TempDir,
@@ -91,12 +22,7 @@ impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("cluster.key");
-        let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .arg("keygen")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        std::fs::write(&key, &out.stdout).unwrap();
+        procs::keygen(&key);
         Env { dir, key }
     }
 
@@ -195,42 +121,16 @@ fn rand_suffix() -> u128 {
         .as_nanos()
 }
 
-fn http_json(url: &str) -> Option<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(2))
-            .build()
-            .ok()?;
-        client.get(url).send().await.ok()?.json().await.ok()
-    })
-}
-
 fn height(chain: &str) -> Option<u64> {
-    http_json(&format!("{chain}/v1/tip"))?["height"].as_u64()
-}
-
-fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> (T, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return (v, start.elapsed());
-        }
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    get_json(&format!("{chain}/v1/tip"))?["height"].as_u64()
 }
 
 fn leading(status: &str) -> Option<bool> {
-    http_json(status)?["leading"].as_bool()
+    get_json(status)?["leading"].as_bool()
 }
 
 fn mining_with_leases(status: &str) -> bool {
-    http_json(status)
+    get_json(status)
         .is_some_and(|s| s["leading"] == true && s["job"]["leases"].as_u64().unwrap_or(0) > 0)
 }
 
@@ -274,28 +174,28 @@ fn a_killed_leader_is_replaced_and_leads_again_when_it_returns() {
 
     // Without --payout, every leader's blocks pay the cluster's payout
     // address, whose key `wallet new --from-cluster-key` prints.
-    let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+    let out = Command::new(procs::BIN)
         .args(["wallet", "new", "--json", "--from-cluster-key"])
         .arg(&env.key)
         .output()
         .unwrap();
     let payout: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let payout = payout["address"].as_str().unwrap();
-    let blocks = http_json(&format!("{url}/v1/blocks?from=1&limit=1000")).unwrap();
+    let blocks = get_json(&format!("{url}/v1/blocks?from=1&limit=1000")).unwrap();
     let blocks = blocks.as_array().unwrap();
     assert!(blocks.len() >= 6);
     for b in blocks {
         assert_eq!(b["transactions"][0]["kind"], "reward");
         assert_eq!(b["transactions"][0]["to"], payout, "block {}", b["height"]);
     }
-    let account = http_json(&format!("{url}/v1/accounts/{payout}")).unwrap();
+    let account = get_json(&format!("{url}/v1/accounts/{payout}")).unwrap();
     let coin = account["coin"].as_u64().unwrap();
     assert_eq!(coin % 1000, 0);
     assert!(coin >= 1000 * blocks.len() as u64);
 }
 
 fn export(db: &str) -> Vec<String> {
-    let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+    let out = Command::new(procs::BIN)
         .args(["chain", "export", "--db", db])
         .output()
         .unwrap();
@@ -321,9 +221,7 @@ fn a_killed_chain_service_loses_nothing_and_coordinators_carry_on() {
     let before = export(&env.path("chain.db"));
     assert!(before.len() >= 4, "genesis and three blocks at least");
     wait("the leader to report the outage", || {
-        http_json(&s1)
-            .filter(|s| s["chain_up"] == false)
-            .map(|_| ())
+        get_json(&s1).filter(|s| s["chain_up"] == false).map(|_| ())
     });
 
     let (_chain, url2) = env.chain(&listen);
@@ -340,7 +238,7 @@ fn a_killed_chain_service_loses_nothing_and_coordinators_carry_on() {
     );
     // The status is republished at most every 100 ms: wait for it.
     wait("the leader to report the chain back", || {
-        http_json(&s1).filter(|s| s["chain_up"] == true).map(|_| ())
+        get_json(&s1).filter(|s| s["chain_up"] == true).map(|_| ())
     });
 }
 
@@ -350,10 +248,7 @@ fn nodes_refuse_to_start_without_a_key() {
         vec!["run", "--id", "1", "--chain", "http://127.0.0.1:9"],
         vec!["sim", "--coordinator", "127.0.0.1:7411"],
     ] {
-        let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .args(&args)
-            .output()
-            .unwrap();
+        let out = Command::new(procs::BIN).args(&args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
         assert!(
@@ -364,7 +259,7 @@ fn nodes_refuse_to_start_without_a_key() {
     let env = Env::new();
     std::fs::write(env.path("bad.key"), "not hex").unwrap();
     let bad = env.path("bad.key");
-    let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
+    let out = Command::new(procs::BIN)
         .args([
             "run",
             "--id",
@@ -411,7 +306,7 @@ fn a_follower_reports_the_leaders_view_of_a_chain_outage() {
     let (_c1, s1) = env.coordinator(1, &url);
     let (_c2, s2) = env.coordinator(2, &url);
     let chain_up = |status: &str, leading: bool, up: bool| {
-        http_json(status).filter(|s| s["leading"] == leading && s["chain_up"] == up)
+        get_json(status).filter(|s| s["leading"] == leading && s["chain_up"] == up)
     };
     wait("coordinator 1 leading, the chain up", || {
         chain_up(&s1, true, true)
@@ -437,7 +332,7 @@ fn a_follower_reports_the_leaders_view_of_a_chain_outage() {
 
 /// The blocks from height 1, as the chain's API lists them.
 fn blocks(chain: &str) -> Vec<serde_json::Value> {
-    http_json(&format!("{chain}/v1/blocks?from=1&limit=1000"))
+    get_json(&format!("{chain}/v1/blocks?from=1&limit=1000"))
         .and_then(|b| b.as_array().cloned())
         .unwrap_or_default()
 }
@@ -468,7 +363,7 @@ fn a_follower_killed_mid_vote_is_absent_and_the_block_says_who_confirmed_it() {
     // it is killed while that vote is open.
     c2.send_signal("-STOP");
     wait("a vote waiting for coordinator 2", || {
-        http_json(&s1)
+        get_json(&s1)
             .filter(|s| s["vote"]["waiting_for"] == serde_json::json!([2]))
             .map(|_| ())
     });
@@ -481,7 +376,7 @@ fn a_follower_killed_mid_vote_is_absent_and_the_block_says_who_confirmed_it() {
         .unwrap();
     assert_eq!(confirmed_by(&next), [1], "the leader alone, 2 absent");
     let (status, _) = wait("the leader to count the absent", || {
-        http_json(&s1).filter(|s| s["stats"]["votes_absent"].as_u64() >= Some(1))
+        get_json(&s1).filter(|s| s["stats"]["votes_absent"].as_u64() >= Some(1))
     });
     let waited = status["stats"]["vote_ms_max"].as_u64().unwrap();
     println!("a vote with its follower stopped closed after {waited} ms ({HB_MS} ms heartbeats)");
@@ -501,7 +396,7 @@ fn the_leader_waits_for_its_quorum_and_leases_fixed_chunks() {
     let (s, _) = wait("the leader to wait for a third miner", || {
         // The quorum is counted as miners register, the work once the
         // template has come: wait for both.
-        http_json(&s1).filter(|s| {
+        get_json(&s1).filter(|s| {
             s["quorum"]["waiting_for"] == "1 more miner (2 of 3 registered)"
                 && s["work"] != "fetching template"
         })
@@ -516,7 +411,7 @@ fn the_leader_waits_for_its_quorum_and_leases_fixed_chunks() {
     // The best hashes of the block intervals, re-hashed near misses, in
     // the status the dashboard reads.
     let (best, _) = wait("the best hash of a block interval", || {
-        http_json(&s1).and_then(|s| {
+        get_json(&s1).and_then(|s| {
             s["best"]["intervals"][0]["best"]["text"]
                 .as_str()
                 .map(str::to_owned)
@@ -527,7 +422,7 @@ fn the_leader_waits_for_its_quorum_and_leases_fixed_chunks() {
     assert!(by.parse::<u32>().is_ok(), "{best}");
     // Every lease is the fixed chunk, whatever the miners' rates.
     for _ in 0..20 {
-        let s = http_json(&s1).unwrap();
+        let s = get_json(&s1).unwrap();
         if let Some(leases) = s["job"]["leases"].as_u64().filter(|&n| n > 0) {
             assert_eq!(
                 s["job"]["coverage"]["leased"].as_u64(),
@@ -550,5 +445,5 @@ fn with_votes_off_blocks_are_confirmed_by_the_leader_alone() {
     for b in blocks(&url) {
         assert_eq!(confirmed_by(&b), [1], "block {}", b["height"]);
     }
-    assert_eq!(http_json(&s1).unwrap()["stats"]["votes"], 0);
+    assert_eq!(get_json(&s1).unwrap()["stats"]["votes"], 0);
 }

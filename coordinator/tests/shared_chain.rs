@@ -20,84 +20,22 @@
 #[path = "../../chain/tests/support/postgres.rs"]
 mod pg;
 
+#[path = "support/procs.rs"]
+mod procs;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chain::ledger::{Action, Address, Amount, Ledger, Price, Side, SigningKey, Tx, address};
 use chain::{ChainClient, ClientError, Location};
 use pg::PgServer;
+use procs::{Proc, get, get_json as status, wait};
 use protocol::kernel::{Kernel, ScanJob};
 use protocol::{BlockHeader, NonceRange};
 
 const HB_MS: u64 = 1000;
-const LIMIT: Duration = Duration::from_secs(120);
-
-/// A child process whose stdout lines are collected.
-struct Proc {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn spawn(args: &[&str], log: &Path) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc {
-            child,
-            lines,
-            log: log.to_owned(),
-        }
-    }
-
-    fn line(&self, prefix: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(60))
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "no line starting with {prefix:?}; log: {}",
-                        std::fs::read_to_string(&self.log).unwrap_or_default()
-                    )
-                });
-            if let Some(rest) = line.strip_prefix(prefix) {
-                return rest.to_owned();
-            }
-        }
-    }
-
-    fn kill9(&mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A server, a database on it, a cluster key, a directory for logs.
 struct Env {
@@ -116,12 +54,7 @@ impl Env {
         let db = server.database();
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("cluster.key");
-        let out = Command::new(env!("CARGO_BIN_EXE_coordinator"))
-            .arg("keygen")
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        std::fs::write(&key, &out.stdout).unwrap();
+        procs::keygen(&key);
         Some(Env {
             server,
             db,
@@ -235,37 +168,8 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn http_json(url: &str) -> Option<(u16, serde_json::Value)> {
-    runtime().block_on(async {
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .ok()?;
-        let response = client.get(url).send().await.ok()?;
-        let status = response.status().as_u16();
-        Some((status, response.json().await.ok()?))
-    })
-}
-
-fn status(url: &str) -> Option<serde_json::Value> {
-    http_json(url).map(|(_, v)| v)
-}
-
 fn height(chain: &str) -> Option<u64> {
-    http_json(&format!("{chain}/v1/tip"))
-        .and_then(|(s, v)| (s == 200).then(|| v["height"].as_u64())?)
-}
-
-fn wait<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> (T, Duration) {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return (v, start.elapsed());
-        }
-        assert!(start.elapsed() < LIMIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    get(&format!("{chain}/v1/tip")).and_then(|(s, v)| (s == 200).then(|| v["height"].as_u64())?)
 }
 
 /// The blocks a coordinator's log says were accepted: height to hash.
@@ -456,7 +360,7 @@ fn the_database_stops_abruptly_and_everyone_resumes_by_themselves() {
     env.server.stop_immediate();
     for url in [&url_a, &url_b] {
         let (code, body) = wait("503 from an instance", || {
-            http_json(&format!("{url}/v1/tip")).filter(|(s, _)| *s == 503)
+            get(&format!("{url}/v1/tip")).filter(|(s, _)| *s == 503)
         })
         .0;
         assert_eq!(
