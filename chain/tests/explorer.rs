@@ -12,33 +12,11 @@ mod exposition;
 
 use std::time::Duration;
 
-use chain::ledger::{Action, Amount, Price, Side, SigningKey, Tx, address};
+use chain::ledger::{Side, SigningKey, address};
+use common::ledger::{deposit, order, submit};
 use common::{Service, operator, solve, trader};
 
 const LONG: Duration = Duration::from_secs(90);
-
-async fn submit(svc: &Service, key: &SigningKey, action: Action) -> Tx {
-    let account = svc.client.account(&address(key)).await.unwrap();
-    let tx = Tx::sign(key, account.pending.next_sequence, action);
-    svc.client.submit_transaction(&tx).await.unwrap();
-    tx
-}
-
-fn order(side: Side, price: u64, amount: u64) -> Action {
-    Action::Order {
-        side,
-        price: Price(price),
-        amount: Amount(amount),
-        expiry: None,
-    }
-}
-
-fn deposit(to: chain::ledger::Address, amount: u64) -> Action {
-    Action::Deposit {
-        to,
-        amount: Amount(amount),
-    }
-}
 
 /// A chain where alice holds a block reward's coin and bob deposited usd.
 async fn market() -> (Service, SigningKey, SigningKey) {

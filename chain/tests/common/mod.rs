@@ -16,6 +16,8 @@
 #[path = "../support/postgres.rs"]
 pub mod pg;
 
+pub mod ledger;
+
 use std::sync::Arc;
 
 use chain::api::Template;
