@@ -14,8 +14,9 @@
 //!
 //! Each instance's health is what its last call or probe found
 //! ([`ChainSet::probe`], on a timer, keeps the instances not in use
-//! known too); failures are `chain_failing` warnings with the instance's
-//! URL as their subject. [`ChainApi::instances`] is what `/status`,
+//! known too); with several instances, failures are `chain_failing`
+//! warnings with the instance's URL as their subject (with one, the node's
+//! own warning that the chain is down says it). [`ChainApi::instances`] is what `/status`,
 //! the dashboard and `/metrics` show.
 
 use std::future::Future;
@@ -149,20 +150,25 @@ impl<C: ChainApi> ChainSet<C> {
                 h.error = Some(e.clone());
                 h.failures += 1;
                 drop(h);
-                let using = i == self.current.load(Ordering::Relaxed);
-                self.warnings.raise(
-                    WarningKind::ChainFailing,
-                    instance.url.clone(),
-                    format!(
-                        "the chain service at {} fails: {e}{}",
-                        instance.url,
-                        match (using, self.instances.len()) {
-                            (_, 1) => "; retrying with backoff, mining goes on",
-                            (true, _) => "; moving to the next instance",
-                            (false, _) => "; not used while it fails",
-                        }
-                    ),
-                );
+                // One instance failing is the whole chain failing, which
+                // the node says itself (`NodeEvent::ChainDown`): said here
+                // too, it would be said twice.
+                if self.instances.len() > 1 {
+                    let using = i == self.current.load(Ordering::Relaxed);
+                    self.warnings.raise(
+                        WarningKind::ChainFailing,
+                        instance.url.clone(),
+                        format!(
+                            "the chain service at {} fails: {e}{}",
+                            instance.url,
+                            if using {
+                                "; moving to the next instance"
+                            } else {
+                                "; not used while it fails"
+                            }
+                        ),
+                    );
+                }
             }
         }
         outcome
@@ -192,6 +198,9 @@ impl<C: ChainApi> ChainSet<C> {
                     }
                     return answer;
                 }
+                // Each error names its instance, unless there is only
+                // the one the node's own words name.
+                Attempt::Failed(e) if n == 1 => errors.push(e),
                 Attempt::Failed(e) => errors.push(format!("{}: {e}", self.instances[i].url)),
             }
         }
@@ -311,13 +320,15 @@ mod tests {
         }
     }
 
-    fn set(modes: [u32; 2]) -> (ChainSet<Fake>, Arc<Warnings>) {
+    /// Instances `http://a`, `http://b`, ... in `modes`.
+    fn set<const N: usize>(modes: [u32; N]) -> (ChainSet<Fake>, Arc<Warnings>) {
         let warnings = Arc::new(Warnings::new());
         let set = ChainSet::new(
-            vec![
-                ("http://a".into(), Fake::new(modes[0])),
-                ("http://b".into(), Fake::new(modes[1])),
-            ],
+            modes
+                .iter()
+                .zip('a'..)
+                .map(|(&mode, name)| (format!("http://{name}"), Fake::new(mode)))
+                .collect(),
             Duration::from_millis(50),
             Arc::clone(&warnings),
         );
@@ -372,6 +383,21 @@ mod tests {
         assert!(e.contains("http://a: connection refused"), "{e}");
         assert!(e.contains("http://b: no answer"), "{e}");
         assert_eq!(warnings.snapshot().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_single_instance_failing_is_left_to_the_node_to_say() {
+        let (set, warnings) = set([DOWN]);
+        let Err(ChainError::Unavailable(e)) = set.tip().await else {
+            panic!("down");
+        };
+        // The node's warning names the URL (`describe`); the error and
+        // the warnings do not say it again.
+        assert_eq!(e, "connection refused");
+        assert_eq!(set.describe(), "the chain service at http://a");
+        assert!(warnings.snapshot().is_empty());
+        let status = set.instances();
+        assert_eq!((status[0].up, status[0].failures), (Some(false), 1));
     }
 
     #[tokio::test]
