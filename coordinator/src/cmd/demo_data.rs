@@ -66,6 +66,9 @@ impl DemoData {
     /// written beside them. Also says how many were kept.
     pub fn trader_keys(&self, n: u32) -> Result<(Vec<SigningKey>, u32), CommandError> {
         let dir = self.dir.join(TRADERS);
+        if n == 0 {
+            return Ok((Vec::new(), 0));
+        }
         std::fs::create_dir_all(&dir)
             .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", dir.display())))?;
         let mut kept = 0;
@@ -181,6 +184,11 @@ mod tests {
     fn traders_come_back_first_and_new_ones_are_kept_after_them() {
         let tmp = tempfile::tempdir().unwrap();
         let data = open(Some(tmp.path())).unwrap();
+        assert_eq!(data.trader_keys(0).unwrap().0.len(), 0);
+        assert!(
+            !tmp.path().join(TRADERS).exists(),
+            "no traders, no directory"
+        );
         let (two, kept) = data.trader_keys(2).unwrap();
         assert_eq!(kept, 0);
         let (three, kept) = data.trader_keys(3).unwrap();
