@@ -158,6 +158,18 @@ fn an_unreachable_server_is_said_at_once_and_the_password_never() {
         text.contains("127.0.0.1") && !text.contains("s3cret"),
         "{text}"
     );
+    // Given as a parameter, the password is no more shown.
+    let location = Location::parse(&format!(
+        "postgres://alice@127.0.0.1:{port}/chain?password=s3cret&connect_timeout=1"
+    ))
+    .unwrap();
+    let err = location.open(CreateParams::default()).unwrap_err();
+    for text in [location.to_string(), err.to_string()] {
+        assert!(
+            text.contains("connect_timeout=1") && !text.contains("s3cret"),
+            "{text}"
+        );
+    }
     for bad in [
         "postgres://",
         "postgres://127.0.0.1/db",

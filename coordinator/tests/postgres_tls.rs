@@ -4,7 +4,8 @@
 //! keeps blocks across a SIGKILL; `verify-ca` takes a certificate that
 //! names another host, `verify-full` refuses it; a certificate from another
 //! CA is refused; a client certificate admits the user it names, who is
-//! refused without one; without `sslmode` the connection is encrypted;
+//! refused without one, and its key encrypted by `openssl` opens with
+//! `sslpassword`; without `sslmode` the connection is encrypted;
 //! `sslmode=disable` and `sslmode=require` against a server without TLS
 //! fail with the server's or the client's reason; bad parameters exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -223,6 +224,53 @@ fn a_client_certificate_admits_the_user_it_names() {
 }
 
 #[test]
+fn a_client_key_encrypted_by_openssl_opens_with_sslpassword() {
+    let Some(env) = env() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let encrypted = dir.path().join("client-enc.key");
+    let out = Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-passout",
+            "pass:s3cret",
+            "-in",
+        ])
+        .arg(&env.client.1)
+        .arg("-out")
+        .arg(&encrypted)
+        .output()
+        .expect("openssl (scripts/setup installs it)");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        std::fs::read_to_string(&encrypted)
+            .unwrap()
+            .starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
+    let with = |password: &str| {
+        format!(
+            "?sslmode=verify-full&sslrootcert={}&sslcert={}&sslkey={}{password}",
+            env.ca.display(),
+            env.client.0.display(),
+            encrypted.display()
+        )
+    };
+    let chain = start(&env.url_as(CERT_USER, "localhost", &with("&sslpassword=s3cret"))).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    for (password, needle) in [
+        ("", "give its password as sslpassword"),
+        ("&sslpassword=wrong", "sslpassword does not decrypt it"),
+    ] {
+        let err = start(&env.url_as(CERT_USER, "localhost", &with(password)))
+            .err()
+            .expect("the key stays locked");
+        assert!(err.contains(needle) && !err.contains("s3cret"), "{err}");
+    }
+}
+
+#[test]
 fn require_against_a_server_without_tls_fails() {
     let Some(_) = env() else { return };
     let plain = pg::shared();
@@ -279,5 +327,21 @@ fn bad_tls_parameters_exit_2_with_a_message() {
             let err = String::from_utf8(out.stderr).unwrap();
             assert!(err.contains(needle), "{args:?}: {err}");
         }
+    }
+    // A refused URL is repeated without its passwords, wherever they were.
+    for db in [
+        "postgres://chain:s3cret@127.0.0.1:1/chain?sslmode=maybe",
+        "postgres://chain@127.0.0.1:1/chain?password=s3cret&sslmode=maybe",
+        "postgres://chain@127.0.0.1:1/chain?sslmode=maybe&sslpassword=s3cret",
+    ] {
+        let out = coordinator(&["chain", "export", "--db", db]);
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.contains("postgres://chain@127.0.0.1:1/chain?")
+                && err.contains("sslmode=maybe")
+                && !err.contains("s3cret"),
+            "{db}: {err}"
+        );
     }
 }

@@ -35,6 +35,17 @@ impl Location {
         Ok(Location::Sqlite(PathBuf::from(text)))
     }
 
+    /// `text`, a location given or not yet parsed, as it may be shown: a
+    /// URL without its passwords (for errors about a value that may not
+    /// parse).
+    pub fn redact(text: &str) -> String {
+        if PgUrl::is_url(text) {
+            PgUrl::redact(text)
+        } else {
+            text.to_owned()
+        }
+    }
+
     /// Opens the chain there, creating it (with `params`) if there is none.
     pub fn open(&self, params: CreateParams) -> Result<Arc<dyn Store>, StoreError> {
         Ok(match self {

@@ -36,7 +36,7 @@ pub struct ChainArgs {
     /// an empty database; several instances may serve one database). A
     /// password may also come from PGPASSWORD. TLS as with psql:
     /// ?sslmode=verify-full&sslrootcert=CA.pem (default sslmode=prefer).
-    #[arg(long, required = true, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    #[arg(long, required = true, value_hint = clap::ValueHint::AnyPath, value_parser = flags::DbLocation)]
     pub db: Option<Location>,
     /// Difficulty of a new chain, in leading zero bits (1-255) [default:
     /// 24]. A chain keeps the difficulty it was created with: giving
@@ -79,7 +79,7 @@ pub enum ChainCommand {
 pub struct ExportArgs {
     /// The SQLite file or postgres:// database holding the chain (never
     /// created).
-    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = flags::DbLocation)]
     pub db: Location,
 }
 

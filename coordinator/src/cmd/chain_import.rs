@@ -26,7 +26,7 @@ use super::{CommandError, Failure, UsageError, flags};
 pub struct ImportArgs {
     /// The SQLite file or postgres:// database to import into; a chain is
     /// created there if there is none.
-    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = Location::parse)]
+    #[arg(long, value_hint = clap::ValueHint::AnyPath, value_parser = flags::DbLocation)]
     pub db: Location,
     /// The export to read (`-`: standard input).
     pub file: String,

@@ -255,3 +255,33 @@ mod tests {
         assert_eq!(min_coordinators("65535"), Ok(65535));
     }
 }
+
+/// The value parser of `--db`: [`chain::Location::parse`], except that a
+/// refused value is shown without the passwords it may hold (clap's own
+/// error repeats the value as given).
+#[derive(Clone, Copy, Debug)]
+pub struct DbLocation;
+
+impl clap::builder::TypedValueParser for DbLocation {
+    type Value = chain::Location;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<chain::Location, clap::Error> {
+        let flag = arg
+            .and_then(clap::Arg::get_long)
+            .map_or_else(|| "--db".to_owned(), |l| format!("--{l}"));
+        let refused = |why: String, shown: String| {
+            let message = format!("invalid value '{shown}' for '{flag}': {why}\n");
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
+        };
+        let Some(text) = value.to_str() else {
+            let shown = chain::Location::redact(&value.to_string_lossy());
+            return Err(refused("not UTF-8".into(), shown));
+        };
+        chain::Location::parse(text).map_err(|why| refused(why, chain::Location::redact(text)))
+    }
+}

@@ -13,7 +13,9 @@
 //! `sslrootcert` is a PEM file of the certificates to trust, or `system`
 //! for the machine's (`/etc/ssl/certs`). `sslcert` and `sslkey` (PEM
 //! files, together) are the client's certificate and key, for a server
-//! that asks for one (`cert` in `pg_hba.conf`). Unlike libpq, no file is
+//! that asks for one (`cert` in `pg_hba.conf`); a key encrypted as PKCS #8
+//! (`BEGIN ENCRYPTED PRIVATE KEY`, what `openssl pkcs8 -topk8` writes) is
+//! opened with `sslpassword`, which is never shown (`url.rs`). Unlike libpq, no file is
 //! read that the URL does not name (`~/.postgresql/root.crt`,
 //! `postgresql.crt`): what is trusted is on the command line. Without a certificate check (`prefer`, `require`) the
 //! connection is encrypted but not authenticated, as with libpq: someone
@@ -22,7 +24,7 @@
 //!
 //! The parameters are taken out of the URL here because the PostgreSQL
 //! client knows only `disable`, `prefer` and `require`, and none of the
-//! files; the rest of the URL goes to it unchanged.
+//! files or the key's password; the rest of the URL goes to it unchanged.
 
 use std::sync::Arc;
 
@@ -54,13 +56,13 @@ pub(super) struct Tls {
     pub(super) connector: MakeRustlsConnect,
 }
 
-/// Splits `sslmode`, `sslrootcert`, `sslcert` and `sslkey` from the URL
+/// Splits `sslmode`, `sslrootcert`, `sslcert`, `sslkey` and `sslpassword` from the URL
 /// `text`: the URL without them, and the TLS they ask for (the files read
 /// now, so a bad one is an error at start, not at the first connection).
 pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
     let (base, query) = text.split_once('?').unwrap_or((text, ""));
     let (mut sslmode, mut rootcert, mut rest) = (None, None, Vec::new());
-    let (mut cert, mut client_key) = (None, None);
+    let (mut cert, mut client_key, mut password) = (None, None, None);
     for param in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = param.split_once('=').unwrap_or((param, ""));
         let decoded = || {
@@ -74,6 +76,7 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
             "sslrootcert" => rootcert = Some(decoded()?),
             "sslcert" => cert = Some(decoded()?),
             "sslkey" => client_key = Some(decoded()?),
+            "sslpassword" => password = Some(zeroize::Zeroizing::new(decoded()?)),
             _ => rest.push(param),
         }
     }
@@ -120,7 +123,11 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
         }
     };
     let client = match (cert, client_key) {
-        (Some(cert), Some(key)) => Some(client_identity(&cert, &key)?),
+        (Some(cert), Some(key)) => Some(client_identity(
+            &cert,
+            &key,
+            password.as_ref().map(|p| p.as_str()),
+        )?),
         (None, None) => None,
         _ => return Err("sslcert and sslkey go together: give both or neither".into()),
     };
@@ -161,11 +168,54 @@ fn certificates(param: &str, path: &str) -> Result<Vec<CertificateDer<'static>>,
 /// The client's certificate chain and key.
 type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
-/// `sslcert`'s chain and `sslkey`'s key.
-fn client_identity(cert: &str, key: &str) -> Result<Identity, String> {
+/// `sslcert`'s chain and `sslkey`'s key, opened with `password` if it is
+/// encrypted.
+fn client_identity(cert: &str, key: &str, password: Option<&str>) -> Result<Identity, String> {
     let chain = certificates("sslcert", cert)?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| format!("sslkey={key}: {e}"))?;
-    Ok((chain, key))
+    let text = zeroize::Zeroizing::new(
+        std::fs::read_to_string(key).map_err(|e| format!("sslkey={key}: {e}"))?,
+    );
+    let private = if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        decrypted(key, &text, password)?
+    } else if text.contains("Proc-Type: 4,ENCRYPTED") {
+        return Err(format!(
+            "sslkey={key} is encrypted in OpenSSL's older format, which is not read here: \
+             `openssl pkcs8 -topk8 -v2 aes-256-cbc -in {key} -out NEW.key` writes it as PKCS #8"
+        ));
+    } else {
+        PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|e| format!("sslkey={key}: {e}"))?
+    };
+    Ok((chain, private))
+}
+
+/// The PKCS #8 key encrypted in the PEM `text` of the file `path`.
+fn decrypted(
+    path: &str,
+    text: &str,
+    password: Option<&str>,
+) -> Result<PrivateKeyDer<'static>, String> {
+    let Some(password) = password else {
+        return Err(format!(
+            "sslkey={path} is encrypted: give its password as sslpassword=..."
+        ));
+    };
+    let (_, der) =
+        pkcs8::der::pem::decode_vec(text.as_bytes()).map_err(|e| format!("sslkey={path}: {e}"))?;
+    let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
+        .map_err(|e| format!("sslkey={path}: {e}"))?;
+    use pkcs8::pkcs5::Error as Pkcs5;
+    match info.decrypt(password) {
+        Ok(plain) => Ok(PrivateKeyDer::Pkcs8(plain.as_bytes().to_vec().into())),
+        Err(pkcs8::Error::EncryptedPrivateKey(
+            e @ (Pkcs5::UnsupportedAlgorithm { .. } | Pkcs5::AlgorithmParametersInvalid { .. }),
+        )) => Err(format!("sslkey={path}: cannot decrypt it: {e}")),
+        // Bad padding, or (once in 256 wrong passwords) good padding
+        // around bytes that are no key: the crate names the former
+        // either way.
+        Err(_) => Err(format!(
+            "sslkey={path}: sslpassword does not decrypt it (a wrong password?)"
+        )),
+    }
 }
 
 fn client_config(
@@ -332,5 +382,62 @@ mod tests {
             panic!("a file without certificates was taken");
         };
         assert!(e.contains("no certificates in the file"), "{e}");
+    }
+
+    #[test]
+    fn an_encrypted_key_opens_with_its_password_and_only_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let der = key.serialize_der();
+        let params =
+            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(2048, b"salt1234", &[7; 16])
+                .unwrap();
+        let encrypted = pkcs8::PrivateKeyInfo::try_from(der.as_slice())
+            .unwrap()
+            .encrypt_with_params(params, "s3cret")
+            .unwrap()
+            .to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF)
+            .unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        std::fs::write(path("c.pem"), cert.pem()).unwrap();
+        std::fs::write(path("enc.key"), encrypted.as_bytes()).unwrap();
+        std::fs::write(
+            path("old.key"),
+            "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n\
+             DEK-Info: AES-256-CBC,00\n\nAAAA\n-----END EC PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let url = |key: &str, password: &str| {
+            format!(
+                "postgres://u@h/db?sslcert={}&sslkey={}{password}",
+                path("c.pem"),
+                path(key)
+            )
+        };
+        let (shown, _) = split(&url("enc.key", "&sslpassword=s3cret")).unwrap();
+        assert!(!shown.contains("sslpassword"), "{shown}");
+        for (key, password, needle) in [
+            (
+                "enc.key",
+                "",
+                "is encrypted: give its password as sslpassword",
+            ),
+            (
+                "enc.key",
+                "&sslpassword=wrong",
+                "sslpassword does not decrypt it",
+            ),
+            ("old.key", "&sslpassword=s3cret", "openssl pkcs8 -topk8"),
+        ] {
+            let Err(e) = split(&url(key, password)) else {
+                panic!("{key} {password} was taken");
+            };
+            assert!(e.contains(needle), "{key} {password}: {e}");
+            assert!(!e.contains("s3cret"), "{e}");
+        }
     }
 }

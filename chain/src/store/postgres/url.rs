@@ -99,6 +99,12 @@ impl PgUrl {
         &self.shown
     }
 
+    /// `text` as it may be shown, parsed or not: without the passwords a
+    /// URL holds.
+    pub fn redact(text: &str) -> String {
+        without_password(text)
+    }
+
     /// As a path-like location, for the errors that name the chain's place.
     pub(super) fn location(&self) -> PathBuf {
         PathBuf::from(&self.shown)
@@ -124,12 +130,42 @@ impl PgUrl {
     }
 }
 
-/// `scheme://user:password@rest` without `:password`.
+/// Query parameters whose values are secrets: a password may be given as
+/// `?password=` as well as in the user part, and `sslpassword` unlocks the
+/// client's key.
+const SECRET_PARAMS: [&str; 2] = ["password", "sslpassword"];
+
+/// `scheme://user:password@rest` without `:password`, and without the
+/// query's secret parameters.
 fn without_password(text: &str) -> String {
+    let (url, query) = match text.split_once('?') {
+        Some((url, query)) => (url, Some(query)),
+        None => (text, None),
+    };
+    let url = without_user_password(url);
+    let kept: Vec<&str> = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .filter(|param| !param.is_empty())
+        .filter(|param| {
+            let key = param.split_once('=').map_or(*param, |(k, _)| k);
+            let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy();
+            !SECRET_PARAMS.contains(&key.as_ref())
+        })
+        .collect();
+    match (query, kept.is_empty()) {
+        (Some(_), false) => format!("{url}?{}", kept.join("&")),
+        _ => url,
+    }
+}
+
+/// `scheme://user:password@rest`, a URL without its query, without
+/// `:password`.
+fn without_user_password(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_owned();
     };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority_end = rest.find('/').unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
@@ -137,5 +173,33 @@ fn without_password(text: &str) -> String {
             format!("{scheme}://{user}@{host}{tail}")
         }
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_never_shown_wherever_the_url_gives_them() {
+        for (given, shown) in [
+            ("postgres://u:s3cret@h:5/db", "postgres://u@h:5/db"),
+            ("postgres://u@h/db?password=s3cret", "postgres://u@h/db"),
+            (
+                "postgres://u:s3cret@h/db?connect_timeout=3&pass%77ord=s3cret&sslmode=require",
+                "postgres://u@h/db?connect_timeout=3&sslmode=require",
+            ),
+            (
+                "postgres://u@h/db?sslkey=/k.pem&sslpassword=s3cret&sslcert=/c.pem",
+                "postgres://u@h/db?sslkey=/k.pem&sslcert=/c.pem",
+            ),
+            ("postgres://u@h/db?", "postgres://u@h/db"),
+            (
+                "postgres://u@h/db?application_name=x",
+                "postgres://u@h/db?application_name=x",
+            ),
+        ] {
+            assert_eq!(without_password(given), shown, "{given}");
+        }
     }
 }
