@@ -5,7 +5,8 @@
 //! names another host, `verify-full` refuses it; a certificate from another
 //! CA is refused; a client certificate admits the user it names, who is
 //! refused without one, and its key encrypted by `openssl` opens with
-//! `sslpassword`; without `sslmode` the connection is encrypted;
+//! `sslpassword`; `sslmode=allow` connects plain unless the server
+//! insists on TLS; without `sslmode` the connection is encrypted;
 //! `sslmode=disable` and `sslmode=require` against a server without TLS
 //! fail with the server's or the client's reason; bad parameters exit 2.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -203,6 +204,26 @@ fn without_sslmode_the_connection_is_encrypted_and_disable_is_refused_by_the_ser
         .err()
         .expect("the server admits this user over TLS only");
     assert!(err.contains("no encryption"), "{err}");
+}
+
+#[test]
+fn allow_connects_plain_where_the_server_lets_it_and_encrypted_where_it_insists() {
+    let Some(env) = env() else { return };
+    // The server's own user may connect either way: `allow` tries plain
+    // first, and stays plain.
+    let either = env.url_as("postgres", "localhost", "?sslmode=allow");
+    let chain = start(&either).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    let (encrypted, plain) = env.sessions(&either);
+    assert_eq!(encrypted, "0");
+    assert_ne!(plain, "0");
+    // `USER` is refused without TLS: tried again with it, and admitted.
+    let insists = env.url("localhost", "?sslmode=allow");
+    let chain = start(&insists).unwrap();
+    assert_eq!(mine_one(&chain), 1);
+    let (encrypted, plain) = env.sessions(&insists);
+    assert_ne!(encrypted, "0");
+    assert_eq!(plain, "0");
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! | `sslmode` | encrypted | the server's certificate |
 //! |---|---|---|
 //! | `disable` | never | not asked for |
+//! | `allow` | only if the server refuses the connection without it | checked against `sslrootcert` if given, else not |
 //! | `prefer` (the default) | if the server offers it | checked against `sslrootcert` if given, else not |
 //! | `require` | always | checked against `sslrootcert` if given, else not |
 //! | `verify-ca` | always | signed by `sslrootcert` |
@@ -52,6 +53,9 @@ enum Check {
 pub(super) struct Tls {
     /// For the PostgreSQL client: whether to ask for TLS.
     pub(super) mode: SslMode,
+    /// `sslmode=allow`: `mode` is `Disable`, and a connection the server
+    /// refuses so is tried again with `Require` (`url.rs`).
+    pub(super) allow: bool,
     /// What every connection is made with.
     pub(super) connector: MakeRustlsConnect,
 }
@@ -92,22 +96,17 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
     } else {
         Check::Nothing
     };
-    let (mode, check) = match sslmode.as_deref().unwrap_or("prefer") {
+    let sslmode = sslmode.as_deref().unwrap_or("prefer");
+    let (mode, check) = match sslmode {
         "disable" => (SslMode::Disable, Check::Nothing),
+        "allow" => (SslMode::Disable, unless_rooted),
         "prefer" => (SslMode::Prefer, unless_rooted),
         "require" => (SslMode::Require, unless_rooted),
         "verify-ca" => (SslMode::Require, Check::Chain),
         "verify-full" => (SslMode::Require, Check::ChainAndName),
-        "allow" => {
-            return Err(
-                "sslmode=allow is not supported: give disable, prefer, require, verify-ca or \
-                 verify-full"
-                    .into(),
-            );
-        }
         other => {
             return Err(format!(
-                "sslmode={other}: give disable, prefer, require, verify-ca or verify-full"
+                "sslmode={other}: give disable, allow, prefer, require, verify-ca or verify-full"
             ));
         }
     };
@@ -116,9 +115,8 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
         (_, Some(root)) => Some(roots(root)?),
         (_, None) => {
             return Err(format!(
-                "sslmode={} checks the server's certificate: name the certificates to trust \
-                 with sslrootcert=PATH (a PEM file) or sslrootcert=system",
-                sslmode.as_deref().unwrap_or_default()
+                "sslmode={sslmode} checks the server's certificate: name the certificates to \
+                 trust with sslrootcert=PATH (a PEM file) or sslrootcert=system"
             ));
         }
     };
@@ -132,7 +130,15 @@ pub(super) fn split(text: &str) -> Result<(String, Tls), String> {
         _ => return Err("sslcert and sslkey go together: give both or neither".into()),
     };
     let connector = MakeRustlsConnect::new(client_config(check, roots, client)?);
-    Ok((url, Tls { mode, connector }))
+    let allow = sslmode == "allow";
+    Ok((
+        url,
+        Tls {
+            mode,
+            allow,
+            connector,
+        },
+    ))
 }
 
 /// The certificates `sslrootcert` names.
@@ -335,17 +341,15 @@ mod tests {
         assert_eq!(tls.mode, SslMode::Prefer);
         let (url, tls) = split("postgres://u@h/db?sslmode=disable").unwrap();
         assert_eq!(url, "postgres://u@h/db");
-        assert_eq!(tls.mode, SslMode::Disable);
+        assert_eq!((tls.mode, tls.allow), (SslMode::Disable, false));
+        let (_, tls) = split("postgres://u@h/db?sslmode=allow").unwrap();
+        assert_eq!((tls.mode, tls.allow), (SslMode::Disable, true));
     }
 
     #[test]
     fn bad_ssl_parameters_are_refused_with_the_reason() {
         for (url, needle) in [
             ("postgres://u@h/db?sslmode=on", "sslmode=on: give disable"),
-            (
-                "postgres://u@h/db?sslmode=allow",
-                "sslmode=allow is not supported",
-            ),
             ("postgres://u@h/db?sslmode=verify-full", "sslrootcert=PATH"),
             ("postgres://u@h/db?sslmode=verify-ca", "sslrootcert=PATH"),
             (

@@ -24,6 +24,7 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PgUrl {
     config: postgres::Config,
     tls: MakeRustlsConnect,
+    allow: bool,
     shown: String,
 }
 
@@ -33,12 +34,25 @@ pub struct PgUrl {
 pub(super) struct Settings {
     config: postgres::Config,
     tls: MakeRustlsConnect,
+    /// `sslmode=allow`: a connection refused without TLS is tried again
+    /// with it.
+    allow: bool,
 }
 
 impl Settings {
     /// A new connection.
     pub(super) fn connect(&self) -> Result<postgres::Client, postgres::Error> {
-        self.config.connect(self.tls.clone())
+        match self.config.connect(self.tls.clone()) {
+            // The server answered and refused (`hostssl` only, say): as
+            // libpq does, once more with TLS. A server not reached is not
+            // reached with TLS either.
+            Err(e) if self.allow && e.as_db_error().is_some() => {
+                let mut config = self.config.clone();
+                config.ssl_mode(postgres::config::SslMode::Require);
+                config.connect(self.tls.clone())
+            }
+            other => other,
+        }
     }
 }
 
@@ -90,6 +104,7 @@ impl PgUrl {
         Ok(PgUrl {
             config,
             tls: tls.connector,
+            allow: tls.allow,
             shown: without_password(text),
         })
     }
@@ -126,6 +141,7 @@ impl PgUrl {
         Settings {
             config,
             tls: self.tls.clone(),
+            allow: self.allow,
         }
     }
 }
