@@ -17,7 +17,7 @@ pub use txs::*;
 
 use crate::ledger::{Address, PublicKey};
 
-/// Serde for a [`TxId`] in display order.
+/// Serde for a [`TxId`](crate::ledger::TxId) in display order.
 pub mod id_hex {
     use serde::{Deserialize, Deserializer, Serializer, de};
 

@@ -6,7 +6,7 @@ use super::types::{Address, Amount, Asset, TxId};
 /// Why bytes are not a transaction (HTTP 400 `bad_transaction`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
-    /// The first byte is not [`super::TX_VERSION`].
+    /// The first byte is not [`TX_VERSION`](super::tx::TX_VERSION).
     #[error("encoding version {0} is not 1")]
     Version(u8),
     /// The second byte names no kind.

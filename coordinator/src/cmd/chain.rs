@@ -32,7 +32,7 @@ pub struct ChainArgs {
     pub listen: Option<String>,
     /// Where the chain is: an SQLite file (created, with the genesis
     /// block, if it does not exist), or a PostgreSQL database,
-    /// postgres://USER[:PASSWORD]@HOST[:PORT]/DB (its tables are created in
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DB` (its tables are created in
     /// an empty database; several instances may serve one database). A
     /// password may also come from PGPASSWORD. TLS as with psql:
     /// ?sslmode=verify-full&sslrootcert=CA.pem (default sslmode=prefer).

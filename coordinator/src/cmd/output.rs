@@ -114,13 +114,13 @@ pub fn write_or_close(out: &mut dyn Write, bytes: &[u8]) {
     }
 }
 
-/// One line on stdout (see [`outln!`]).
+/// One line on stdout (see `outln!`).
 pub fn line(args: fmt::Arguments<'_>) {
     let text = format!("{args}\n");
     write_or_close(&mut io::stdout().lock(), text.as_bytes());
 }
 
-/// One line on stderr (see [`errln!`]).
+/// One line on stderr (see `errln!`).
 pub fn err_line(args: fmt::Arguments<'_>) {
     let text = format!("{args}\n");
     write_or_close(&mut io::stderr().lock(), text.as_bytes());

@@ -4,7 +4,7 @@
 //! [`SnapshotPace::FASTEST`] nor more than [`SnapshotPace::SLOWEST`] (a
 //! dashboard stays live at any fleet size).
 //!
-//! The cost is the cheapest of the last [`KEPT`] snapshots, timed by the
+//! The cost is the cheapest of the last `KEPT` snapshots, timed by the
 //! wall clock: on a busy machine one of them may include a wait for a CPU,
 //! which must not make the status stale for seconds.
 

@@ -175,7 +175,7 @@ impl Job {
     }
 
     /// Checks everything, visiting every lease and free interval: the
-    /// leases are disjoint and indexed right ([`LeaseBook::check`]), agree
+    /// leases are disjoint and indexed right (`LeaseBook::check`), agree
     /// with the coverage counts, and the coverage's own invariants hold.
     pub fn check(&self) -> Result<(), String> {
         self.coverage.check()?;

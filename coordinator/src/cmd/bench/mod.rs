@@ -9,9 +9,9 @@
 //!   rounds (`avx512/short-chain`, `avx512/plain`, ...).
 //!
 //! Cycles per nonce come from the core clock measured in the same run on
-//! the same thread ([`clock`]), or from `--ghz`. Then it runs the start-up
+//! the same thread (`clock.rs`), or from `--ghz`. Then it runs the start-up
 //! selection and reports what it chose and the figures it chose by
-//! ([`selection`]).
+//! (`selection.rs`).
 
 mod clock;
 mod selection;
