@@ -65,10 +65,10 @@ impl DemoData {
     /// The keys of `n` traders: those of earlier runs first, then new ones,
     /// written beside them. Also says how many were kept.
     pub fn trader_keys(&self, n: u32) -> Result<(Vec<SigningKey>, u32), CommandError> {
-        let dir = self.dir.join(TRADERS);
         if n == 0 {
             return Ok((Vec::new(), 0));
         }
+        let dir = self.dir.join(TRADERS);
         std::fs::create_dir_all(&dir)
             .map_err(|e| UsageError::Path(format!("cannot create {}: {e}", dir.display())))?;
         let mut kept = 0;

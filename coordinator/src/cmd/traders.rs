@@ -104,9 +104,8 @@ pub async fn start(
         };
         let short = START_USD.saturating_sub(view.pending.usd);
         if short > 0 {
-            let to = address(key);
             let deposit = Action::Deposit {
-                to,
+                to: address(key),
                 amount: Amount(short),
             };
             submit(&client, &operator, deposit, &counts).await;

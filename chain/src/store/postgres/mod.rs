@@ -25,6 +25,7 @@
 //! the connections and their cached statements; `init.rs` the schema and
 //! opening a database; `url.rs` the connection URL; `tls.rs` its TLS.
 
+mod client_key;
 mod init;
 mod listen;
 mod ops;

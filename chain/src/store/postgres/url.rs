@@ -154,14 +154,10 @@ const SECRET_PARAMS: [&str; 2] = ["password", "sslpassword"];
 /// `scheme://user:password@rest` without `:password`, and without the
 /// query's secret parameters.
 fn without_password(text: &str) -> String {
-    let (url, query) = match text.split_once('?') {
-        Some((url, query)) => (url, Some(query)),
-        None => (text, None),
-    };
+    let (url, query) = text.split_once('?').unwrap_or((text, ""));
     let url = without_user_password(url);
     let kept: Vec<&str> = query
-        .into_iter()
-        .flat_map(|q| q.split('&'))
+        .split('&')
         .filter(|param| !param.is_empty())
         .filter(|param| {
             let key = param.split_once('=').map_or(*param, |(k, _)| k);
@@ -169,9 +165,10 @@ fn without_password(text: &str) -> String {
             !SECRET_PARAMS.contains(&key.as_ref())
         })
         .collect();
-    match (query, kept.is_empty()) {
-        (Some(_), false) => format!("{url}?{}", kept.join("&")),
-        _ => url,
+    if kept.is_empty() {
+        url
+    } else {
+        format!("{url}?{}", kept.join("&"))
     }
 }
 
